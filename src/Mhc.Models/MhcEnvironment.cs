@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using Mhc.Models.Native;
+using TorchSharp;
+
+namespace Mhc.Models;
+
+/// <summary>What <see cref="MhcEnvironment.EnsureTorch"/> found.</summary>
+/// <param name="Device">The best device available: <c>cuda</c> when CUDA works, else <c>cpu</c>.</param>
+/// <param name="CudaAvailable">Whether a CUDA device can be used.</param>
+/// <param name="LibTorchVersion">The libtorch version TorchSharp runs on.</param>
+/// <param name="Threads">libtorch's intra-op thread count.</param>
+/// <param name="NativeFix">One line on how the native component was made to load.</param>
+public sealed record TorchRuntimeInfo(string Device, bool CudaAvailable, string LibTorchVersion, int Threads, string NativeFix)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"TorchSharp on {Device} (libtorch {LibTorchVersion}, {Threads} threads); {NativeFix}";
+}
+
+/// <summary>
+/// The one entry that everything touching TorchSharp goes through first: makes the native
+/// component load on this machine, tunes the native allocator, and reports what is available.
+/// </summary>
+public static class MhcEnvironment
+{
+    private static readonly object Gate = new();
+    private static TorchRuntimeInfo? info;
+
+    /// <summary>Where one-line status messages go (stderr by default; set to null to silence).</summary>
+    public static Action<string>? Log { get; set; } = message => Console.Error.WriteLine($"[mhc] {message}");
+
+    /// <summary>
+    /// Ensures TorchSharp's native backend is loadable and initialised. Safe to call often and from
+    /// several threads; the work is done once per process.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The native backend cannot be loaded; the message
+    /// says why and what to install.</exception>
+    public static TorchRuntimeInfo EnsureTorch()
+    {
+        if (info is not null) return info;
+        lock (Gate)
+        {
+            if (info is not null) return info;
+            var native = LibTorchSharpLoader.Prepare();
+            if (native.Error is not null)
+                throw new InvalidOperationException($"TorchSharp's native backend cannot be loaded: {native.Error}");
+            var tuning = NativeAllocatorTuning.Apply();
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+            }
+            catch (Exception e)
+            {
+                throw new InvalidOperationException(
+                    $"TorchSharp failed to initialise after the native check ({native.Action}): {e.GetBaseException().Message}", e);
+            }
+            bool cuda = torch.cuda.is_available();
+            var fix = tuning is null ? native.Action : $"{native.Action}; {tuning}";
+            info = new TorchRuntimeInfo(cuda ? "cuda" : "cpu", cuda, torch.__version__, torch.get_num_threads(), fix);
+            Log?.Invoke(native.Action);
+            return info;
+        }
+    }
+
+    /// <summary>Sets libtorch's intra-op thread count (0 keeps the current setting).</summary>
+    public static void SetThreads(int threads)
+    {
+        EnsureTorch();
+        if (threads > 0) torch.set_num_threads(threads);
+    }
+
+    /// <summary>
+    /// Resolves a device name: <c>auto</c> (CUDA when available, else CPU), <c>cpu</c>, <c>cuda</c>
+    /// or <c>cuda:N</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">CUDA was asked for but is not available.</exception>
+    public static torch.Device ResolveDevice(string? device)
+    {
+        var env = EnsureTorch();
+        var name = string.IsNullOrWhiteSpace(device) ? "auto" : device.Trim().ToLowerInvariant();
+        if (name == "auto") return env.CudaAvailable ? torch.CUDA : torch.CPU;
+        if (name.StartsWith("cuda", StringComparison.Ordinal) && !env.CudaAvailable)
+            throw new ArgumentException(
+                $"Device '{device}' was requested but CUDA is not available (backend: {env}). Build with " +
+                "-p:MhcTorchBackend=cuda-linux (or cuda-windows) on a machine with an NVIDIA driver, or use 'cpu'.", nameof(device));
+        return torch.device(name);
+    }
+
+    /// <summary>Runs the native preparation as soon as any type of this assembly is used.</summary>
+    /// <remarks>A library module initializer is deliberate: user code that only news up our layers
+    /// must not hit TorchSharp's static constructor before the patched native is in place.</remarks>
+#pragma warning disable CA2255
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void PrepareOnLoad() => LibTorchSharpLoader.Prepare();
+}
