@@ -1,0 +1,1 @@
+System.Console.Error.WriteLine("samples/ImageClassification: not built yet"); return 2;

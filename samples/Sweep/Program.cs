@@ -1,0 +1,1 @@
+System.Console.Error.WriteLine("samples/Sweep: not built yet"); return 2;

@@ -1,0 +1,1 @@
+System.Console.Error.WriteLine("samples/TextGeneration: not built yet"); return 2;
