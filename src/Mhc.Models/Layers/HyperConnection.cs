@@ -1,0 +1,220 @@
+using Mhc.Models.Constraints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Mhc.Models.Layers;
+
+/// <summary>
+/// Wraps a branch F (attention, MLP, conv block) with n residual streams, replacing x + F(x).
+/// Streams have shape (B, n, *features); the branch sees (B, *features).
+/// </summary>
+/// <remarks>
+/// mHC (arXiv 2512.24880), per token with state X in R^(n x C):
+/// <code>
+/// v = flatten(X); r = 1/sqrt(mean(v^2) + eps); m = (Phi v) r                      (eq. 5)
+/// h_pre = a_pre m[0:n] + b_pre; h_post = a_post m[n:2n] + b_post; H~ = a_res mat(m[2n:]) + b_res   (eq. 6)
+/// H_pre = sigmoid(h_pre); H_post = 2 sigmoid(h_post); H_res = Sinkhorn(H~)          (eq. 7-9)
+/// X'[i] = sum_j H_res[i, j] X[j] + H_post[i] F(sum_k H_pre[k] X[k])                (eq. 3)
+/// </code>
+/// HC (arXiv 2409.19606) uses the same parameters without constraints and with tanh on the dynamic
+/// part. Residual is the plain x + F(x) (one stream) for A/B runs. When a projection is given (a stage
+/// transition that changes channels or resolution), it is applied to every mixed stream; since it is
+/// linear, P(sum_j H X_j) = sum_j H P(X_j), so mixing before or after projecting is the same map.
+/// The branch carries its own normalisation ("y = F(norm(u))").
+/// </remarks>
+public sealed class HyperConnection : Module<Tensor, Tensor>
+{
+    private readonly Module<Tensor, Tensor> branch;
+    private readonly Module<Tensor, Tensor>? projection;
+    private readonly Parameter? phi;
+    private readonly Parameter? gates;
+    private readonly Parameter? bias_pre;
+    private readonly Parameter? bias_post;
+    private readonly Parameter? bias_res;
+    private readonly IMixingConstraint? residualConstraint;
+    private readonly int n;
+
+    /// <summary>Creates the connection around <paramref name="branch"/>.</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="branch">The sublayer F: (B, *features) to (B, *features').</param>
+    /// <param name="options">Connection configuration; validated here.</param>
+    /// <param name="projection">Optional linear map applied to each stream when F changes the feature shape.</param>
+    public HyperConnection(string name, Module<Tensor, Tensor> branch, HyperConnectionOptions options, Module<Tensor, Tensor>? projection = null)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(branch);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        this.branch = branch;
+        this.projection = projection;
+        n = options.Streams;
+        if (options.Kind != ConnectionKind.Residual)
+        {
+            using var noGrad = no_grad();
+            int home = options.LayerIndex % n;
+            var (pre, post, res) = InitialBiases(options, home);
+            bias_pre = new Parameter(pre);
+            bias_post = new Parameter(post);
+            bias_res = new Parameter(res);
+            if (options.Dynamic)
+            {
+                int inFeatures = n * options.Dim;
+                // HC initialises its dynamic weights to zero (HC sec. 2.3); mHC's text only fixes alpha.
+                phi = new Parameter(options.Kind == ConnectionKind.Hc
+                    ? zeros(n * n + 2 * n, inFeatures)
+                    : randn(n * n + 2 * n, inFeatures) * options.DynamicInitStd);
+                gates = new Parameter(full(3, options.GateInit, ScalarType.Float32));
+            }
+            if (options.Kind == ConnectionKind.Mhc)
+                residualConstraint = new SinkhornProjection(options.SinkhornIterations, options.Sinkhorn);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>The configuration this connection was built with.</summary>
+    public HyperConnectionOptions Options { get; }
+
+    /// <summary>The wrapped branch F.</summary>
+    public Module<Tensor, Tensor> Branch => branch;
+
+    /// <summary>When true, each forward pass records the batch-mean mixing matrices (small cost).</summary>
+    public bool RecordDiagnostics { get; set; }
+
+    /// <summary>Batch- and token-mean H_res of the last recorded forward pass (n x n), or null.</summary>
+    public float[,]? LastResidualMixing { get; private set; }
+
+    /// <summary>Batch-mean H_pre of the last recorded forward pass, or null.</summary>
+    public float[]? LastPreMixing { get; private set; }
+
+    /// <summary>Batch-mean H_post of the last recorded forward pass, or null.</summary>
+    public float[]? LastPostMixing { get; private set; }
+
+    private static (Tensor Pre, Tensor Post, Tensor Res) InitialBiases(HyperConnectionOptions o, int home)
+    {
+        int n = o.Streams;
+        var eye = torch.eye(n, dtype: ScalarType.Float32);
+        var homeHot = zeros(n, dtype: ScalarType.Float32);
+        homeHot[home] = 1f;
+        if (o.Kind == ConnectionKind.Hc)
+            // HC's own init: width connections pick the home stream, depth connections are 1, A_r = I.
+            return (homeHot, ones(n, dtype: ScalarType.Float32), eye);
+        if (o.Init == MixingInit.Paper)
+            return (zeros(n), zeros(n), zeros(n, n));
+        // Identity-like: sigmoid(b_pre) puts HomePreWeight on the home stream and spreads the rest, so the
+        // weights sum to one and u equals x when the streams are equal; 2 sigmoid(0) = 1 for H_post;
+        // c(2I - 1) makes Sinkhorn(b_res) diagonal-dominant.
+        double p = n == 1 ? 0.999 : o.HomePreWeight;
+        double q = n == 1 ? 0 : (1 - p) / (n - 1);
+        var pre = homeHot * (float)Logit(p) + (1 - homeHot) * (float)(n == 1 ? 0 : Logit(q));
+        var res = (2 * eye - 1) * (float)o.IdentityStrength;
+        return (pre, zeros(n), res);
+    }
+
+    private static double Logit(double p) => Math.Log(p / (1 - p));
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor streams)
+    {
+        if (streams.dim() < 3 || streams.shape[1] != n)
+            throw new ArgumentException(
+                $"{GetName()} expects streams (B, {n}, *features); got shape [{string.Join(", ", streams.shape)}].", nameof(streams));
+        if (Options.Kind == ConnectionKind.Residual)
+        {
+            var x = streams.select(1, 0);
+            var skip = projection is null ? x : projection.forward(x);
+            return (skip + branch.forward(x)).unsqueeze(1);
+        }
+        return Options.Dynamic ? ForwardDynamic(streams) : ForwardStatic(streams);
+    }
+
+    private (Tensor Pre, Tensor Post, Tensor Res) Activate(Tensor hPre, Tensor hPost, Tensor hRes)
+    {
+        if (Options.Kind == ConnectionKind.Hc) return (hPre, hPost, hRes);
+        return (hPre.sigmoid(), hPost.sigmoid() * 2, residualConstraint!.Project(hRes));
+    }
+
+    private Tensor ForwardStatic(Tensor x)
+    {
+        var (pre, post, res) = Activate(bias_pre!, bias_post!, bias_res!);
+        Record(pre, post, res);
+        long b = x.shape[0];
+        var featureShape = x.shape[2..];
+        var broadcast = new long[x.dim()];
+        Array.Fill(broadcast, 1L);
+        broadcast[1] = n;
+        var u = (x * pre.to_type(x.dtype).view(broadcast)).sum(1);
+        var mixed = matmul(res.to_type(x.dtype), x.reshape(b, n, -1)).reshape(x.shape);
+        var y = branch.forward(u);
+        var carried = Project(mixed);
+        return carried + post.to_type(x.dtype).view(broadcast) * y.unsqueeze(1);
+    }
+
+    private Tensor ForwardDynamic(Tensor x)
+    {
+        var layout = new TokenLayout(x.shape, Options.Layout);
+        var tokens = layout.ToTokens(x);                                   // (B, S, n, C)
+        var v = tokens.flatten(2).to_type(ScalarType.Float32);            // (B, S, nC)
+        var r = (v.square().mean(new long[] { -1 }, keepdim: true) + Options.NormEpsilon).rsqrt();
+        var m = functional.linear(v, phi!) * r;                          // eq. (5)
+        var mPre = m[.., .., ..n];
+        var mPost = m[.., .., n..(2 * n)];
+        var mRes = m[.., .., (2 * n)..].unflatten(2, new long[] { n, n });
+        if (Options.Kind == ConnectionKind.Hc)
+        {
+            mPre = mPre.tanh(); mPost = mPost.tanh(); mRes = mRes.tanh();
+        }
+        var (pre, post, res) = Activate(gates![0] * mPre + bias_pre!, gates[1] * mPost + bias_post!, gates[2] * mRes + bias_res!);
+        Record(pre, post, res);
+
+        var dtype = x.dtype;
+        var u = (x * layout.CoefficientsToStreams(pre.to_type(dtype))).sum(1);
+        var mixed = layout.FromTokens(matmul(res.to_type(dtype), tokens));
+        var y = branch.forward(u);
+        var carried = Project(mixed);
+        Tensor postB;
+        if (carried.shape.SequenceEqual(x.shape))
+            postB = layout.CoefficientsToStreams(post.to_type(dtype));
+        else
+        {
+            // The projection changed the token grid, so per-token H_post of the input grid no longer
+            // lines up; use its per-sample mean on the output grid.
+            var perSample = post.mean(new long[] { 1 }).to_type(dtype);   // (B, n)
+            var shape = new long[carried.dim()];
+            Array.Fill(shape, 1L);
+            shape[0] = carried.shape[0];
+            shape[1] = n;
+            postB = perSample.view(shape);
+        }
+        return carried + postB * y.unsqueeze(1);
+    }
+
+    private Tensor Project(Tensor mixed)
+    {
+        if (projection is null) return mixed;
+        long b = mixed.shape[0];
+        var flat = mixed.reshape(new long[] { b * n }.Concat(mixed.shape[2..]).ToArray());
+        var p = projection.forward(flat);
+        return p.reshape(new long[] { b, n }.Concat(p.shape[1..]).ToArray());
+    }
+
+    private void Record(Tensor pre, Tensor post, Tensor res)
+    {
+        if (!RecordDiagnostics) return;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var r = res.dim() == 2 ? res : res.reshape(-1, n, n).mean(new long[] { 0 });
+        var p = pre.dim() == 1 ? pre : pre.reshape(-1, n).mean(new long[] { 0 });
+        var q = post.dim() == 1 ? post : post.reshape(-1, n).mean(new long[] { 0 });
+        var rr = r.to(CPU).to_type(ScalarType.Float32).data<float>().ToArray();
+        var matrix = new float[n, n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                matrix[i, j] = rr[i * n + j];
+        LastResidualMixing = matrix;
+        LastPreMixing = p.to(CPU).to_type(ScalarType.Float32).data<float>().ToArray();
+        LastPostMixing = q.to(CPU).to_type(ScalarType.Float32).data<float>().ToArray();
+    }
+}
