@@ -16,8 +16,9 @@ public static class SweepJson
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>
-    /// The public fields and readable properties of <paramref name="options"/> whose values are numbers, booleans,
-    /// strings, enums (as names) or arrays of those; other members (delegates, data views, nested objects) are left out.
+    /// The public fields and readable properties of <paramref name="options"/> whose types are numbers, booleans,
+    /// strings, enums (as names) or arrays of those; other members (delegates, data views, tokens, nested objects)
+    /// are left out. Used for the <c>best_options</c> of sweep reports.
     /// </summary>
     public static JsonObject Describe(object options)
     {
@@ -25,16 +26,17 @@ public static class SweepJson
         var json = new JsonObject();
         const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance;
         var type = options.GetType();
-        foreach (var f in type.GetFields(flags)) Add(json, f.Name, f.GetValue(options));
-        foreach (var p in type.GetProperties(flags).Where(p => p.CanRead && p.GetIndexParameters().Length == 0))
-            Add(json, p.Name, p.GetValue(options));
+        foreach (var f in type.GetFields(flags).Where(f => IsSimple(f.FieldType))) json[f.Name] = ToNode(f.GetValue(options));
+        foreach (var p in type.GetProperties(flags).Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && IsSimple(p.PropertyType)))
+            json[p.Name] = ToNode(p.GetValue(options));
         return json;
+    }
 
-        static void Add(JsonObject json, string name, object? value)
-        {
-            if (value is null) { json[name] = null; return; }
-            if (ToNode(value) is { } node) json[name] = node;
-        }
+    private static bool IsSimple(Type t)
+    {
+        t = Nullable.GetUnderlyingType(t) ?? t;
+        if (t.IsArray) return IsSimple(t.GetElementType()!);
+        return t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal);
     }
 
     /// <summary>Invariant-culture text of a swept value (round-trip precision for floating point).</summary>
@@ -69,8 +71,11 @@ public static class SweepJson
         Enum e => JsonValue.Create(e.ToString()),
         float f => float.IsFinite(f) ? JsonValue.Create(f) : JsonValue.Create(f.ToString(CultureInfo.InvariantCulture)),
         double d => double.IsFinite(d) ? JsonValue.Create(d) : JsonValue.Create(d.ToString(CultureInfo.InvariantCulture)),
-        int or long or short or byte or sbyte or uint or ulong or ushort or decimal =>
-            JsonValue.Create(Convert.ToDecimal(value, CultureInfo.InvariantCulture)),
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        short or byte or sbyte or ushort => JsonValue.Create(Convert.ToInt32(value, CultureInfo.InvariantCulture)),
+        uint or ulong => JsonValue.Create(Convert.ToUInt64(value, CultureInfo.InvariantCulture)),
+        decimal m => JsonValue.Create(m),
         System.Collections.IEnumerable items when value is not string => ArrayOf(items),
         _ => null,
     };
