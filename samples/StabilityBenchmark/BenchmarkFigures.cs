@@ -65,6 +65,7 @@ public sealed record BenchmarkFigures(IReadOnlyList<KindResult> Results, int Tra
             Add($"{r.Key}_gain_random_init", r.RandomInit!.Forward);
             Add($"{r.Key}_backward_gain_random_init", r.RandomInit.Backward);
             Add($"{r.Key}_max_layer_gain_random_init", r.RandomInit.MaxLayerForward);
+            Add($"{r.Key}_peak_gain_random_init", r.RandomInit.PeakCompositeForward);
             Add($"{r.Key}_signal_gain_random_init", r.RandomInit.SignalGain);
         }
         foreach (var r in Results)
@@ -72,6 +73,7 @@ public sealed record BenchmarkFigures(IReadOnlyList<KindResult> Results, int Tra
             Add($"{r.Key}_gain_trained", r.Trained.Forward);
             Add($"{r.Key}_backward_gain_trained", r.Trained.Backward);
             Add($"{r.Key}_max_layer_gain_trained", r.Trained.MaxLayerForward);
+            Add($"{r.Key}_peak_gain_trained", r.Trained.PeakCompositeForward);
             Add($"{r.Key}_signal_gain_trained", r.Trained.SignalGain);
         }
         foreach (var r in Results) Add($"{r.Key}_step_ms", r.StepMilliseconds);

@@ -16,6 +16,9 @@ public sealed record GainFigures(GainProfile Profile, double SignalGain)
     /// <summary>Composite backward gain (largest absolute column sum).</summary>
     public double Backward => Profile.FinalBackward;
 
+    /// <summary>Largest composite forward gain over all prefixes H_l ... H_1 (the stack may peak mid-depth).</summary>
+    public double PeakCompositeForward => Profile.CompositeForward.Count == 0 ? 1 : Profile.CompositeForward.Max();
+
     /// <summary>Largest single-layer forward gain.</summary>
     public double MaxLayerForward => Profile.LayerForward.Count == 0 ? 1 : Profile.LayerForward.Max();
 }

@@ -19,10 +19,12 @@ public static class Report
         Row("init bwd (library init)", G(r.AtInit.Backward), G(h.AtInit.Backward), G(m.AtInit.Backward));
         Row($"random H_res=I+{s.MixingNoise.ToString(CultureInfo.InvariantCulture)}G fwd", "-", G(h.RandomInit!.Forward), G(m.RandomInit!.Forward));
         Row("random H_res bwd", "-", G(h.RandomInit.Backward), G(m.RandomInit.Backward));
+        Row("random: peak fwd over depth", "-", G(h.RandomInit.PeakCompositeForward), G(m.RandomInit.PeakCompositeForward));
         Row("random: max layer fwd", "-", G(h.RandomInit.MaxLayerForward), G(m.RandomInit.MaxLayerForward));
         Row("random: stream RMS out/in", "-", G(h.RandomInit.SignalGain), G(m.RandomInit.SignalGain));
         Row("trained fwd", G(r.Trained.Forward), G(h.Trained.Forward), G(m.Trained.Forward));
         Row("trained bwd", G(r.Trained.Backward), G(h.Trained.Backward), G(m.Trained.Backward));
+        Row("trained: peak fwd over depth", G(r.Trained.PeakCompositeForward), G(h.Trained.PeakCompositeForward), G(m.Trained.PeakCompositeForward));
         Row("trained: max layer fwd", G(r.Trained.MaxLayerForward), G(h.Trained.MaxLayerForward), G(m.Trained.MaxLayerForward));
         Row("stream RMS out/in (init)", G(r.AtInit.SignalGain), G(h.AtInit.SignalGain), G(m.AtInit.SignalGain));
         Row("stream RMS out/in (trained)", G(r.Trained.SignalGain), G(h.Trained.SignalGain), G(m.Trained.SignalGain));

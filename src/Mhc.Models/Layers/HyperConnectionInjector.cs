@@ -45,7 +45,7 @@ public static class HyperConnectionInjector
         if (rebuilt is null)
         {
             var parts = options.Residual(model);
-            rebuilt = parts is null ? model : state.Run(model.GetName(), [(model.GetName(), model, parts)]);
+            rebuilt = parts is null ? model : state.Run([(model.GetName(), model, parts)]);
         }
         return new InjectionResult(rebuilt, state.Runs, state.Skipped);
     }
@@ -117,7 +117,7 @@ public static class HyperConnectionInjector
         private Sequential? VisitSequential(Sequential sequential, string path)
         {
             var output = new List<(string Name, Module<Tensor, Tensor> Module)>();
-            var run = new List<(string Name, Module Block, ResidualParts Parts)>();
+            var run = new List<(string Name, Module Block, ResidualParts? Parts)>();
             var pendingStreamwise = new List<(string Name, Module<Tensor, Tensor> Module)>();
             bool changed = false;
 
@@ -125,7 +125,7 @@ public static class HyperConnectionInjector
             {
                 if (run.Count > 0)
                 {
-                    output.Add(($"hyper_{run[0].Name}", Run($"{path}.{run[0].Name}", run)));
+                    output.Add(($"hyper_{run[0].Name}", Run(run)));
                     changed = true;
                     run.Clear();
                 }
@@ -142,7 +142,7 @@ public static class HyperConnectionInjector
                 if (parts is not null)
                 {
                     foreach (var (sName, sModule) in pendingStreamwise)
-                        run.Add((sName, sModule, null!));
+                        run.Add((sName, sModule, null));
                     pendingStreamwise.Clear();
                     run.Add((name, child, parts));
                     continue;
@@ -162,7 +162,7 @@ public static class HyperConnectionInjector
         }
 
         /// <summary>One hyper-connected stack for a run; entries with null parts are stream-wise modules.</summary>
-        public HyperSequential Run(string path, IReadOnlyList<(string Name, Module Block, ResidualParts Parts)> run)
+        public HyperSequential Run(IReadOnlyList<(string Name, Module Block, ResidualParts? Parts)> run)
         {
             var template = options.Connection;
             int streams = template.Kind == ConnectionKind.Residual ? 1 : template.Streams;
@@ -191,7 +191,6 @@ public static class HyperConnectionInjector
                 foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
                 {
                     if (!ReferenceEquals(field.GetValue(parent), old)) continue;
-                    if (field.IsInitOnly && !field.FieldType.IsAssignableFrom(replacement.GetType())) continue;
                     if (!field.FieldType.IsAssignableFrom(replacement.GetType())) continue;
                     field.SetValue(parent, replacement);
                     found = true;

@@ -6,6 +6,7 @@ using static TorchSharp.torch.nn;
 
 namespace Mhc.Models.Tests.Diagnostics;
 
+[Collection(Mhc.Models.Tests.Injection.GlobalTorchRng.Name)]
 public class DiagnosticsToolsTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using static TorchSharp.torch.nn;
 
 namespace Mhc.Models.Tests.Injection;
 
+[Collection(GlobalTorchRng.Name)]
 public class HyperConnectionInjectorTests
 {
     private const int Width = 8;

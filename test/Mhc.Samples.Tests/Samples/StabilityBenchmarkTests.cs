@@ -4,6 +4,14 @@ using Mhc.Samples.Tests.Data;
 
 namespace Mhc.Samples.Tests.Samples;
 
+/// <summary>
+/// The benchmark seeds torch's process-wide generator and sets its thread count, so it runs alone,
+/// after the parallel tests, and cannot disturb another sample's seeded run.
+/// </summary>
+[CollectionDefinition(nameof(StabilityBenchmarkTests), DisableParallelization = true)]
+public sealed class StabilityBenchmarkCollection;
+
+[Collection(nameof(StabilityBenchmarkTests))]
 public class StabilityBenchmarkTests
 {
     private static readonly string[] ContractKeys =
