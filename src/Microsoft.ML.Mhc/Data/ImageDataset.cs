@@ -1,3 +1,5 @@
+using Microsoft.ML.Data;
+
 namespace Microsoft.ML.Mhc.Data;
 
 /// <summary>
