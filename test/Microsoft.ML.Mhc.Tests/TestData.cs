@@ -55,7 +55,8 @@ internal static class TestData
         ImageWidth = Size,
         Channels = 1,
         StageDepths = [1, 1],
-        BaseWidth = 8,
+        // A multiple of 16: oneDNN on some CPUs returns wrong input gradients for other channel counts (see ConvolutionBackendCheck on the seg branch).
+        BaseWidth = 16,
         ExpansionRate = 2,
         MaxEpochs = epochs,
         BatchSize = 16,

@@ -94,6 +94,7 @@ public sealed class ImageFeatureColumn
     public IEstimator<ITransformer> ToVector(MLContext ml, string outputColumn, string tempPrefix)
     {
         if (Kind == ImageFeatureKind.Vector) return ml.Transforms.CopyColumns(outputColumn, Name);
+        ImagePixelAccess.EnsureWorks(Name);
         if (Channels == 1)
         {
             var grey = tempPrefix + "grey";

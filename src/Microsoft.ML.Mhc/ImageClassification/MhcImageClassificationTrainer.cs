@@ -133,14 +133,16 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
         var o = TrainerOptions;
         var label = inputSchema.FirstOrDefault(c => c.Name == o.LabelColumnName);
         if (label.Name is null)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The label column '{o.LabelColumnName}' (a key type; use MapValueToKey) was not found.");
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The label column '{o.LabelColumnName}' (a key type; use MapValueToKey) was not found. " +
+                $"Available columns: {string.Join(", ", inputSchema.Select(c => $"'{c.Name}' ({Describe(c)})"))}.");
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
                 $"The label column '{o.LabelColumnName}' must be a key type (map it with MapValueToKey), but it is {Describe(label)}.");
         var feature = inputSchema.FirstOrDefault(c => c.Name == o.FeatureColumnName);
         if (feature.Name is null)
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"The feature column '{o.FeatureColumnName}' ({ImageFeatureColumn.Expected(o.Channels, o.ImageHeight, o.ImageWidth)}) was not found.");
+                $"The feature column '{o.FeatureColumnName}' ({ImageFeatureColumn.Expected(o.Channels, o.ImageHeight, o.ImageWidth)}) was not found. " +
+                $"Available columns: {string.Join(", ", inputSchema.Select(c => $"'{c.Name}' ({Describe(c)})"))}.");
         bool vector = feature.Kind == SchemaShape.Column.VectorKind.Vector && feature.ItemType == NumberDataViewType.Single;
         bool image = feature.Kind == SchemaShape.Column.VectorKind.Scalar && feature.ItemType is Microsoft.ML.Transforms.Image.ImageDataViewType;
         if (!vector && !image)
