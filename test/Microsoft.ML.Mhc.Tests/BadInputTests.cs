@@ -84,7 +84,7 @@ public sealed class BadInputTests
         var schema = new DataViewSchema.Builder();
         schema.AddColumn("Image", new Microsoft.ML.Transforms.Image.ImageDataViewType());
         var e = Assert.ThrowsAny<ArgumentException>(() =>
-            Microsoft.ML.Mhc.Data.ImageFeatureColumn.FromSchema(schema.ToSchema(), "Image", 1, 8, 8));
+            Microsoft.ML.Mhc.DataViews.ImageFeatureColumn.FromSchema(schema.ToSchema(), "Image", 1, 8, 8));
         Assert.Contains("ResizeImages", e.Message);
     }
 
@@ -103,7 +103,7 @@ public sealed class BadInputTests
         var schema = new DataViewSchema.Builder();
         schema.AddColumn("Pixels", new VectorDataViewType(NumberDataViewType.Single, 49));
         var e = Assert.ThrowsAny<ArgumentException>(() =>
-            Microsoft.ML.Mhc.Data.ImageFeatureColumn.FromSchema(schema.ToSchema(), "Pixels", 1, 8, 8));
+            Microsoft.ML.Mhc.DataViews.ImageFeatureColumn.FromSchema(schema.ToSchema(), "Pixels", 1, 8, 8));
         Assert.Contains("49 values", e.Message);
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 
 namespace Microsoft.ML.Mhc.Tests;
 

@@ -44,7 +44,7 @@ public sealed class MLImageInputTests
         var test = ml.Data.LoadFromEnumerable(Images(10, 2));
         var options = TestData.TinyOptions();
         options.FeatureColumnName = "Image";
-        if (Microsoft.ML.Mhc.Data.ImagePixelAccess.Failure is not null)
+        if (Microsoft.ML.Mhc.DataViews.ImagePixelAccess.Failure is not null)
         {
             // This process cannot read MLImage pixels (SkiaSharp mismatch): the trainer must say so clearly.
             var error = Assert.Throws<NotSupportedException>(() => TestData.Pipeline(ml, options).Fit(train));

@@ -1,7 +1,7 @@
 using Mhc.Models;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.ImageClassification;
 using Microsoft.ML.Mhc.Persistence;
 using static TorchSharp.torch;

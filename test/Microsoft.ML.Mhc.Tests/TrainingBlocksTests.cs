@@ -1,4 +1,4 @@
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Training;
 
 namespace Microsoft.ML.Mhc.Tests;

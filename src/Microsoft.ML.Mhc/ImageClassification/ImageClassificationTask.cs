@@ -1,5 +1,5 @@
 using Mhc.Models.Layers;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Training;
 using static TorchSharp.torch;
 

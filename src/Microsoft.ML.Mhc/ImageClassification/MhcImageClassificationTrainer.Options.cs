@@ -1,6 +1,6 @@
 using Mhc.Models.Layers;
 using Mhc.Models.Vision;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Training;
 
 namespace Microsoft.ML.Mhc.ImageClassification;

@@ -1,6 +1,6 @@
 using Mhc.Models.Diagnostics;
 using Microsoft.ML.Data;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;
 

@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// Checks once that <see cref="MLImage"/> pixels can be read in this process. ML.NET's image transforms

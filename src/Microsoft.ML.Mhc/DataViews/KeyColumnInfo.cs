@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// What a key-typed label column says about its classes: how many, and the values they stand for

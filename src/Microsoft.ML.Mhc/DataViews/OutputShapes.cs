@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// Schema shapes of the columns a classifier adds, for <c>IEstimator.GetOutputSchema</c>.

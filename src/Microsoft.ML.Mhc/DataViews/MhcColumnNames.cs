@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>ML.NET's conventional column names, used as defaults by every mHC trainer.</summary>
 public static class MhcColumnNames
