@@ -46,6 +46,12 @@ public abstract class MhcTrainerOptions
     /// </summary>
     public int EarlyStoppingPatience { get; set; }
 
+    /// <summary>
+    /// Ends training after the first epoch that finishes past this wall time, keeping the weights reached
+    /// (the learning-rate schedule is still planned for <see cref="MaxEpochs"/>). Null: no limit. Default null.
+    /// </summary>
+    public TimeSpan? TrainingTimeBudget { get; set; }
+
     /// <summary>Seed of the weight initialisation, shuffling and augmentation: equal seeds give equal models on CPU. Default 1.</summary>
     public int Seed { get; set; } = 1;
 
@@ -67,6 +73,9 @@ public abstract class MhcTrainerOptions
     /// <summary>Called after every epoch with its metrics and diagnostics. Default none.</summary>
     public Action<MhcEpochReport>? EpochCallback { get; set; }
 
+    /// <summary>Called after every optimisation step (keep it cheap); drives progress bars. Default none.</summary>
+    public Action<MhcTrainingProgress>? ProgressCallback { get; set; }
+
     /// <summary>Cancels training between steps (an <see cref="OperationCanceledException"/> is thrown). Default none.</summary>
     public CancellationToken CancellationToken { get; set; }
 
@@ -81,6 +90,7 @@ public abstract class MhcTrainerOptions
         Check(FinalLearningRateFraction >= 0 && FinalLearningRateFraction <= 1, nameof(FinalLearningRateFraction), FinalLearningRateFraction, "in [0, 1]");
         Check(GradientClipNorm >= 0 && double.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "zero (off) or positive");
         Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "zero (off) or positive");
+        Check(TrainingTimeBudget is null || TrainingTimeBudget > TimeSpan.Zero, nameof(TrainingTimeBudget), TrainingTimeBudget ?? TimeSpan.Zero, "positive or null");
         Check(NumberOfThreads >= 0, nameof(NumberOfThreads), NumberOfThreads, "zero (default) or positive");
         Check(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "at least 1");
         if (EarlyStoppingPatience > 0 && ValidationSet is null)
