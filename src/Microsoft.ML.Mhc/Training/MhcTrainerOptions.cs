@@ -1,3 +1,4 @@
+using Microsoft.ML.SearchSpace;
 namespace Microsoft.ML.Mhc.Training;
 
 /// <summary>
@@ -8,12 +9,15 @@ namespace Microsoft.ML.Mhc.Training;
 public abstract class MhcTrainerOptions
 {
     /// <summary>Number of passes over the training data. Default 10.</summary>
+    [Range(1, 50, 10, true)]
     public int MaxEpochs { get; set; } = 10;
 
     /// <summary>Examples per optimisation step. Default 64.</summary>
+    [Choice(new object[] { 32, 64, 128 }, 64)]
     public int BatchSize { get; set; } = 64;
 
     /// <summary>Peak learning rate of AdamW, reached after the warmup. Default 0.002.</summary>
+    [Range(1e-4, 1e-2, 2e-3, true)]
     public double LearningRate { get; set; } = 2e-3;
 
     /// <summary>
@@ -22,9 +26,11 @@ public abstract class MhcTrainerOptions
     /// gates are not decayed, since pulling those towards zero would drag H_res towards the uniform
     /// matrix rather than regularise. Default 0.05.
     /// </summary>
+    [Range(1e-4, 0.2, 0.05, true)]
     public double WeightDecay { get; set; } = 0.05;
 
     /// <summary>Share of all steps spent warming the learning rate up linearly from zero. Default 0.05.</summary>
+    [Range(0.0, 0.2, 0.05, false)]
     public double WarmupFraction { get; set; } = 0.05;
 
     /// <summary>The cosine decay ends at <see cref="LearningRate"/> times this factor. Default 0.01.</summary>
