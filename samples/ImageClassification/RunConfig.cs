@@ -23,7 +23,10 @@ public sealed class RunConfig
     public int TrainCount { get; set; }
     public int TestCount { get; set; }
 
-    /// <summary>The defaults per data set, chosen to meet the accuracy targets within 30 minutes on 2 CPU cores.</summary>
+    /// <summary>
+    /// The defaults per data set: the smallest Hyper-ResNet (one block per stage) that reaches the accuracy
+    /// targets, since CPU time is the limit (see the README for measured figures).
+    /// </summary>
     public static RunConfig For(string dataset, bool quick)
     {
         var c = new RunConfig { Dataset = dataset, Quick = quick };
@@ -38,14 +41,16 @@ public sealed class RunConfig
         }
         if (dataset == "mnist")
         {
-            c.MaxEpochs = 15;
-            c.BaseWidth = 32;
+            // Measured: 99.3 % holdout accuracy after 8 of these 12 epochs (see README).
+            c.MaxEpochs = 12;
+            c.BaseWidth = 16;
             c.StageDepths = [1, 1, 1];
         }
         else
         {
-            c.MaxEpochs = 12;
-            c.BaseWidth = 32;
+            // Not yet measured to the end on 2 cores (see README); 60k images make each epoch 7.5x an MNIST one.
+            c.MaxEpochs = 8;
+            c.BaseWidth = 16;
             c.StageDepths = [1, 1, 1];
             c.LabelSmoothing = 0.1;
         }

@@ -205,6 +205,8 @@ public static class Sample
             ["final_train_loss"] = reports[^1].TrainLoss,
             ["max_layer_forward_gain"] = classifier.Diagnostics?.MaxLayerForwardGain,
             ["composite_forward_gain"] = classifier.Diagnostics?.CompositeForwardGain,
+            ["max_layer_backward_gain"] = classifier.Diagnostics?.MaxLayerBackwardGain,
+            ["composite_backward_gain"] = classifier.Diagnostics?.CompositeBackwardGain,
             ["model_path"] = modelPath,
             ["curve_png"] = curvePath,
             ["run_config"] = configPath,
@@ -233,7 +235,8 @@ public static class Sample
         Row("scoring after reload (per row)", $"{scoreReloaded:F0} samples/s");
         Row("max |score diff| after reload", maxDiff.ToString("E2", CultureInfo.InvariantCulture));
         if (classifier.Diagnostics is { Layers.Count: > 0 } d)
-            Row("H_res gain (max layer / composite)", $"{d.MaxLayerForwardGain:F3} / {d.CompositeForwardGain:F3}");
+            Row("H_res gain fwd / bwd (max layer; composite)",
+                $"{d.MaxLayerForwardGain:F3} / {d.MaxLayerBackwardGain:F3}; {d.CompositeForwardGain:F3} / {d.CompositeBackwardGain:F3}");
         Row("peak memory", $"{PeakMemory.PeakResidentMegabytes():F0} MiB");
         AnsiConsole.Write(table);
         Console.WriteLine(m.ConfusionMatrix.GetFormattedConfusionTable());
