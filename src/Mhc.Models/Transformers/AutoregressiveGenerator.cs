@@ -27,7 +27,8 @@ public sealed class AutoregressiveGenerator
     /// <summary>
     /// Yields up to <paramref name="maxNewTokens"/> token ids continuing <paramref name="prompt"/>, lazily;
     /// stops early when <paramref name="stop"/> returns true for a generated id (the id is still yielded).
-    /// Not thread-safe for one model: callers that share a model serialise generations.
+    /// Several generations may run at once on one model: each has its own cache, and their forward
+    /// passes are serialised by locking the model (the cache is attached to it for one pass).
     /// </summary>
     /// <param name="prompt">At least one token id; only the last ContextLength are used.</param>
     /// <param name="maxNewTokens">How many ids to generate.</param>
@@ -56,7 +57,7 @@ public sealed class AutoregressiveGenerator
         if (maxNewTokens == 0) yield break;
         int context = model.Options.ContextLength;
         bool wasTraining = model.training;
-        model.eval();
+        if (wasTraining) model.eval();
         var device = model.parameters().First().device;
         KeyValueCache? cache = useCache ? model.CreateCache() : null;
         try
@@ -106,7 +107,8 @@ public sealed class AutoregressiveGenerator
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = tensor(ids, dtype: ScalarType.Int64, device: device).unsqueeze(0);
-        var logits = cache is null ? model.forward(x) : model.Forward(x, cache);
+        Tensor logits;
+        lock (model) logits = cache is null ? model.forward(x) : model.Forward(x, cache);
         return logits[0, -1].to(CPU).to_type(ScalarType.Float32).data<float>().ToArray();
     }
 }
