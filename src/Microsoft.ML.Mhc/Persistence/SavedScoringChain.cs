@@ -1,5 +1,5 @@
 using Microsoft.ML.Data;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 
 namespace Microsoft.ML.Mhc.Persistence;
 

@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using System.Diagnostics;
 using Mhc.Models.Diagnostics;
 using TorchSharp;
@@ -171,7 +172,7 @@ public sealed class MhcTrainingLoop
     }
 
     // Records the mixing matrices on one batch in eval mode; gradient norms come from the last step.
-    private static MixingDiagnostics CollectDiagnostics(MhcTrainingTask task, Device device, IReadOnlyList<Mhc.Models.Layers.HyperConnection> layers)
+    private static MixingDiagnostics CollectDiagnostics(MhcTrainingTask task, Device device, IReadOnlyList<HyperConnection> layers)
     {
         var network = task.Network;
         network.eval();

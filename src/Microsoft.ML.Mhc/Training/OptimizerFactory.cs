@@ -21,8 +21,21 @@ public static class OptimizerFactory
         var decay = named.Where(p => IsDecayed(p.name, p.parameter)).Select(p => p.parameter).ToList();
         var keep = named.Where(p => !IsDecayed(p.name, p.parameter)).Select(p => p.parameter).ToList();
         var groups = new List<AdamW.ParamGroup>();
-        if (decay.Count > 0) groups.Add(new AdamW.ParamGroup(decay, new AdamW.Options { LearningRate = learningRate, weight_decay = weightDecay }));
-        if (keep.Count > 0) groups.Add(new AdamW.ParamGroup(keep, new AdamW.Options { LearningRate = learningRate, weight_decay = 0 }));
+        if (decay.Count > 0) groups.Add(new AdamW.ParamGroup(decay, Options(learningRate, weightDecay)));
+        if (keep.Count > 0) groups.Add(new AdamW.ParamGroup(keep, Options(learningRate, 0)));
         return optim.AdamW(groups, learningRate, weight_decay: weightDecay);
     }
+
+    // Every field set: a group's unset (null) option is not reliably filled from the optimizer defaults.
+    private static AdamW.Options Options(double learningRate, double weightDecay) => new()
+    {
+        LearningRate = learningRate,
+        InitialLearningRate = learningRate,
+        beta1 = 0.9,
+        beta2 = 0.999,
+        eps = 1e-8,
+        weight_decay = weightDecay,
+        amsgrad = false,
+        maximize = false,
+    };
 }

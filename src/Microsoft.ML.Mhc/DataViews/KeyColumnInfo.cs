@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// What a key-typed label column says about its classes: how many, and the values they stand for
@@ -51,9 +51,11 @@ public sealed class KeyColumnInfo
             throw new ArgumentOutOfRangeException(nameof(columnName),
                 $"The {role} column '{columnName}' must be a key type (map it with mlContext.Transforms.Conversion.MapValueToKey(\"{columnName}\")), " +
                 $"but it is {column.Type}.");
-        if (key.Count < 2 || key.Count > int.MaxValue)
+        // A one-class key is let through: the trainer reads the data first, so empty data is reported as
+        // such, and then rejects a single class with the class's name.
+        if (key.Count < 1 || key.Count > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(columnName),
-                $"The {role} column '{columnName}' has {key.Count} class(es); classification needs at least two.");
+                $"The {role} column '{columnName}' is a key of unknown or unsupported cardinality ({key.Count}); map it with MapValueToKey.");
         int count = (int)key.Count;
         var kvType = column.Annotations.Schema.GetColumnOrNull(AnnotationKinds.KeyValues)?.Type as VectorDataViewType;
         if (kvType is not null && kvType.Size == count)

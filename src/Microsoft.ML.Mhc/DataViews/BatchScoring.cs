@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>An output column of a <see cref="IBatchScorer"/>: a float vector, a float or a <see cref="uint"/> key.</summary>
 /// <param name="Name">Column name.</param>

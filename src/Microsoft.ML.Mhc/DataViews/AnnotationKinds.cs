@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>Names of the standard ML.NET column annotations used here.</summary>
 public static class AnnotationKinds

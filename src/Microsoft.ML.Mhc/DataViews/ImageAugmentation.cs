@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// Light augmentation for small images, applied while a batch is copied: a random shift of up to

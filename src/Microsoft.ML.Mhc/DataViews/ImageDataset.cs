@@ -1,4 +1,6 @@
-namespace Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// Images and key labels read from a data view into flat arrays, ready for batching. Rows whose label is

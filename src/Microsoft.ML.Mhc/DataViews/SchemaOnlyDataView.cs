@@ -1,4 +1,6 @@
-namespace Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// An empty data view with a given schema: lets stock estimators be fitted for their schema alone

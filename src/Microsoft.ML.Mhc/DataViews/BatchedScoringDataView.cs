@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>
 /// A lazy data view that adds the columns of an <see cref="IBatchScorer"/> to its input, scoring

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>Column lookups that fail with a message naming the column, what was expected and what exists.</summary>
 public static class ColumnChecks

@@ -1,7 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 
-namespace Microsoft.ML.Mhc.Data;
+namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>How the image input arrives: a float vector already, or an <see cref="MLImage"/> to extract pixels from.</summary>
 public enum ImageFeatureKind
@@ -94,6 +94,7 @@ public sealed class ImageFeatureColumn
     public IEstimator<ITransformer> ToVector(MLContext ml, string outputColumn, string tempPrefix)
     {
         if (Kind == ImageFeatureKind.Vector) return ml.Transforms.CopyColumns(outputColumn, Name);
+        ImagePixelAccess.EnsureWorks(Name);
         if (Channels == 1)
         {
             var grey = tempPrefix + "grey";
