@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.Persistence;
 
 namespace TextGeneration;
 
@@ -44,7 +45,7 @@ public static partial class AustenModel
     private static PredictionEngine<ModelInput, ModelOutput> CreatePredictEngine()
     {
         var mlContext = new MLContext();
-        ITransformer model = mlContext.Model.Load(MLNetModelPath, out _);
+        ITransformer model = MhcModelFile.Load(mlContext, MLNetModelPath, out _);
         return mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.TextGeneration;
 using Microsoft.ML.Mhc.Training;
 
@@ -59,27 +60,26 @@ public static partial class AustenModel
         BuildPipeline(mlContext, options).Fit(trainData);
 
     /// <summary>Saves <paramref name="model"/> (atomically: a temporary file, then a rename).</summary>
-    public static void SaveModel(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string path)
-    {
-        var temp = path + ".tmp";
-        mlContext.Model.Save(model, inputSchema, temp);
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void SaveModel(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string path) =>
+        MhcModelFile.Save(mlContext, model, inputSchema, path);
 
-    /// <summary>Seconds per optimisation step of <paramref name="options"/>, measured on a few steps of <paramref name="trainData"/>.</summary>
+    /// <summary>
+    /// Seconds per optimisation step of <paramref name="options"/> on <paramref name="trainData"/>: a first
+    /// epoch of a few steps warms the allocator and caches up, the second is timed.
+    /// </summary>
     public static double MeasureSecondsPerStep(MLContext mlContext, IDataView trainData, MhcDecoderTrainer.Options options, int steps)
     {
         var probe = TrainerOptions(new TrainerConfig
         {
             ContextLength = options.ContextLength, Dim = options.Dim, Layers = options.Layers, Heads = options.Heads, MlpRatio = options.MlpRatio,
             ExpansionRate = options.ExpansionRate, Connection = options.Connection, DynamicMixing = options.DynamicMixing, Dropout = options.Dropout,
-            BatchSize = options.BatchSize, MaxEpochs = 1, Seed = options.Seed, NumberOfThreads = options.NumberOfThreads,
+            BatchSize = options.BatchSize, MaxEpochs = 2, Seed = options.Seed, NumberOfThreads = options.NumberOfThreads,
             TextColumnName = options.TextColumnName,
         }, new GenerationConfig(), steps, validation: null, log: null);
         probe.CollectDiagnostics = false;
-        MhcEpochReport? report = null;
-        probe.EpochCallback = r => report = r;
+        var reports = new List<MhcEpochReport>();
+        probe.EpochCallback = reports.Add;
         mlContext.TextGeneration().Trainers.MhcDecoder(probe).Fit(trainData);
-        return report!.TrainSeconds / steps;
+        return reports[^1].TrainSeconds / steps;
     }
 }

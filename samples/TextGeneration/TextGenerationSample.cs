@@ -95,7 +95,7 @@ public static class TextGenerationSample
         else
         {
             var probeOptions = AustenModel.TrainerOptions(t, config.Generation, 1, null, null);
-            secondsPerStep = AustenModel.MeasureSecondsPerStep(mlContext, trainData, probeOptions, steps: 6);
+            secondsPerStep = AustenModel.MeasureSecondsPerStep(mlContext, trainData, probeOptions, steps: 8);
             double budgetSeconds = (t.BudgetMinutes ?? 27) * 60;
             // Keep ~5 % of the budget for the per-epoch validation passes.
             stepsPerEpoch = Math.Max(1, (int)(budgetSeconds * 0.95 / secondsPerStep.Value / t.MaxEpochs));

@@ -2,7 +2,7 @@ using System.Text;
 using Mhc.Models.Layers;
 using Mhc.Models.Transformers;
 using Microsoft.ML.Data;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Training;
 using Microsoft.ML.Tokenizers;
 
@@ -154,13 +154,18 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         if (text.ItemType is not TextDataViewType || text.Kind != SchemaShape.Column.VectorKind.Scalar)
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
                 $"The training text column '{options.TextColumnName}' must be a text scalar; found {text.ItemType} ({text.Kind}).");
-        var builder = new DataViewSchema.Builder();
+        // ML.NET keeps SchemaShape column constructors internal: take the shapes from stock estimators whose
+        // outputs have them (a copy of a text column is text; a text-to-float conversion is a float scalar).
+        var output = inputSchema;
         foreach (var c in TextGenerationColumns.Added(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName,
                      name => SchemaShapeColumns.TryFind(inputSchema, name, out var found) && found.ItemType is TextDataViewType && found.Kind == SchemaShape.Column.VectorKind.Scalar))
-            builder.AddColumn(c.Name, c.Type);
-        var columns = inputSchema.ToDictionary(c => c.Name);
-        foreach (var c in SchemaShapeColumns.Of(builder.ToSchema())) columns[c.Name] = c;
-        return new SchemaShape(columns.Values);
+        {
+            var source = c.Name == options.GeneratedTextColumnName ? options.PromptColumnName : options.TextColumnName;
+            output = c.Type is TextDataViewType
+                ? context.Transforms.CopyColumns(c.Name, source).GetOutputSchema(output)
+                : context.Transforms.Conversion.ConvertType(c.Name, source, DataKind.Single).GetOutputSchema(output);
+        }
+        return output;
     }
 
     /// <summary>Builds the vocabulary and trains the decoder on the text column of <paramref name="input"/>.</summary>

@@ -62,7 +62,7 @@ public sealed class MhcTextGenerationTransformer : ITransformer
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        return new TextGenerationDataView(new Data.SchemaOnlyDataView(inputSchema), Generator, Columns).Schema;
+        return new TextGenerationDataView(new DataViews.SchemaOnlyDataView(inputSchema), Generator, Columns).Schema;
     }
 
     /// <inheritdoc />

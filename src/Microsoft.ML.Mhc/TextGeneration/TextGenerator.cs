@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 using Mhc.Models.Transformers;
-using Microsoft.ML.Mhc.Data;
+using Microsoft.ML.Mhc.DataViews;
 
 namespace Microsoft.ML.Mhc.TextGeneration;
 
