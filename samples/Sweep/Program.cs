@@ -1,1 +1,1 @@
-System.Console.Error.WriteLine("samples/Sweep: not built yet"); return 2;
+return Mhc.Samples.Sweep.SweepSample.Run(args);

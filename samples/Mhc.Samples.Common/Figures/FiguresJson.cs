@@ -112,9 +112,13 @@ public static class FiguresJson
             case ulong u:
                 writer.WriteNumberValue(u);
                 break;
+            case System.Text.Json.Nodes.JsonObject o:
+                // The one nested value the contracts ask for: an options object (e.g. the sweep's best_options).
+                o.WriteTo(writer);
+                break;
             default:
                 throw new ArgumentException(
-                    $"Figure '{name}' is a {value.GetType().Name}; figures must be flat: null, string, bool or a number.", nameof(value));
+                    $"Figure '{name}' is a {value.GetType().Name}; figures must be null, a string, a bool, a number or a JsonObject.", nameof(value));
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.SearchSpace;
 using Mhc.Models.Layers;
 using Mhc.Models.Vision;
 using Microsoft.ML.Mhc.DataViews;
@@ -49,12 +50,15 @@ public sealed partial class MhcImageClassificationTrainer
         public MhcImageArchitecture Architecture { get; set; } = MhcImageArchitecture.HyperResNet;
 
         /// <summary>The connection around every block: plain residual, HC or mHC. Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
         public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
 
         /// <summary>Expansion rate n (residual streams); ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).</summary>
+        [Choice(new object[] { 2, 4, 8 }, 4)]
         public int ExpansionRate { get; set; } = 4;
 
         /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
+        [BooleanChoice(true)]
         public bool DynamicMixing { get; set; } = true;
 
         /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
@@ -64,6 +68,7 @@ public sealed partial class MhcImageClassificationTrainer
         public int[] StageDepths { get; set; } = [2, 2, 2];
 
         /// <summary>Hyper-ResNet: channels of the first stage. Default 32.</summary>
+        [Choice(new object[] { 16, 32, 64 }, 32)]
         public int BaseWidth { get; set; } = 32;
 
         /// <summary>Hyper-ResNet: branch shape. Default <see cref="ResNetBlockKind.Basic"/>.</summary>
@@ -85,6 +90,7 @@ public sealed partial class MhcImageClassificationTrainer
         public double MaskRatio { get; set; }
 
         /// <summary>Dropout before the classifier (and, for the transformer, inside the blocks). Default 0.</summary>
+        [Range(0.0, 0.3, 0.0, false)]
         public double Dropout { get; set; }
 
         /// <summary>Label smoothing of the cross-entropy loss, in [0, 1). Default 0.</summary>

@@ -72,7 +72,7 @@ public sealed class SweepMetric
         return new SweepMetric("RootMeanSquaredError", (model, data) => mlContext.Regression.Evaluate(model.Transform(data), labelColumnName, scoreColumnName).RootMeanSquaredError, false);
     }
 
-    private static SweepMetric Multiclass(MLContext mlContext, string name, Func<Data.MulticlassClassificationMetrics, double> pick, bool maximize,
+    private static SweepMetric Multiclass(MLContext mlContext, string name, Func<global::Microsoft.ML.Data.MulticlassClassificationMetrics, double> pick, bool maximize,
         string label, string score, string predicted)
     {
         ArgumentNullException.ThrowIfNull(mlContext);

@@ -1,3 +1,4 @@
+using Microsoft.ML.SearchSpace;
 namespace Microsoft.ML.Mhc.Training;
 
 /// <summary>
@@ -8,12 +9,15 @@ namespace Microsoft.ML.Mhc.Training;
 public abstract class MhcTrainerOptions
 {
     /// <summary>Number of passes over the training data. Default 10.</summary>
+    [Range(1, 50, 10, true)]
     public int MaxEpochs { get; set; } = 10;
 
     /// <summary>Examples per optimisation step. Default 64.</summary>
+    [Choice(new object[] { 32, 64, 128 }, 64)]
     public int BatchSize { get; set; } = 64;
 
     /// <summary>Peak learning rate of AdamW, reached after the warmup. Default 0.002.</summary>
+    [Range(1e-4, 1e-2, 2e-3, true)]
     public double LearningRate { get; set; } = 2e-3;
 
     /// <summary>
@@ -22,9 +26,11 @@ public abstract class MhcTrainerOptions
     /// gates are not decayed, since pulling those towards zero would drag H_res towards the uniform
     /// matrix rather than regularise. Default 0.05.
     /// </summary>
+    [Range(1e-4, 0.2, 0.05, true)]
     public double WeightDecay { get; set; } = 0.05;
 
     /// <summary>Share of all steps spent warming the learning rate up linearly from zero. Default 0.05.</summary>
+    [Range(0.0, 0.2, 0.05, false)]
     public double WarmupFraction { get; set; } = 0.05;
 
     /// <summary>The cosine decay ends at <see cref="LearningRate"/> times this factor. Default 0.01.</summary>
@@ -45,6 +51,12 @@ public abstract class MhcTrainerOptions
     /// Requires <see cref="ValidationSet"/>. Default 0.
     /// </summary>
     public int EarlyStoppingPatience { get; set; }
+
+    /// <summary>
+    /// Ends training after the first epoch that finishes past this wall time, keeping the weights reached
+    /// (the learning-rate schedule is still planned for <see cref="MaxEpochs"/>). Null: no limit. Default null.
+    /// </summary>
+    public TimeSpan? TrainingTimeBudget { get; set; }
 
     /// <summary>Seed of the weight initialisation, shuffling and augmentation: equal seeds give equal models on CPU. Default 1.</summary>
     public int Seed { get; set; } = 1;
@@ -67,6 +79,9 @@ public abstract class MhcTrainerOptions
     /// <summary>Called after every epoch with its metrics and diagnostics. Default none.</summary>
     public Action<MhcEpochReport>? EpochCallback { get; set; }
 
+    /// <summary>Called after every optimisation step (keep it cheap); drives progress bars. Default none.</summary>
+    public Action<MhcTrainingProgress>? ProgressCallback { get; set; }
+
     /// <summary>Cancels training between steps (an <see cref="OperationCanceledException"/> is thrown). Default none.</summary>
     public CancellationToken CancellationToken { get; set; }
 
@@ -81,6 +96,7 @@ public abstract class MhcTrainerOptions
         Check(FinalLearningRateFraction >= 0 && FinalLearningRateFraction <= 1, nameof(FinalLearningRateFraction), FinalLearningRateFraction, "in [0, 1]");
         Check(GradientClipNorm >= 0 && double.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "zero (off) or positive");
         Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "zero (off) or positive");
+        Check(TrainingTimeBudget is null || TrainingTimeBudget > TimeSpan.Zero, nameof(TrainingTimeBudget), TrainingTimeBudget ?? TimeSpan.Zero, "positive or null");
         Check(NumberOfThreads >= 0, nameof(NumberOfThreads), NumberOfThreads, "zero (default) or positive");
         Check(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "at least 1");
         if (EarlyStoppingPatience > 0 && ValidationSet is null)

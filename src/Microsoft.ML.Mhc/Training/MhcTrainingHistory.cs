@@ -18,7 +18,7 @@ public sealed class MhcTrainingHistory
     /// <summary>The epoch whose weights were kept when early stopping restored the best ones; null otherwise.</summary>
     public int? BestEpoch { get; }
 
-    /// <summary>Whether early stopping ended the run before <see cref="MhcTrainerOptions.MaxEpochs"/>.</summary>
+    /// <summary>Whether early stopping or the time budget ended the run before <see cref="MhcTrainerOptions.MaxEpochs"/>.</summary>
     public bool StoppedEarly { get; }
 
     /// <summary>Wall time of the whole run (training and validation), in seconds.</summary>

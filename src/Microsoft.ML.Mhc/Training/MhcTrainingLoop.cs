@@ -61,6 +61,7 @@ public sealed class MhcTrainingLoop
                 var train = new MetricAccumulator();
                 double lr = options.LearningRate;
                 var watch = Stopwatch.StartNew();
+                long stepInEpoch = 0;
                 using (var batches = task.TrainingBatches(random, batchSize, device).GetEnumerator())
                 {
                     while (true)
@@ -83,6 +84,7 @@ public sealed class MhcTrainingLoop
                         optimizer.step();
                         train.Add(MhcTrainingTask.LossMetric, lossValue * (double)batch.Count, batch.Count);
                         using (no_grad()) task.Accumulate(output.detach(), batch, train);
+                        options.ProgressCallback?.Invoke(new MhcTrainingProgress(epoch, options.MaxEpochs, ++stepInEpoch, stepsPerEpoch, lossValue));
                     }
                 }
                 double trainSeconds = watch.Elapsed.TotalSeconds;
@@ -128,6 +130,12 @@ public sealed class MhcTrainingLoop
                 options.Log?.Invoke(report.ToString());
                 options.EpochCallback?.Invoke(report);
 
+                if (options.TrainingTimeBudget is { } budget && total.Elapsed >= budget && epoch < options.MaxEpochs)
+                {
+                    stoppedEarly = true;
+                    options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min reached after epoch {epoch}");
+                    break;
+                }
                 if (earlyStopping && bestEpoch is { } b && epoch - b >= options.EarlyStoppingPatience && epoch < options.MaxEpochs)
                 {
                     stoppedEarly = true;

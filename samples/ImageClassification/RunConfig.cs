@@ -1,0 +1,54 @@
+using Mhc.Models.Layers;
+
+namespace ImageClassificationSample;
+
+/// <summary>Everything that defines one run; written to the .mbconfig.json next to the model.</summary>
+public sealed class RunConfig
+{
+    public string Dataset { get; set; } = "mnist";
+    public bool Quick { get; set; }
+    public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
+    public int ExpansionRate { get; set; } = 4;
+    public int MaxEpochs { get; set; }
+    public int BatchSize { get; set; } = 64;
+    public double LearningRate { get; set; } = 2e-3;
+    public double WeightDecay { get; set; } = 0.05;
+    public double LabelSmoothing { get; set; }
+    public int BaseWidth { get; set; }
+    public int[] StageDepths { get; set; } = [];
+    public int AugmentShiftPixels { get; set; } = 2;
+    public int Seed { get; set; } = 1;
+    public int Threads { get; set; }
+    public double? BudgetMinutes { get; set; }
+    public int TrainCount { get; set; }
+    public int TestCount { get; set; }
+
+    /// <summary>The defaults per data set, chosen to meet the accuracy targets within 30 minutes on 2 CPU cores.</summary>
+    public static RunConfig For(string dataset, bool quick)
+    {
+        var c = new RunConfig { Dataset = dataset, Quick = quick };
+        if (quick)
+        {
+            c.MaxEpochs = 3;
+            c.BatchSize = 32;
+            c.BaseWidth = 16;
+            c.StageDepths = [1, 1];
+            c.LearningRate = 3e-3;
+            return c;
+        }
+        if (dataset == "mnist")
+        {
+            c.MaxEpochs = 15;
+            c.BaseWidth = 32;
+            c.StageDepths = [1, 1, 1];
+        }
+        else
+        {
+            c.MaxEpochs = 12;
+            c.BaseWidth = 32;
+            c.StageDepths = [1, 1, 1];
+            c.LabelSmoothing = 0.1;
+        }
+        return c;
+    }
+}

@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Mhc.Models.Layers;
+using Mhc.Samples.Data;
+using Mhc.Samples.Figures;
+using Mhc.Samples.Progress;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.ImageClassification;
+using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Plots;
+using Microsoft.ML.Mhc.Training;
+using Spectre.Console;
+using static ImageClassificationSample.ImageClassificationModel;
+
+namespace ImageClassificationSample;
+
+/// <summary>
+/// Trains an mHC Hyper-ResNet on real MNIST digits (seeded per-class 80/20 split) or Fashion-MNIST (official
+/// 60k/10k split) through ML.NET, evaluates it, saves and reloads it, and reports the figures.
+/// </summary>
+public static class Sample
+{
+    private static readonly SampleOption[] Extra =
+    [
+        new("epochs", "N", "training epochs (default: per data set)"),
+        new("width", "N", "channels of the first Hyper-ResNet stage"),
+        new("threads", "N", "CPU threads for libtorch (default: all)"),
+        new("streams", "N", "expansion rate n of HC/mHC (default 4)"),
+    ];
+
+    /// <summary>Runs the sample and returns the process exit code (0 ok, 2 bad arguments, 3 data missing).</summary>
+    public static int Run(string[] args)
+    {
+        SampleArgs a;
+        RunConfig config;
+        try
+        {
+            a = SampleArgs.Parse(args, Extra);
+            if (a.Help)
+            {
+                Console.WriteLine(a.Usage("ImageClassification"));
+                return 0;
+            }
+            config = Configure(a);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        try
+        {
+            return Execute(a, config);
+        }
+        catch (DataMissingException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 3;
+        }
+    }
+
+    private static RunConfig Configure(SampleArgs a)
+    {
+        var dataset = (a.Dataset ?? MnistDigits.DatasetName).ToLowerInvariant();
+        if (dataset != MnistDigits.DatasetName && dataset != FashionMnist.DatasetName)
+            throw new ArgumentException($"--dataset must be '{MnistDigits.DatasetName}' or '{FashionMnist.DatasetName}', got '{a.Dataset}'.");
+        var config = RunConfig.For(dataset, a.Quick);
+        config.Connection = (a.Connection ?? "mhc").ToLowerInvariant() switch
+        {
+            "residual" => ConnectionKind.Residual,
+            "hc" => ConnectionKind.Hc,
+            "mhc" => ConnectionKind.Mhc,
+            _ => throw new ArgumentException($"--connection must be residual, hc or mhc, got '{a.Connection}'."),
+        };
+        config.BudgetMinutes = a.BudgetMinutes;
+        if (PositiveInt(a, "epochs") is { } epochs) config.MaxEpochs = epochs;
+        if (PositiveInt(a, "width") is { } width) config.BaseWidth = width;
+        if (PositiveInt(a, "threads") is { } threads) config.Threads = threads;
+        if (PositiveInt(a, "streams") is { } streams) config.ExpansionRate = streams;
+        return config;
+    }
+
+    private static int? PositiveInt(SampleArgs a, string name)
+    {
+        if (a.GetValue(name) is not { } text) return null;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 1)
+            throw new ArgumentException($"--{name} expects a positive integer, got '{text}'.");
+        return v;
+    }
+
+    private static (List<ModelInput> Train, List<ModelInput> Test) LoadData(RunConfig config)
+    {
+        IReadOnlyList<ImageExample> train, test;
+        Func<int, string> name;
+        if (config.Dataset == MnistDigits.DatasetName)
+        {
+            (train, test) = MnistDigits.Load().SplitPerClass(seed: 1, trainFraction: 0.8);
+            name = l => l.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            var fashion = FashionMnist.Load();
+            (train, test) = (fashion.Train, fashion.Test);
+            name = l => FashionMnist.ClassNames[l];
+        }
+        if (config.Quick)
+        {
+            train = PerClass(train, 50);
+            test = PerClass(test, 15);
+        }
+        static IReadOnlyList<ImageExample> PerClass(IReadOnlyList<ImageExample> all, int n) =>
+            all.GroupBy(e => e.Label).SelectMany(g => g.Take(n)).ToList();
+        List<ModelInput> Convert(IReadOnlyList<ImageExample> xs) => xs.Select(e => new ModelInput { Pixels = e.Pixels, Label = name(e.Label) }).ToList();
+        return (Convert(train), Convert(test));
+    }
+
+    private static int Execute(SampleArgs a, RunConfig config)
+    {
+        var outDir = Path.GetFullPath(a.OutDirectory ?? "out");
+        Directory.CreateDirectory(outDir);
+        var (trainRows, testRows) = LoadData(config);
+        config.TrainCount = trainRows.Count;
+        config.TestCount = testRows.Count;
+        var tag = $"{config.Dataset}-{config.Connection.ToString().ToLowerInvariant()}";
+        AnsiConsole.MarkupLine($"[bold]mHC image classification[/]: {config.Dataset}, {trainRows.Count} train / {testRows.Count} test, " +
+            Markup.Escape($"Hyper-ResNet width {config.BaseWidth} depths [{string.Join(",", config.StageDepths)}], {config.Connection} n={config.ExpansionRate}, {config.MaxEpochs} epochs"));
+
+        var mlContext = new MLContext(seed: config.Seed);
+        var train = mlContext.Data.LoadFromEnumerable(trainRows);
+        var test = mlContext.Data.LoadFromEnumerable(testRows);
+
+        var reports = new List<MhcEpochReport>();
+        long stepsPerEpoch = (trainRows.Count + config.BatchSize - 1) / config.BatchSize;
+        var clock = Stopwatch.StartNew();
+        var model = ConsoleProgress.Run($"training {tag}", stepsPerEpoch * config.MaxEpochs, sink =>
+            Train(mlContext, train, config, test,
+                progress: p => sink.Report(p.CompletedSteps, $"epoch {p.Epoch}/{p.MaxEpochs}, loss {p.Loss:F3}"),
+                log: sink.Log,
+                epochs: reports.Add));
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        var classifier = ((IEnumerable<ITransformer>)model).OfType<MhcImageClassificationTransformer>().Single();
+        double stepSeconds = reports.Sum(r => r.TrainSeconds);
+        double trainSamplesPerSecond = reports.Count * (double)trainRows.Count / Math.Max(stepSeconds, 1e-9);
+
+        // In-memory scoring (batched) and the ML.NET metrics.
+        clock.Restart();
+        var inMemoryScores = model.Transform(test).GetColumn<float[]>("Score").ToArray();
+        double scoreInMemory = testRows.Count / clock.Elapsed.TotalSeconds;
+        var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));
+
+        // Save, reload in a fresh context (stock ML.NET transforms only), score again.
+        var modelPath = Path.Combine(outDir, "ImageClassification.mlnet.zip");
+        SaveModel(mlContext, model, train.Schema, modelPath);
+        var freshContext = new MLContext();
+        var reloaded = MhcModelFile.Load(freshContext, modelPath, out _);
+        var freshTest = freshContext.Data.LoadFromEnumerable(testRows);
+        clock.Restart();
+        var reloadedScores = reloaded.Transform(freshTest).GetColumn<float[]>("Score").ToArray();
+        double scoreReloaded = testRows.Count / clock.Elapsed.TotalSeconds;
+        double maxDiff = 0;
+        for (int i = 0; i < inMemoryScores.Length; i++)
+            for (int k = 0; k < inMemoryScores[i].Length; k++)
+                maxDiff = Math.Max(maxDiff, Math.Abs(inMemoryScores[i][k] - reloadedScores[i][k]));
+
+        // Consumption code, as an app would use it.
+        MLNetModelPath = modelPath;
+        var example = testRows[0];
+        var prediction = Predict(new ModelInput { Pixels = example.Pixels });
+
+        PrintMetrics(metrics, config, trainSeconds, trainSamplesPerSecond, scoreInMemory, scoreReloaded, maxDiff, classifier);
+        AnsiConsole.MarkupLine($"consumption: Predict(first test image, label {Markup.Escape(example.Label)}) = [bold]{Markup.Escape(prediction.PredictedLabel)}[/] " +
+            $"(p = {prediction.Score.Max():F3})");
+
+        var curvePath = MhcPlots.SaveTrainingCurves(
+            reports.Select(r => new TrainingCurvePoint(r.Epoch, r.TrainLoss, r.ValidationLoss,
+                r.TrainMetrics.GetValueOrDefault("accuracy"), r.ValidationMetrics.TryGetValue("accuracy", out var v) ? v : null)).ToList(),
+            Path.Combine(outDir, $"training-curve-{tag}.png"), "Accuracy", $"mHC image classification: {config.Dataset}, {config.Connection}");
+        var configPath = Path.Combine(outDir, "ImageClassification.mbconfig.json");
+        WriteRunConfig(configPath, config, metrics, trainSeconds, reports, modelPath);
+
+        var figures = new Dictionary<string, object?>
+        {
+            ["dataset"] = config.Dataset,
+            ["connection"] = config.Connection.ToString().ToLowerInvariant(),
+            ["quick"] = config.Quick,
+            ["accuracy"] = metrics.MicroAccuracy,
+            ["macro_accuracy"] = metrics.MacroAccuracy,
+            ["log_loss"] = metrics.LogLoss,
+            ["train_seconds"] = trainSeconds,
+            ["train_samples_per_second"] = trainSamplesPerSecond,
+            ["score_samples_per_second_in_memory"] = scoreInMemory,
+            ["score_samples_per_second_reloaded"] = scoreReloaded,
+            ["reload_max_score_diff"] = maxDiff,
+            ["peak_memory_mb"] = PeakMemory.PeakResidentMegabytes(),
+            ["epochs"] = reports.Count,
+            ["train_count"] = trainRows.Count,
+            ["test_count"] = testRows.Count,
+            ["threads"] = TorchSharp.torch.get_num_threads(),
+            ["parameters"] = classifier.Network.parameters().Sum(p => p.numel()),
+            ["base_width"] = config.BaseWidth,
+            ["expansion_rate"] = config.ExpansionRate,
+            ["final_train_loss"] = reports[^1].TrainLoss,
+            ["max_layer_forward_gain"] = classifier.Diagnostics?.MaxLayerForwardGain,
+            ["composite_forward_gain"] = classifier.Diagnostics?.CompositeForwardGain,
+            ["model_path"] = modelPath,
+            ["curve_png"] = curvePath,
+            ["run_config"] = configPath,
+        };
+        if (a.JsonPath is { } json)
+        {
+            FiguresJson.Write(json, figures);
+            AnsiConsole.MarkupLine($"figures: {Markup.Escape(Path.GetFullPath(json))}");
+        }
+        classifier.Dispose();
+        return 0;
+    }
+
+    private static void PrintMetrics(MulticlassClassificationMetrics m, RunConfig config, double trainSeconds, double trainRate,
+        double scoreInMemory, double scoreReloaded, double maxDiff, MhcImageClassificationTransformer classifier)
+    {
+        var table = new Table().Title($"ML.NET multiclass metrics ({Markup.Escape(config.Dataset)} test set, {config.TestCount} images)")
+            .AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
+        Row("MicroAccuracy", m.MicroAccuracy.ToString("P2", CultureInfo.InvariantCulture));
+        Row("MacroAccuracy", m.MacroAccuracy.ToString("P2", CultureInfo.InvariantCulture));
+        Row("LogLoss", m.LogLoss.ToString("F4", CultureInfo.InvariantCulture));
+        Row("LogLossReduction", m.LogLossReduction.ToString("F4", CultureInfo.InvariantCulture));
+        Row("training time", $"{trainSeconds:F1} s ({trainRate:F0} samples/s, {TorchSharp.torch.get_num_threads()} threads)");
+        Row("scoring in memory (batched)", $"{scoreInMemory:F0} samples/s");
+        Row("scoring after reload (per row)", $"{scoreReloaded:F0} samples/s");
+        Row("max |score diff| after reload", maxDiff.ToString("E2", CultureInfo.InvariantCulture));
+        if (classifier.Diagnostics is { Layers.Count: > 0 } d)
+            Row("H_res gain (max layer / composite)", $"{d.MaxLayerForwardGain:F3} / {d.CompositeForwardGain:F3}");
+        Row("peak memory", $"{PeakMemory.PeakResidentMegabytes():F0} MiB");
+        AnsiConsole.Write(table);
+        Console.WriteLine(m.ConfusionMatrix.GetFormattedConfusionTable());
+    }
+
+    private static void WriteRunConfig(string path, RunConfig config, MulticlassClassificationMetrics metrics, double seconds,
+        IReadOnlyList<MhcEpochReport> reports, string modelPath)
+    {
+        // Shaped after Model Builder's .mbconfig: scenario, data source, environment, training option, run history.
+        var document = new
+        {
+            Scenario = "ImageClassification",
+            DataSource = new { Type = "Dataset", Name = config.Dataset, config.TrainCount, config.TestCount, LabelColumnName = "Label", FeatureColumnName = "Pixels" },
+            Environment = new { Type = "LocalCPU", Threads = TorchSharp.torch.get_num_threads() },
+            TrainingOption = config,
+            RunHistory = new
+            {
+                Trials = new[]
+                {
+                    new
+                    {
+                        TrainerName = "MhcImage",
+                        Score = metrics.MicroAccuracy,
+                        MetricName = "MicroAccuracy",
+                        RuntimeInSeconds = seconds,
+                        Epochs = reports.Select(r => new { r.Epoch, r.TrainLoss, r.ValidationLoss, Accuracy = r.ValidationMetrics.GetValueOrDefault("accuracy"), r.SamplesPerSecond }),
+                    },
+                },
+            },
+            ModelPath = modelPath,
+        };
+        var options = new JsonSerializerOptions { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+        File.WriteAllText(path, JsonSerializer.Serialize(document, options));
+    }
+}

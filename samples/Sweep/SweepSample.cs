@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Mhc.Samples.Data;
+using Mhc.Samples.Figures;
+using Mhc.Samples.Progress;
+using Microsoft.ML;
+using Microsoft.ML.Mhc;
+using Microsoft.ML.Mhc.ImageClassification;
+using Microsoft.ML.Mhc.Plots;
+using Microsoft.ML.Mhc.Sweeps;
+using Spectre.Console;
+
+namespace Mhc.Samples.Sweep;
+
+/// <summary>
+/// Sweeps the mHC image trainer on real MNIST digits within a wall-time budget: random proposals over the
+/// search-space attributes of <see cref="MhcImageClassificationTrainer.Options"/>, successive halving on
+/// epochs so weak settings stop early, a holdout for scoring, then the leaderboard, the run history as a
+/// Model Builder style JSON, and the best trial's training curves as PNG.
+/// </summary>
+public static class SweepSample
+{
+    /// <summary>Entry point (also called in-process by the sample tests).</summary>
+    public static int Run(string[] args)
+    {
+        SampleArgs options;
+        try
+        {
+            options = SampleArgs.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        if (options.Help)
+        {
+            Console.WriteLine(options.Usage("Sweep"));
+            return 0;
+        }
+
+        bool quick = options.Quick;
+        double budgetMinutes = options.BudgetMinutes ?? (quick ? 0.6 : 10);
+        string outDir = options.OutDirectory ?? "out";
+        Directory.CreateDirectory(outDir);
+        var clock = Stopwatch.StartNew();
+
+        var ml = new MLContext(seed: 1);
+        var digits = MnistDigits.Load();
+        var (train, test) = digits.SplitPerClass(seed: 1);
+        if (quick)
+        {
+            // A small, still real, slice: the quick mode proves the whole path, not the accuracy.
+            train = train.Where((_, i) => i % 10 == 0).ToList();
+            test = test.Where((_, i) => i % 10 == 0).ToList();
+        }
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label");
+        var trainView = ml.Data.LoadFromEnumerable(train.Select(ToRow));
+        var keyMapper = toKey.Fit(trainView);
+        var trainData = keyMapper.Transform(trainView);
+        var testData = keyMapper.Transform(ml.Data.LoadFromEnumerable(test.Select(ToRow)));
+
+        var baseOptions = new MhcImageClassificationTrainer.Options
+        {
+            ImageHeight = 28, ImageWidth = 28, Channels = 1,
+            StageDepths = quick ? [1, 1] : [2, 2, 2],
+            BaseWidth = quick ? 8 : 32,
+            MaxEpochs = quick ? 1 : 6,
+            Seed = 1,
+            CollectDiagnostics = false,
+        };
+        var settings = new SweepSettings<MhcImageClassificationTrainer.Options>
+        {
+            Strategy = SweepStrategy.Random,
+            MaxTrials = quick ? 2 : 40,
+            TimeBudget = TimeSpan.FromMinutes(budgetMinutes),
+            Seed = 1,
+            BaseOptions = baseOptions,
+            // Architecture width and depth stay fixed in quick mode so each trial takes seconds.
+            Include = quick
+                ? ["LearningRate", "Connection"]
+                : ["LearningRate", "WeightDecay", "Connection", "ExpansionRate", "DynamicMixing", "BaseWidth"],
+            SuccessiveHalving = quick ? null
+                : SuccessiveHalving<MhcImageClassificationTrainer.Options>.ForMember("MaxEpochs", minEpochs: 1, maxEpochs: 9, reductionFactor: 3),
+            TrainerName = "MhcImage",
+            HistoryPath = Path.Combine(outDir, "sweep.mbconfig.json"),
+        };
+
+        var sweeper = new Sweeper<MhcImageClassificationTrainer.Options>(
+            ml, o => ml.MulticlassClassification.Trainers.MhcImage(o), SweepMetric.MicroAccuracy(ml), settings);
+        Console.WriteLine($"Sweeping {sweeper.Space.Dimensions.Count} dimensions ({string.Join(", ", settings.Include)}) on " +
+                          $"{train.Count} MNIST digits for at most {budgetMinutes:0.#} min; scoring on {test.Count} held-out digits.");
+
+        SweepResult<MhcImageClassificationTrainer.Options> result = ConsoleProgress.Run("sweep", budgetMinutes * 60, sink =>
+        {
+            settings.Progress = new Progress<SweepProgress>(p =>
+            {
+                sink.Report(clock.Elapsed.TotalSeconds, p.Message);
+            });
+            return sweeper.Fit(trainData, testData);
+        });
+
+        PrintLeaderboard(result);
+        var best = (MhcImageClassificationTransformer)result.Model;
+        var curves = best.TrainingHistory.Epochs.Select(e => new TrainingCurvePoint(e.Epoch, e.TrainLoss, e.ValidationLoss,
+            e.TrainMetrics.GetValueOrDefault("accuracy"), e.ValidationMetrics.TryGetValue("accuracy", out var v) ? v : null)).ToList();
+        if (curves.Count > 0)
+            Console.WriteLine($"Training curves of the best trial: {MhcPlots.SaveTrainingCurves(curves, Path.Combine(outDir, "sweep-best-training.png"))}");
+        result.SaveHistory(settings.HistoryPath);
+        Console.WriteLine($"Run history: {settings.HistoryPath}");
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (options.JsonPath is { } json)
+        {
+            FiguresJson.Write(json, new Dictionary<string, object?>
+            {
+                ["trials"] = result.Trials.Count,
+                ["best_accuracy"] = result.BestMetric,
+                ["best_options"] = SweepJson.Describe(result.Options),
+                ["best_parameters"] = result.BestTrial.DescribeParameters(),
+                ["seconds"] = seconds,
+                ["budget_minutes"] = budgetMinutes,
+                ["stop_reason"] = result.StopReason,
+                ["quick"] = quick,
+                ["peak_memory_mb"] = PeakMemory.PeakResidentMegabytes(),
+            });
+            Console.WriteLine($"Figures: {json}");
+        }
+        Console.WriteLine($"Done in {seconds:0} s: {result.Trials.Count} trials, best micro-accuracy {result.BestMetric:P2}.");
+        best.Dispose();
+        return 0;
+    }
+
+    private static DigitRow ToRow(ImageExample e) => new() { Features = e.Pixels, Label = e.Label };
+
+    private static void PrintLeaderboard(SweepResult<MhcImageClassificationTrainer.Options> result)
+    {
+        var table = new Table().Title("Leaderboard (holdout micro-accuracy)");
+        table.AddColumn("#");
+        table.AddColumn("accuracy");
+        table.AddColumn("epochs");
+        table.AddColumn("seconds");
+        table.AddColumn("parameters");
+        int rank = 1;
+        foreach (var t in result.Leaderboard(10))
+            table.AddRow(rank++.ToString(), t.Metric.ToString("P2"), t.Epochs?.ToString() ?? "-", t.Duration.TotalSeconds.ToString("0"), Markup.Escape(t.DescribeParameters()));
+        AnsiConsole.Write(table);
+        Console.WriteLine($"Stopped: {result.StopReason}");
+    }
+}

@@ -1,0 +1,100 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Mhc.Models.Layers;
+
+/// <summary>
+/// A hyper-connected stack: expands its input to n streams once, threads the streams through its
+/// layers and collapses them once at the end, (B, *features) to (B, *features'). This is the network
+/// shape of HC (arXiv 2409.19606, sec. 2) and mHC (arXiv 2512.24880, sec. 3): the embedding is
+/// repeated n times, the streams persist across all blocks, and they are reduced before the head.
+/// </summary>
+/// <remarks>
+/// Every layer must be stream-aware, i.e. map (B, n, *features) to (B, n, *features'):
+/// <see cref="HyperConnection"/>, <see cref="PerStream"/> around a single-stream module, or any module
+/// of yours with that contract. With n = 1 (<see cref="ConnectionKind.Residual"/>) the stack computes
+/// exactly what the same blocks do as a plain residual network.
+/// </remarks>
+public sealed class HyperSequential : Module<Tensor, Tensor>
+{
+    private readonly StreamExpand expand;
+    private readonly ModuleList<Module<Tensor, Tensor>> layers;
+    private readonly StreamCollapse collapse;
+
+    /// <summary>Creates the stack from stream-aware layers.</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="streams">Expansion rate n (1 for a plain residual stack).</param>
+    /// <param name="layers">Stream-aware layers in order; each hyper-connection must have <paramref name="streams"/> streams.</param>
+    /// <param name="collapseMode">How the streams are reduced at the end. Default mean (identical streams collapse to themselves).</param>
+    public HyperSequential(string name, int streams, IEnumerable<Module<Tensor, Tensor>> layers, StreamCollapseMode collapseMode = StreamCollapseMode.Mean)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (streams < 1) throw new ArgumentOutOfRangeException(nameof(streams), streams, "At least one stream.");
+        var list = layers.ToList();
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is null) throw new ArgumentNullException(nameof(layers), $"Layer {i} of {name} is null.");
+            if (list[i] is HyperConnection hc && hc.Options.Streams != streams)
+                throw new ArgumentException(
+                    $"Layer {i} ({hc.GetName()}) of {name} has {hc.Options.Streams} streams; the stack has {streams}.", nameof(layers));
+        }
+        Streams = streams;
+        expand = new StreamExpand(streams);
+        this.layers = new ModuleList<Module<Tensor, Tensor>>(list.ToArray());
+        collapse = new StreamCollapse(streams, collapseMode);
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// Builds a stack of hyper-connections, one around each branch, with layer indices 0, 1, ... (so the
+    /// home streams rotate as in HC) and the stream count taken from <paramref name="options"/>.
+    /// </summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="branches">The branches F_l in depth order; each maps (B, *features) to the same shape.</param>
+    /// <param name="options">Connection template; <see cref="HyperConnectionOptions.Dim"/> must be the branches' channel count.</param>
+    /// <param name="collapseMode">How the streams are reduced at the end.</param>
+    public static HyperSequential FromBranches(string name, IEnumerable<Module<Tensor, Tensor>> branches, HyperConnectionOptions options,
+        StreamCollapseMode collapseMode = StreamCollapseMode.Mean)
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        ArgumentNullException.ThrowIfNull(options);
+        var hcs = branches.Select((b, i) => (Module<Tensor, Tensor>)new HyperConnection($"block{i}", b, options.WithLayer(i))).ToList();
+        return new HyperSequential(name, options.Streams, hcs, collapseMode);
+    }
+
+    /// <summary>The expansion rate n.</summary>
+    public int Streams { get; }
+
+    /// <summary>The stream-aware layers, in order.</summary>
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers.ToList();
+
+    /// <summary>The hyper-connections among <see cref="Layers"/>, in depth order (for diagnostics).</summary>
+    public IReadOnlyList<HyperConnection> HyperConnections => layers.OfType<HyperConnection>().ToList();
+
+    /// <summary>The stream reduction applied at the end.</summary>
+    public StreamCollapse Collapse => collapse;
+
+    /// <summary>Runs the layers and returns the streams before the collapse, (B, n, *features').</summary>
+    public Tensor ForwardStreams(Tensor x)
+    {
+        if (x.dim() < 2)
+            throw new ArgumentException($"{GetName()} expects a batch (B, *features); got shape [{string.Join(", ", x.shape)}].", nameof(x));
+        var streams = expand.forward(x);
+        int i = 0;
+        foreach (var layer in layers)
+        {
+            streams = layer.forward(streams);
+            if (streams.dim() < 3 || streams.shape[1] != Streams)
+                throw new InvalidOperationException(
+                    $"Layer {i} ({layer.GetName()}) of {GetName()} returned shape [{string.Join(", ", streams.shape)}]; " +
+                    $"stream-aware layers must return (B, {Streams}, *features). Wrap single-stream modules in {nameof(PerStream)}.");
+            i++;
+        }
+        return streams;
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => collapse.forward(ForwardStreams(x));
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Mhc.Samples.Figures;
+using Mhc.Samples.Tests.Data;
+
+namespace Mhc.Samples.Tests.Samples;
+
+public class ImageClassificationSampleTests
+{
+    private static readonly string[] NumericKeys =
+    [
+        "accuracy", "macro_accuracy", "log_loss", "train_seconds", "train_samples_per_second",
+        "score_samples_per_second_in_memory", "score_samples_per_second_reloaded", "reload_max_score_diff", "peak_memory_mb",
+    ];
+
+    [Fact]
+    public void QuickRun_WritesTheFiguresContract_AndReloadsIdentically()
+    {
+        using var dir = new TempDirectory();
+        string json = dir.File("figures.json");
+
+        int exit = ImageClassificationSample.Sample.Run(["--quick", "--dataset", "mnist", "--json", json, "--out", dir.Path]);
+
+        Assert.Equal(0, exit);
+        var f = FiguresJson.Read(json);
+        Assert.Equal("mnist", f["dataset"].GetString());
+        Assert.Equal("mhc", f["connection"].GetString());
+        foreach (var key in NumericKeys)
+        {
+            Assert.True(f.ContainsKey(key), $"missing figure '{key}'");
+            Assert.Equal(JsonValueKind.Number, f[key].ValueKind);
+            Assert.True(double.IsFinite(f[key].GetDouble()), $"{key} = {f[key]}");
+        }
+        // Ten classes: chance is 0.1; even the quick run must have learned something.
+        Assert.True(f["accuracy"].GetDouble() > 0.15, $"accuracy {f["accuracy"]}");
+        Assert.True(f["reload_max_score_diff"].GetDouble() <= 1e-5);
+        Assert.True(f["train_samples_per_second"].GetDouble() > 0);
+        Assert.InRange(f["composite_forward_gain"].GetDouble(), 0.99, 1.01);
+        Assert.True(File.Exists(f["model_path"].GetString()));
+        var png = File.ReadAllBytes(f["curve_png"].GetString()!);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        using var config = JsonDocument.Parse(File.ReadAllText(f["run_config"].GetString()!));
+        Assert.Equal("ImageClassification", config.RootElement.GetProperty("Scenario").GetString());
+    }
+
+    [Fact]
+    public void BadArguments_ExitWithUsageError()
+    {
+        Assert.Equal(2, ImageClassificationSample.Sample.Run(["--connection", "dense"]));
+        Assert.Equal(2, ImageClassificationSample.Sample.Run(["--dataset", "cifar"]));
+        Assert.Equal(2, ImageClassificationSample.Sample.Run(["--epochs", "zero"]));
+    }
+}
