@@ -1,1 +1,1 @@
-System.Console.Error.WriteLine("samples/TextGeneration: not built yet"); return 2;
+return TextGeneration.TextGenerationSample.Run(args);

@@ -1,0 +1,88 @@
+using Mhc.Models.Layers;
+
+namespace Mhc.Models.Transformers;
+
+/// <summary>Configuration of a <see cref="HyperVisionTransformer"/>. A plain, JSON-serialisable object.</summary>
+public sealed class HyperVisionTransformerOptions
+{
+    /// <summary>Input channels (1 for grey, 3 for RGB). Default 1.</summary>
+    public int InChannels { get; set; } = 1;
+
+    /// <summary>Number of classes of the classifier head. Default 10.</summary>
+    public int NumClasses { get; set; } = 10;
+
+    /// <summary>Input height in pixels; a multiple of <see cref="PatchSize"/>. Default 28.</summary>
+    public int ImageHeight { get; set; } = 28;
+
+    /// <summary>Input width in pixels; a multiple of <see cref="PatchSize"/>. Default 28.</summary>
+    public int ImageWidth { get; set; } = 28;
+
+    /// <summary>Side of the square patches that become tokens. Default 4 (49 tokens for 28x28).</summary>
+    public int PatchSize { get; set; } = 4;
+
+    /// <summary>Model width C (channels per stream). Default 128.</summary>
+    public int Dim { get; set; } = 128;
+
+    /// <summary>Transformer blocks. Default 6.</summary>
+    public int Layers { get; set; } = 6;
+
+    /// <summary>Attention heads; must divide <see cref="Dim"/>. Default 4.</summary>
+    public int Heads { get; set; } = 4;
+
+    /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
+    public int MlpRatio { get; set; } = 4;
+
+    /// <summary>Expansion rate n (residual streams); ignored (1) for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
+    public int ExpansionRate { get; set; } = 4;
+
+    /// <summary>Connection kind around every sublayer. Default <see cref="ConnectionKind.Mhc"/>.</summary>
+    public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
+
+    /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
+    public bool DynamicMixing { get; set; } = true;
+
+    /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
+    public MixingInit Init { get; set; } = MixingInit.IdentityLike;
+
+    /// <summary>How the streams are reduced before the head. Default <see cref="StreamCollapseMode.Mean"/>.</summary>
+    public StreamCollapseMode Collapse { get; set; } = StreamCollapseMode.Mean;
+
+    /// <summary>Dropout on embeddings, attention weights, sublayer outputs and before the classifier, in training only. Default 0.1.</summary>
+    public double Dropout { get; set; } = 0.1;
+
+    /// <summary>
+    /// Share of patch tokens dropped at random (per image) in training, a regulariser that also makes
+    /// training cheaper; all patches are used in evaluation. Default 0 (off); must be below 1.
+    /// </summary>
+    public double MaskRatio { get; set; }
+
+    /// <summary>The stream count actually used.</summary>
+    public int EffectiveStreams => Connection == ConnectionKind.Residual ? 1 : ExpansionRate;
+
+    /// <summary>Patch tokens per image.</summary>
+    public int Patches => ImageHeight / PatchSize * (ImageWidth / PatchSize);
+
+    /// <summary>Patch tokens kept per image in training.</summary>
+    public int KeptPatches => Math.Max(1, (int)Math.Round(Patches * (1 - MaskRatio)));
+
+    /// <summary>Throws on inconsistent settings, naming the setting.</summary>
+    public void Validate()
+    {
+        if (InChannels < 1) throw new ArgumentOutOfRangeException(nameof(InChannels), InChannels, "At least one input channel.");
+        if (NumClasses < 2) throw new ArgumentOutOfRangeException(nameof(NumClasses), NumClasses, "At least two classes.");
+        if (PatchSize < 1) throw new ArgumentOutOfRangeException(nameof(PatchSize), PatchSize, "The patch size must be at least 1.");
+        if (ImageHeight < PatchSize || ImageWidth < PatchSize || ImageHeight % PatchSize != 0 || ImageWidth % PatchSize != 0)
+            throw new ArgumentException(
+                $"The image ({ImageHeight}x{ImageWidth}) must be a whole number of {PatchSize}x{PatchSize} patches; resize or pick another PatchSize.",
+                nameof(PatchSize));
+        if (Dim < 1) throw new ArgumentOutOfRangeException(nameof(Dim), Dim, "The width must be at least 1.");
+        if (Layers < 1) throw new ArgumentOutOfRangeException(nameof(Layers), Layers, "At least one block.");
+        if (Heads < 1 || Dim % Heads != 0)
+            throw new ArgumentException($"Heads ({Heads}) must be positive and divide Dim ({Dim}).", nameof(Heads));
+        if (MlpRatio < 1) throw new ArgumentOutOfRangeException(nameof(MlpRatio), MlpRatio, "The MLP ratio must be at least 1.");
+        if (Connection != ConnectionKind.Residual && ExpansionRate < 1)
+            throw new ArgumentOutOfRangeException(nameof(ExpansionRate), ExpansionRate, "At least one stream.");
+        if (Dropout < 0 || Dropout >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        if (MaskRatio < 0 || MaskRatio >= 1) throw new ArgumentOutOfRangeException(nameof(MaskRatio), MaskRatio, "MaskRatio must be in [0, 1).");
+    }
+}

@@ -1,0 +1,235 @@
+using System.Text;
+using Mhc.Models.Layers;
+using Mhc.Models.Transformers;
+using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.DataViews;
+using Microsoft.ML.Mhc.Training;
+using Microsoft.ML.Tokenizers;
+
+namespace Microsoft.ML.Mhc.TextGeneration;
+
+/// <summary>
+/// Trains a decoder-only transformer with hyper-connections (<see cref="HyperDecoderTransformer"/>) on the
+/// text of one column: the rows are joined (separated by a newline) into one stream, a vocabulary is built
+/// (characters by default, or a <see cref="Microsoft.ML.Tokenizers.Tokenizer"/>), and the network learns to
+/// predict the next token on random windows of the stream. The fitted
+/// <see cref="MhcTextGenerationTransformer"/> generates text from a prompt column and scores texts.
+/// </summary>
+public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
+{
+    /// <summary>Options of <see cref="MhcDecoderTrainer"/>. Shared training options come from <see cref="MhcTrainerOptions"/>.</summary>
+    public sealed class Options : MhcTrainerOptions
+    {
+        /// <summary>Sets the text-generation defaults of the shared options: 10 epochs of 200 steps, batch 32, learning rate 0.001, weight decay 0.1.</summary>
+        public Options()
+        {
+            MaxEpochs = 10;
+            BatchSize = 32;
+            LearningRate = 1e-3;
+            WeightDecay = 0.1;
+            WarmupFraction = 0.02;
+            FinalLearningRateFraction = 0.1;
+        }
+
+        /// <summary>The training text column (text; documents, paragraphs or lines). Default "Text".</summary>
+        public string TextColumnName { get; set; } = DefaultColumnNames.Text;
+
+        /// <summary>The prompt column the fitted transformer reads. Default "Prompt".</summary>
+        public string PromptColumnName { get; set; } = DefaultColumnNames.Prompt;
+
+        /// <summary>The column the fitted transformer writes generated text to. Default "GeneratedText".</summary>
+        public string GeneratedTextColumnName { get; set; } = DefaultColumnNames.GeneratedText;
+
+        /// <summary>Tokens the model sees at once (and the length of the training windows). Default 128.</summary>
+        public int ContextLength { get; set; } = 128;
+
+        /// <summary>Model width (channels per stream). Default 192.</summary>
+        public int Dim { get; set; } = 192;
+
+        /// <summary>Transformer blocks. Default 4.</summary>
+        public int Layers { get; set; } = 4;
+
+        /// <summary>Attention heads; must divide <see cref="Dim"/>. Default 4.</summary>
+        public int Heads { get; set; } = 4;
+
+        /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
+        public int MlpRatio { get; set; } = 4;
+
+        /// <summary>Expansion rate n (residual streams); ignored for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
+        public int ExpansionRate { get; set; } = 4;
+
+        /// <summary>Connection around every sublayer: Residual, Hc or Mhc (for A/B runs). Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
+
+        /// <summary>Input-dependent stream mixing (mHC eq. 5-7); false uses static mixing. Default true.</summary>
+        public bool DynamicMixing { get; set; } = true;
+
+        /// <summary>Dropout in the decoder, in training only. Default 0.1.</summary>
+        public double Dropout { get; set; } = 0.1;
+
+        /// <summary>Whether the output head shares the token-embedding matrix. Default false.</summary>
+        public bool TieEmbeddings { get; set; }
+
+        /// <summary>Optimisation steps per epoch (an epoch is this many batches of random windows). Default 200.</summary>
+        public int StepsPerEpoch { get; set; } = 200;
+
+        /// <summary>Fixed windows, evenly spaced over the validation text, evaluated after every epoch. Default 256.</summary>
+        public int ValidationWindows { get; set; } = 256;
+
+        /// <summary>
+        /// A sub-word tokenizer; null (default) uses one token per character. Only the tokenizer's ids that
+        /// occur in the training text become the model's vocabulary.
+        /// </summary>
+        public Tokenizer? Tokenizer { get; set; }
+
+        /// <summary>
+        /// The name a saved model records for <see cref="Tokenizer"/>; register the same tokenizer under it
+        /// with <see cref="TokenizerVocabulary.RegisterTokenizer"/> before loading the model in another
+        /// process. Default "tokenizer".
+        /// </summary>
+        public string TokenizerName { get; set; } = "tokenizer";
+
+        /// <summary>How the fitted transformer samples (tokens, temperature, top-k, top-p, seed).</summary>
+        public TextGenerationOptions Generation { get; set; } = new();
+
+        /// <inheritdoc />
+        public override void Validate()
+        {
+            base.Validate();
+            Check(ContextLength >= 1, nameof(ContextLength), ContextLength, "at least 1");
+            Check(StepsPerEpoch >= 1, nameof(StepsPerEpoch), StepsPerEpoch, "at least 1");
+            Check(ValidationWindows >= 1, nameof(ValidationWindows), ValidationWindows, "at least 1");
+            if (string.IsNullOrWhiteSpace(TextColumnName)) throw new ArgumentException("TextColumnName must name the training text column.", nameof(TextColumnName));
+            if (string.IsNullOrWhiteSpace(PromptColumnName)) throw new ArgumentException("PromptColumnName must name a column.", nameof(PromptColumnName));
+            if (string.IsNullOrWhiteSpace(GeneratedTextColumnName)) throw new ArgumentException("GeneratedTextColumnName must name a column.", nameof(GeneratedTextColumnName));
+            if (Tokenizer is not null && string.IsNullOrWhiteSpace(TokenizerName))
+                throw new ArgumentException("TokenizerName must be set when a Tokenizer is given (saved models record it).", nameof(TokenizerName));
+            ArgumentNullException.ThrowIfNull(Generation, nameof(Generation));
+            Generation.Validate();
+            NetworkOptions(vocabSize: 2).Validate();
+        }
+
+        internal HyperDecoderTransformerOptions NetworkOptions(int vocabSize) => new()
+        {
+            VocabSize = vocabSize,
+            ContextLength = ContextLength,
+            Dim = Dim,
+            Layers = Layers,
+            Heads = Heads,
+            MlpRatio = MlpRatio,
+            ExpansionRate = ExpansionRate,
+            Connection = Connection,
+            DynamicMixing = DynamicMixing,
+            Dropout = Dropout,
+            TieEmbeddings = TieEmbeddings,
+        };
+    }
+
+    private readonly MLContext context;
+    private readonly Options options;
+
+    internal MhcDecoderTrainer(MLContext context, Options options)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.context = context;
+        this.options = options;
+    }
+
+    /// <summary>The options this trainer was created with.</summary>
+    public Options TrainerOptions => options;
+
+    /// <summary>
+    /// The fitted transformer's schema on <paramref name="inputSchema"/>: the training text column must be
+    /// there as text; the transformer then adds <c>GeneratedText</c> (when the prompt column is present)
+    /// and the per-row scores used by Evaluate.
+    /// </summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (!SchemaShapeColumns.TryFind(inputSchema, options.TextColumnName, out var text))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"The training text column '{options.TextColumnName}' (text) was not found. Available columns: {string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"))}.");
+        if (text.ItemType is not TextDataViewType || text.Kind != SchemaShape.Column.VectorKind.Scalar)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"The training text column '{options.TextColumnName}' must be a text scalar; found {text.ItemType} ({text.Kind}).");
+        // ML.NET keeps SchemaShape column constructors internal: take the shapes from stock estimators whose
+        // outputs have them (a copy of a text column is text; a text-to-float conversion is a float scalar).
+        var output = inputSchema;
+        foreach (var c in TextGenerationColumns.Added(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName,
+                     name => SchemaShapeColumns.TryFind(inputSchema, name, out var found) && found.ItemType is TextDataViewType && found.Kind == SchemaShape.Column.VectorKind.Scalar))
+        {
+            var source = c.Name == options.GeneratedTextColumnName ? options.PromptColumnName : options.TextColumnName;
+            output = c.Type is TextDataViewType
+                ? context.Transforms.CopyColumns(c.Name, source).GetOutputSchema(output)
+                : context.Transforms.Conversion.ConvertType(c.Name, source, DataKind.Single).GetOutputSchema(output);
+        }
+        return output;
+    }
+
+    /// <summary>Builds the vocabulary and trains the decoder on the text column of <paramref name="input"/>.</summary>
+    /// <exception cref="ArgumentException">The text column is missing, not text or empty, or shorter than the context.</exception>
+    /// <exception cref="OperationCanceledException">The options' cancellation token fired.</exception>
+    public MhcTextGenerationTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var log = options.Log;
+        var text = ReadText(input, options.TextColumnName, "training");
+        TextVocabulary vocabulary = options.Tokenizer is null
+            ? CharacterVocabulary.Build(text)
+            : TokenizerVocabulary.Build(options.Tokenizer, options.TokenizerName, text);
+        var trainIds = vocabulary.Encode(text);
+        CheckLength(trainIds.Length, "training");
+        int[]? validationIds = null;
+        if (options.ValidationSet is not null)
+        {
+            var validationText = ReadText(options.ValidationSet, options.TextColumnName, "validation");
+            validationIds = vocabulary.Encode(validationText, out int unknown);
+            CheckLength(validationIds.Length, "validation");
+            if (unknown > 0) log?.Invoke($"validation text: {unknown} character(s) outside the training vocabulary were mapped or skipped");
+        }
+        log?.Invoke($"text: {text.Length} characters -> {trainIds.Length} tokens, vocabulary {vocabulary.Description}" +
+            (validationIds is null ? "" : $", validation {validationIds.Length} tokens"));
+
+        using var device = new TrainingDevice(options.Device, options.NumberOfThreads, options.Seed);
+        var network = new HyperDecoderTransformer(options.NetworkOptions(vocabulary.Count));
+        var task = new TextGenerationTask(network, trainIds, validationIds, options.StepsPerEpoch, options.BatchSize, options.ValidationWindows);
+        var history = new MhcTrainingLoop(options).Run(task, device.Device);
+        return new MhcTextGenerationTransformer(context, network, vocabulary, history,
+            new TextGenerationColumns(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName),
+            options.Generation.Clone());
+    }
+
+    private void CheckLength(int tokens, string role)
+    {
+        if (tokens < options.ContextLength + 2)
+            throw new ArgumentException(
+                $"ContextLength ({options.ContextLength}) must be shorter than the {role} text, which has {tokens} tokens " +
+                $"(windows need ContextLength + 1 tokens). Lower ContextLength or give more text.", nameof(options.ContextLength));
+    }
+
+    /// <summary>All rows of a text column joined with <see cref="TextVocabulary.Separator"/>.</summary>
+    internal static string ReadText(IDataView data, string columnName, string role)
+    {
+        var column = ColumnChecks.Require(data.Schema, columnName, $"{role} text", "text");
+        if (column.Type is not TextDataViewType)
+            throw new ArgumentOutOfRangeException(nameof(columnName), $"The {role} text column '{columnName}' must be text; found {column.Type}.");
+        var sb = new StringBuilder();
+        long rows = 0;
+        using (var cursor = data.GetRowCursor([column]))
+        {
+            var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+            ReadOnlyMemory<char> value = default;
+            while (cursor.MoveNext())
+            {
+                getter(ref value);
+                if (rows++ > 0) sb.Append(TextVocabulary.Separator);
+                sb.Append(value.Span);
+            }
+        }
+        if (sb.Length - (rows > 0 ? rows - 1 : 0) * TextVocabulary.Separator.Length == 0)
+            throw new ArgumentException($"The {role} text column '{columnName}' holds no text ({rows} row(s), all empty).", nameof(data));
+        return sb.ToString();
+    }
+}

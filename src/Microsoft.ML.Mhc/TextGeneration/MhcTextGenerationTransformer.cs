@@ -1,0 +1,122 @@
+using Mhc.Models.Transformers;
+using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.Training;
+
+namespace Microsoft.ML.Mhc.TextGeneration;
+
+/// <summary>
+/// A trained text-generation model (from <see cref="MhcDecoderTrainer"/>). <see cref="Transform"/> adds
+/// <c>GeneratedText</c> (the continuation of each row's prompt) when the prompt column is present, and
+/// <c>NegativeLogLikelihood</c> / <c>PredictedTokens</c> (for <see cref="TextGenerationCatalog.Evaluate(IDataView, string)"/>)
+/// when the text column is present. Values are computed lazily, per row read. <see cref="Generator"/>
+/// generates from one prompt directly, including as a stream.
+/// </summary>
+/// <remarks>
+/// Saved with <c>mlContext.Model.Save</c>, the model becomes a chain of stock ML.NET transforms carrying
+/// the network (prompt in, generated text out), which <c>mlContext.Model.Load</c> reads back in a fresh
+/// process; use <see cref="TextGenerationCatalog.CreateGenerator"/> on the loaded model for direct
+/// generation and scoring.
+/// </remarks>
+public sealed class MhcTextGenerationTransformer : ITransformer
+{
+    private readonly MLContext context;
+
+    internal MhcTextGenerationTransformer(MLContext context, HyperDecoderTransformer network, TextVocabulary vocabulary,
+        MhcTrainingHistory? history, TextGenerationColumns columns, TextGenerationOptions generation)
+    {
+        this.context = context;
+        Columns = columns;
+        History = history;
+        Generator = new TextGenerator(new TextGenerationEngine(network, vocabulary), generation);
+    }
+
+    /// <summary>Generation and scoring outside data views (also as a stream of pieces).</summary>
+    public TextGenerator Generator { get; }
+
+    /// <summary>The trained decoder.</summary>
+    public HyperDecoderTransformer Network => Generator.Network;
+
+    /// <summary>The vocabulary built from the training text.</summary>
+    public TextVocabulary Vocabulary => Generator.Vocabulary;
+
+    /// <summary>The sampling settings used by <see cref="Transform"/> and by default (change them before transforming).</summary>
+    public TextGenerationOptions GenerationOptions => Generator.DefaultOptions;
+
+    /// <summary>The columns read and written.</summary>
+    public TextGenerationColumns Columns { get; }
+
+    /// <summary>Per-epoch training report (losses, speed, mHC diagnostics); null for a model not trained in this process.</summary>
+    public MhcTrainingHistory? History { get; }
+
+    /// <summary>Shortcut for <see cref="TextGenerator.Generate"/>.</summary>
+    public string Generate(string? prompt, TextGenerationOptions? options = null) => Generator.Generate(prompt, options);
+
+    /// <summary>Shortcut for <see cref="TextGenerator.GenerateStream"/>.</summary>
+    public IEnumerable<string> GenerateStream(string? prompt, TextGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        Generator.GenerateStream(prompt, options, cancellationToken);
+
+    /// <summary>True: a prediction engine (prompt in, generated text out) can be built on this model.</summary>
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return new TextGenerationDataView(new DataViews.SchemaOnlyDataView(inputSchema), Generator, Columns).Schema;
+    }
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GenerationOptions.Validate();
+        return new TextGenerationDataView(input, Generator, Columns);
+    }
+
+    /// <summary>A row mapper from the prompt column to the generated text (the same chain that is saved).</summary>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return ((ITransformer)SavedChain(inputSchema)).GetRowToRowMapper(inputSchema);
+    }
+
+    /// <summary>Saves the model as a chain of stock ML.NET transforms that carries the network (see the remarks).</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        // The input schema only matters for the prompt column, which the chain copies.
+        var schema = new DataViewSchema.Builder();
+        schema.AddColumn(Columns.Prompt, TextDataViewType.Instance);
+        ((ICanSaveModel)SavedChain(schema.ToSchema())).Save(ctx);
+    }
+
+    private TransformerChain<ITransformer> SavedChain(DataViewSchema inputSchema)
+    {
+        GenerationOptions.Validate();
+        var prompt = inputSchema.GetColumnOrNull(Columns.Prompt);
+        if (prompt is null || prompt.Value.Type is not TextDataViewType)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"The prompt column '{Columns.Prompt}' (text) was not found" + (prompt is null ? "" : $" (it is {prompt.Value.Type})") +
+                $". Available columns: {string.Join(", ", inputSchema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' ({c.Type})"))}.");
+        return TextGenerationModelFile.Chain(context, inputSchema, CurrentEncoding(), Columns);
+    }
+
+    private readonly object encodingGate = new();
+    private string? encodedSettings;
+    private string? encoding;
+
+    /// <summary>The serialized model, re-encoded only when the sampling settings changed since the last call.</summary>
+    private string CurrentEncoding()
+    {
+        var settings = System.Text.Json.JsonSerializer.Serialize(GenerationOptions);
+        lock (encodingGate)
+        {
+            if (encodedSettings != settings)
+            {
+                encoding = TextGenerationModelFile.Encode(Generator, Columns);
+                encodedSettings = settings;
+            }
+            return encoding!;
+        }
+    }
+}

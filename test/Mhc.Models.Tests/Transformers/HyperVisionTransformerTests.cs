@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Mhc.Models.Diagnostics;
+using Mhc.Models.Layers;
+using Mhc.Models.Transformers;
+using static TorchSharp.torch;
+
+namespace Mhc.Models.Tests.Transformers;
+
+public class HyperVisionTransformerTests
+{
+    private static HyperVisionTransformerOptions Small(ConnectionKind kind, double maskRatio = 0) => new()
+    {
+        InChannels = 1, NumClasses = 3, ImageHeight = 8, ImageWidth = 12, PatchSize = 4, Dim = 16, Layers = 2, Heads = 2,
+        MlpRatio = 2, Connection = kind, Dropout = 0, MaskRatio = maskRatio,
+    };
+
+    [Theory]
+    [InlineData(ConnectionKind.Residual)]
+    [InlineData(ConnectionKind.Hc)]
+    [InlineData(ConnectionKind.Mhc)]
+    public void Forward_GivesLogits_AndGradientsReachEveryParameter(ConnectionKind kind)
+    {
+        T.Init(41);
+        using var scope = NewDisposeScope();
+        var net = new HyperVisionTransformer(Small(kind));
+        var logits = net.forward(randn(2, 1, 8, 12));
+        Assert.Equal(new long[] { 2, 3 }, logits.shape);
+        nn.functional.cross_entropy(logits, tensor(new long[] { 0, 2 })).backward();
+        foreach (var (name, p) in net.named_parameters())
+        {
+            // HC starts its dynamic projection at zero (HC sec. 2.3), so its gates get their first gradient after one step.
+            if (kind == ConnectionKind.Hc && name.EndsWith("gates", StringComparison.Ordinal)) continue;
+            Assert.True(T.Values(p.grad!).Any(v => v != 0), $"{name} has no gradient");
+        }
+        Assert.Equal(4, net.HyperConnections.Count);
+    }
+
+    [Fact]
+    public void MaskRatio_DropsPatchesInTrainingOnly()
+    {
+        T.Init(42);
+        using var scope = NewDisposeScope();
+        var o = Small(ConnectionKind.Mhc, maskRatio: 0.5);
+        Assert.Equal(6, o.Patches);
+        Assert.Equal(3, o.KeptPatches);
+        var net = new HyperVisionTransformer(o);
+        var x = randn(4, 1, 8, 12);
+        net.train();
+        random.manual_seed(1);
+        var t1 = net.forward(x);
+        random.manual_seed(2);
+        var t2 = net.forward(x);
+        Assert.True(T.MaxAbsDiff(t1, t2) > 1e-5, "different patch subsets give different outputs");
+        net.eval();
+        random.manual_seed(1);
+        var e1 = net.forward(x);
+        random.manual_seed(2);
+        var e2 = net.forward(x);
+        Assert.True(T.MaxAbsDiff(e1, e2) < 1e-7, "evaluation uses every patch");
+    }
+
+    [Fact]
+    public void PositionEmbeddings_MakePatchOrderMatter()
+    {
+        // Without position embeddings a transformer with mean pooling ignores patch order; with them it must not.
+        T.Init(43);
+        using var scope = NewDisposeScope();
+        var net = new HyperVisionTransformer(Small(ConnectionKind.Mhc));
+        net.eval();
+        var x = randn(1, 1, 8, 12);
+        var shuffled = cat(new[] { x[.., .., .., 4..], x[.., .., .., ..4] }, 3);
+        Assert.True(T.MaxAbsDiff(net.Features(x), net.Features(shuffled)) > 1e-4);
+        // Sanity of the test itself: the same patches in the same order give the same features.
+        Assert.True(T.MaxAbsDiff(net.Features(x), net.Features(x.clone())) < 1e-6);
+    }
+
+    [Fact]
+    public void MhcDiagnostics_StayNearOne()
+    {
+        T.Init(44);
+        using var scope = NewDisposeScope();
+        var net = new HyperVisionTransformer(Small(ConnectionKind.Mhc));
+        MixingDiagnostics.SetRecording(net.HyperConnections, true);
+        net.forward(randn(2, 1, 8, 12));
+        var d = MixingDiagnostics.Collect(net.HyperConnections);
+        Assert.InRange(d.CompositeForwardGain, 0.99, 1.01);
+    }
+
+    [Fact]
+    public void BadInputs_AreExplained()
+    {
+        T.Init();
+        using var scope = NewDisposeScope();
+        var net = new HyperVisionTransformer(Small(ConnectionKind.Mhc));
+        Assert.Contains("(B, 1, 8, 12)", Assert.Throws<ArgumentException>(() => net.forward(randn(2, 1, 8, 8))).Message);
+        var bad = Small(ConnectionKind.Mhc);
+        bad.PatchSize = 5;
+        Assert.Contains("whole number of 5x5 patches", Assert.Throws<ArgumentException>(() => new HyperVisionTransformer(bad)).Message);
+        bad = Small(ConnectionKind.Mhc, maskRatio: 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HyperVisionTransformer(bad));
+        var back = JsonSerializer.Deserialize<HyperVisionTransformerOptions>(JsonSerializer.Serialize(Small(ConnectionKind.Hc, 0.25)))!;
+        Assert.Equal(0.25, back.MaskRatio);
+        Assert.Equal(ConnectionKind.Hc, back.Connection);
+    }
+}
