@@ -79,11 +79,38 @@ public sealed class DeterminismAndControlTests
     }
 
     [Fact]
-    public void VisionTransformerIsNotAvailableYet()
+    public void VisionTransformerTrainsAndRoundTrips()
+    {
+        var options = TestData.TinyOptions(epochs: 4);
+        options.Architecture = MhcImageArchitecture.VisionTransformer;
+        options.PatchSize = 2;
+        options.TransformerDim = 16;
+        options.TransformerLayers = 1;
+        options.TransformerHeads = 2;
+        var ml = new MLContext(seed: 1);
+        var train = ml.Data.LoadFromEnumerable(TestData.Bars(20, 1));
+        var model = TestData.Pipeline(ml, options).Fit(train);
+        var classifier = ((IEnumerable<ITransformer>)model).OfType<MhcImageClassificationTransformer>().Single();
+        Assert.Equal(MhcImageArchitecture.VisionTransformer, classifier.Spec.Architecture);
+        Assert.IsType<global::Mhc.Models.Transformers.HyperVisionTransformer>(classifier.Network.Backbone);
+        Assert.NotEmpty(classifier.Network.HyperConnections);
+        Assert.True(classifier.TrainingHistory.Epochs[^1].TrainLoss < classifier.TrainingHistory.Epochs[0].TrainLoss);
+
+        var test = ml.Data.LoadFromEnumerable(TestData.Bars(5, 3));
+        var path = TestData.TempPath("vit.zip");
+        MhcModelFile.Save(ml, model, train.Schema, path);
+        var loaded = MhcModelFile.Load(new MLContext(), path, out _);
+        Assert.True(TestData.MaxAbsDiff(TestData.Scores(model.Transform(test)), TestData.Scores(loaded.Transform(test))) <= 1e-5);
+        classifier.Dispose();
+    }
+
+    [Fact]
+    public void VisionTransformerOptionsAreValidated()
     {
         var options = TestData.TinyOptions(epochs: 1);
         options.Architecture = MhcImageArchitecture.VisionTransformer;
-        var e = Assert.Throws<NotSupportedException>(() => Fit(options));
-        Assert.Contains("HyperVisionTransformer", e.Message);
+        options.PatchSize = 3;
+        var e = Assert.ThrowsAny<ArgumentException>(() => Fit(options));
+        Assert.Contains("PatchSize", e.Message);
     }
 }

@@ -1,4 +1,5 @@
 using Mhc.Models.Layers;
+using Mhc.Models.Transformers;
 using Mhc.Models.Vision;
 using static TorchSharp.torch;
 
@@ -21,8 +22,12 @@ public static class ImageNetworkFactory
                 var resnet = new HyperResNet(options);
                 return (resnet, resnet.HyperConnections);
             case MhcImageArchitecture.VisionTransformer:
-                throw new NotSupportedException(
-                    "MhcImageArchitecture.VisionTransformer needs Mhc.Models.Transformers.HyperVisionTransformer, which this build does not include yet; use HyperResNet.");
+                var node = spec.VisionTransformer ?? throw new InvalidDataException("The spec names VisionTransformer but has no VisionTransformer options.");
+                var vitOptions = ImageClassifierSpec.Options<HyperVisionTransformerOptions>(node);
+                if (vitOptions.InChannels != spec.Channels || vitOptions.ImageHeight != spec.ImageHeight || vitOptions.ImageWidth != spec.ImageWidth || vitOptions.NumClasses != spec.NumClasses)
+                    throw new InvalidDataException("The vision transformer options disagree with the spec's input shape or class count.");
+                var vit = new HyperVisionTransformer(vitOptions);
+                return (vit, vit.HyperConnections);
             default:
                 throw new NotSupportedException($"Unknown image architecture {spec.Architecture}.");
         }

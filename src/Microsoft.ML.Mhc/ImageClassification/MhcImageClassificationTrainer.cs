@@ -117,7 +117,9 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
                 spec.HyperResNet.Validate();
                 break;
             case MhcImageArchitecture.VisionTransformer:
-                spec.VisionTransformer = VisionTransformerSpec.Create(options, classes);
+                var vit = VisionTransformerSpec.Create(options, classes);
+                vit.Validate();
+                spec.VisionTransformer = ImageClassifierSpec.ToNode(vit);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(options), options.Architecture, "Unknown architecture.");
