@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Mhc.Samples.Figures;
+using Mhc.Samples.Tests.Data;
+
+namespace Mhc.Samples.Tests.Figures;
+
+public class FiguresJsonTests
+{
+    [Fact]
+    public void WritesAFlatObjectThatReadsBack()
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "nested", "figures.json");
+
+        FiguresJson.Write(path,
+        [
+            new("accuracy", 0.9125), new("epochs", 3), new("connection", "mhc"), new("quick", true),
+            new("loss", double.NaN), new("note", null),
+        ]);
+
+        var figures = FiguresJson.Read(path);
+        Assert.Equal(0.9125, figures["accuracy"].GetDouble());
+        Assert.Equal(3, figures["epochs"].GetInt32());
+        Assert.Equal("mhc", figures["connection"].GetString());
+        Assert.True(figures["quick"].GetBoolean());
+        Assert.Equal("NaN", figures["loss"].GetString());
+        Assert.Equal(JsonValueKind.Null, figures["note"].ValueKind);
+        Assert.Equal(new[] { "figures.json" }, Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void OverwritesAndLeavesNoTemporaryFiles()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("f.json");
+
+        FiguresJson.Write(path, [new("a", 1)]);
+        FiguresJson.Write(path, [new("a", 2)]);
+
+        Assert.Equal(2, FiguresJson.Read(path)["a"].GetInt32());
+        Assert.Single(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
+    public void RejectsNestedValuesAndDuplicateNamesWithoutTouchingTheTarget()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("f.json");
+        FiguresJson.Write(path, [new("a", 1)]);
+
+        var nested = Assert.Throws<ArgumentException>(() => FiguresJson.Write(path, [new("b", 1), new("list", new[] { 1, 2 })]));
+        var duplicate = Assert.Throws<ArgumentException>(() => FiguresJson.Write(path, [new("b", 1), new("b", 2)]));
+
+        Assert.Contains("'list'", nested.Message);
+        Assert.Contains("'b' appears twice", duplicate.Message);
+        Assert.Equal(1, FiguresJson.Read(path)["a"].GetInt32());
+        Assert.Single(Directory.GetFiles(dir.Path));
+    }
+}
