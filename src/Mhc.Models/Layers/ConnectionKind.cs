@@ -42,3 +42,12 @@ public enum StreamCollapseMode
     /// <summary>Learned per-stream weights, initialised to 1/n.</summary>
     Learned,
 }
+
+/// <summary>Which state the dynamic (input-dependent) mixing is computed from.</summary>
+public enum DynamicGranularity
+{
+    /// <summary>Each token or pixel has its own mixing (mHC eq. 5-7 as written).</summary>
+    PerToken,
+    /// <summary>One mixing per sample, from the mean state over its tokens or pixels.</summary>
+    PerSample,
+}

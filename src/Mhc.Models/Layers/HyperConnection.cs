@@ -140,55 +140,75 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     {
         var (pre, post, res) = Activate(bias_pre!, bias_post!, bias_res!);
         Record(pre, post, res);
-        long b = x.shape[0];
-        var featureShape = x.shape[2..];
-        var broadcast = new long[x.dim()];
-        Array.Fill(broadcast, 1L);
-        broadcast[1] = n;
-        var u = (x * pre.to_type(x.dtype).view(broadcast)).sum(1);
-        var mixed = matmul(res.to_type(x.dtype), x.reshape(b, n, -1)).reshape(x.shape);
-        var y = branch.forward(u);
-        var carried = Project(mixed);
-        return carried + post.to_type(x.dtype).view(broadcast) * y.unsqueeze(1);
+        return ApplyFlat(x, pre.unsqueeze(0), post.unsqueeze(0), res.unsqueeze(0));
     }
 
-    private Tensor ForwardDynamic(Tensor x)
+    /// <summary>The dynamic mapping of eq. (5)-(6) on states v (..., nC), before activation.</summary>
+    private (Tensor Pre, Tensor Post, Tensor Res) DynamicLogits(Tensor v)
     {
-        var layout = new TokenLayout(x.shape, Options.Layout);
-        var tokens = layout.ToTokens(x);                                   // (B, S, n, C)
-        var v = tokens.flatten(2).to_type(ScalarType.Float32);            // (B, S, nC)
         var r = (v.square().mean(new long[] { -1 }, keepdim: true) + Options.NormEpsilon).rsqrt();
-        var m = functional.linear(v, phi!) * r;                          // eq. (5)
-        var mPre = m[.., .., ..n];
-        var mPost = m[.., .., n..(2 * n)];
-        var mRes = m[.., .., (2 * n)..].unflatten(2, new long[] { n, n });
+        var m = functional.linear(v, phi!) * r;
+        int last = (int)m.dim() - 1;
+        var mPre = m.narrow(last, 0, n);
+        var mPost = m.narrow(last, n, n);
+        var mRes = m.narrow(last, 2 * n, n * n).unflatten(last, new long[] { n, n });
         if (Options.Kind == ConnectionKind.Hc)
         {
             mPre = mPre.tanh(); mPost = mPost.tanh(); mRes = mRes.tanh();
         }
-        var (pre, post, res) = Activate(gates![0] * mPre + bias_pre!, gates[1] * mPost + bias_post!, gates[2] * mRes + bias_res!);
-        Record(pre, post, res);
+        return (gates![0] * mPre + bias_pre!, gates[1] * mPost + bias_post!, gates[2] * mRes + bias_res!);
+    }
 
-        var dtype = x.dtype;
-        var u = (x * layout.CoefficientsToStreams(pre.to_type(dtype))).sum(1);
-        var mixed = layout.FromTokens(matmul(res.to_type(dtype), tokens));
-        var y = branch.forward(u);
-        var carried = Project(mixed);
-        Tensor postB;
-        if (carried.shape.SequenceEqual(x.shape))
-            postB = layout.CoefficientsToStreams(post.to_type(dtype));
-        else
+    private Tensor ForwardDynamic(Tensor x)
+    {
+        bool perSample = Options.Granularity == DynamicGranularity.PerSample && x.dim() > 3;
+        if (perSample)
         {
-            // The projection changed the token grid, so per-token H_post of the input grid no longer
-            // lines up; use its per-sample mean on the output grid.
-            var perSample = post.mean(new long[] { 1 }).to_type(dtype);   // (B, n)
-            var shape = new long[carried.dim()];
-            Array.Fill(shape, 1L);
-            shape[0] = carried.shape[0];
-            shape[1] = n;
-            postB = perSample.view(shape);
+            // One n x C state per sample: the spatial (or sequence) mean of each stream.
+            var pooled = Options.Layout == StreamFeatureLayout.ChannelsFirst
+                ? x.flatten(3).mean(new long[] { -1 })
+                : x.flatten(2, -2).mean(new long[] { 2 });
+            var (hp, hq, hr) = DynamicLogits(pooled.flatten(1).to_type(ScalarType.Float32));
+            var (p, q, r) = Activate(hp, hq, hr);
+            Record(p, q, r);
+            return ApplyFlat(x, p, q, r);
         }
-        return carried + postB * y.unsqueeze(1);
+
+        var layout = new TokenLayout(x.shape, Options.Layout);
+        var tokens = layout.ToTokens(x);                                    // (B, S, n, C)
+        var (lp, lq, lr) = DynamicLogits(tokens.flatten(2).to_type(ScalarType.Float32));
+        var (pre, post, res) = Activate(lp, lq, lr);
+        Record(pre, post, res);
+        var dtype = x.dtype;
+        var u = layout.SingleFromTokens(matmul(pre.to_type(dtype).unsqueeze(-2), tokens));
+        var y = branch.forward(u);
+        var mixed = matmul(res.to_type(dtype), tokens);                     // (B, S, n, C)
+        if (projection is null && y.shape.SequenceEqual(u.shape))
+            return layout.FromTokens(addcmul(mixed, post.to_type(dtype).unsqueeze(-1), layout.SingleToTokens(y), 1));
+
+        // The projection changes the token grid, so per-token H_post of the input grid no longer lines
+        // up with the output; use its per-sample mean there.
+        var carried = Project(layout.FromTokens(mixed));
+        long b = carried.shape[0];
+        var postMean = post.mean(new long[] { 1 }).to_type(dtype).view(b, n, 1);
+        return addcmul(carried.reshape(b, n, -1), postMean, y.reshape(b, 1, -1), 1).view(carried.shape);
+    }
+
+    /// <summary>
+    /// Applies coefficients shared by all tokens of a sample, pre/post (1 or B, n), res (1 or B, n, n),
+    /// with three batched matrix products on the flattened streams (B, n, M) and no per-token copies.
+    /// </summary>
+    private Tensor ApplyFlat(Tensor x, Tensor pre, Tensor post, Tensor res)
+    {
+        var dtype = x.dtype;
+        long b = x.shape[0];
+        var flat = x.reshape(b, n, -1);
+        var u = matmul(pre.to_type(dtype).unsqueeze(-2), flat).view(new long[] { b }.Concat(x.shape[2..]).ToArray());
+        var y = branch.forward(u);
+        var mixed = matmul(res.to_type(dtype), flat);
+        var carried = projection is null ? mixed : Project(mixed.view(x.shape)).reshape(b, n, -1);
+        var outShape = new long[] { b, n }.Concat(y.shape[1..]).ToArray();
+        return addcmul(carried, post.to_type(dtype).unsqueeze(-1), y.reshape(b, 1, -1), 1).view(outShape);
     }
 
     private Tensor Project(Tensor mixed)

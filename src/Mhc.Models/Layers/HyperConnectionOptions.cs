@@ -17,6 +17,13 @@ public sealed class HyperConnectionOptions
     /// <summary>Whether the mixing depends on the input (mHC eq. 5-7); false uses the static biases only. Default true.</summary>
     public bool Dynamic { get; set; } = true;
 
+    /// <summary>
+    /// Where the dynamic mapping reads its state. Default <see cref="DynamicGranularity.PerToken"/> (the paper's
+    /// per-token mixing); <see cref="DynamicGranularity.PerSample"/> reads the mean state of each sample, which
+    /// avoids per-pixel Sinkhorn in convolutional networks at a small loss of locality.
+    /// </summary>
+    public DynamicGranularity Granularity { get; set; } = DynamicGranularity.PerToken;
+
     /// <summary>Initialisation of the static mixing biases. Default <see cref="MixingInit.IdentityLike"/>.</summary>
     public MixingInit Init { get; set; } = MixingInit.IdentityLike;
 

@@ -46,6 +46,18 @@ internal readonly struct TokenLayout
     /// <summary>(B, S, n, C) back to (B, n, *features).</summary>
     public Tensor FromTokens(Tensor t) => t.reshape(tokenGrid).permute(fromTokens);
 
+    /// <summary>A single-stream token tensor (B, S, 1, C) back to (B, *features).</summary>
+    public Tensor SingleFromTokens(Tensor t)
+    {
+        var grid = (long[])tokenGrid.Clone();
+        grid[^2] = 1;
+        return t.reshape(grid).permute(fromTokens).squeeze(1);
+    }
+
+    /// <summary>A single-stream tensor (B, *features) to tokens (B, S, 1, C).</summary>
+    public Tensor SingleToTokens(Tensor y) =>
+        y.unsqueeze(1).permute(toTokens).reshape(tokenGrid[0], tokens, 1, tokenGrid[^1]);
+
     /// <summary>Per-token coefficients (B, S, n) as a tensor that broadcasts against the streams.</summary>
     public Tensor CoefficientsToStreams(Tensor coefficients)
     {

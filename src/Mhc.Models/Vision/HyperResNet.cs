@@ -43,6 +43,7 @@ public sealed class HyperResNet : Module<Tensor, Tensor>
             Streams = n,
             Kind = options.Connection,
             Dynamic = options.DynamicMixing,
+            Granularity = options.PerPixelMixing ? DynamicGranularity.PerToken : DynamicGranularity.PerSample,
             Init = options.Init,
             Layout = StreamFeatureLayout.ChannelsFirst,
         };

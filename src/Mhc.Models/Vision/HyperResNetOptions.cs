@@ -45,6 +45,12 @@ public sealed class HyperResNetOptions
     /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
     public bool DynamicMixing { get; set; } = true;
 
+    /// <summary>
+    /// Dynamic mixing per pixel (the paper's per-token form) when true; per image (from the mean stream
+    /// state) when false. Default false: per-pixel Sinkhorn costs several times the convolutions on CPU.
+    /// </summary>
+    public bool PerPixelMixing { get; set; }
+
     /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
     public MixingInit Init { get; set; } = MixingInit.IdentityLike;
 

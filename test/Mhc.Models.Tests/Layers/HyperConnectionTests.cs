@@ -38,6 +38,27 @@ public class HyperConnectionTests
         Assert.Equal(new long[] { 2, n, 12, 4, 3 }, down.forward(randn(new long[] { 2, n, 6, 7, 5 })).shape);
     }
 
+    [Theory]
+    [InlineData(ConnectionKind.Mhc)]
+    [InlineData(ConnectionKind.Hc)]
+    public void PerSampleGranularity_SharesMixingAcrossPixels(ConnectionKind kind)
+    {
+        T.Init(17);
+        using var scope = NewDisposeScope();
+        var o = Opts(6, kind, 4, true, StreamFeatureLayout.ChannelsFirst);
+        o.Granularity = DynamicGranularity.PerSample;
+        var hc = new HyperConnection("ps", Conv2d(6, 6, 3, padding: 1), o) { RecordDiagnostics = true };
+        var x = randn(new long[] { 2, 4, 6, 5, 5 });
+        Assert.Equal(x.shape, hc.forward(x).shape);
+        var down = new HyperConnection("psd", Conv2d(6, 12, 3, stride: 2, padding: 1), o, Conv2d(6, 12, 1, stride: 2));
+        Assert.Equal(new long[] { 2, 4, 12, 3, 3 }, down.forward(x).shape);
+        // With equal streams the per-sample and per-token forms agree at init up to the tiny dynamic part.
+        var same = new StreamExpand(4).forward(randn(2, 6, 5, 5));
+        var tokenWise = new HyperConnection("pt", Conv2d(6, 6, 3, padding: 1), Opts(6, kind, 4, true, StreamFeatureLayout.ChannelsFirst));
+        tokenWise.load_state_dict(hc.state_dict());
+        Assert.True(T.MaxAbsDiff(hc.forward(same), tokenWise.forward(same)) < 1e-2);
+    }
+
     [Fact]
     public void TransposeConvention_MatchesHandWorkedVectors()
     {

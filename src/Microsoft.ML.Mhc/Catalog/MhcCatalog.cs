@@ -1,0 +1,62 @@
+using Mhc.Models.Layers;
+using Microsoft.ML.Mhc.DataViews;
+using Microsoft.ML.Mhc.ImageClassification;
+
+namespace Microsoft.ML.Mhc;
+
+/// <summary>Catalog entry points of the mHC trainers, in ML.NET's style.</summary>
+public static class MhcCatalog
+{
+    /// <summary>
+    /// An mHC image classifier (Hyper-ResNet or hyper-connected vision transformer) with all options.
+    /// </summary>
+    /// <remarks>ML.NET does not expose a catalog's context to other assemblies, so the trainer builds its
+    /// stock helper transforms with a context of its own seeded with <see cref="Training.MhcTrainerOptions.Seed"/>.</remarks>
+    public static MhcImageClassificationTrainer MhcImage(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        MhcImageClassificationTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new MhcImageClassificationTrainer(new MLContext(options.Seed), options);
+    }
+
+    /// <summary>An mHC image classifier with the common options; the rest keep their defaults.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">The key-typed label column.</param>
+    /// <param name="featureColumnName">The image column: a float vector of C x H x W values or an MLImage.</param>
+    /// <param name="imageHeight">Image height.</param>
+    /// <param name="imageWidth">Image width.</param>
+    /// <param name="channels">Image channels.</param>
+    /// <param name="maxEpochs">Passes over the training data.</param>
+    /// <param name="batchSize">Examples per step.</param>
+    /// <param name="learningRate">Peak learning rate.</param>
+    /// <param name="architecture">Network family.</param>
+    /// <param name="connection">Residual, HC or mHC connections.</param>
+    /// <param name="expansionRate">Residual streams n.</param>
+    public static MhcImageClassificationTrainer MhcImage(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = MhcColumnNames.Label,
+        string featureColumnName = MhcColumnNames.Features,
+        int imageHeight = 28,
+        int imageWidth = 28,
+        int channels = 1,
+        int maxEpochs = 10,
+        int batchSize = 64,
+        double learningRate = 2e-3,
+        MhcImageArchitecture architecture = MhcImageArchitecture.HyperResNet,
+        ConnectionKind connection = ConnectionKind.Mhc,
+        int expansionRate = 4) =>
+        catalog.MhcImage(new MhcImageClassificationTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            FeatureColumnName = featureColumnName,
+            ImageHeight = imageHeight,
+            ImageWidth = imageWidth,
+            Channels = channels,
+            MaxEpochs = maxEpochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+            Architecture = architecture,
+            Connection = connection,
+            ExpansionRate = expansionRate,
+        });
+}

@@ -1,0 +1,118 @@
+using Mhc.Models.Layers;
+using Mhc.Models.Vision;
+using Microsoft.ML.Mhc.DataViews;
+using Microsoft.ML.Mhc.Training;
+
+namespace Microsoft.ML.Mhc.ImageClassification;
+
+public sealed partial class MhcImageClassificationTrainer
+{
+    /// <summary>
+    /// Options of <see cref="MhcImageClassificationTrainer"/>. The defaults train a small Hyper-ResNet with
+    /// n = 4 doubly stochastic streams (mHC) on 28x28 grey images in a few minutes on two CPU cores.
+    /// </summary>
+    public sealed class Options : MhcTrainerOptions
+    {
+        /// <summary>Creates options with the image classification defaults.</summary>
+        public Options()
+        {
+            MaxEpochs = 10;
+            BatchSize = 64;
+        }
+
+        /// <summary>The key-typed label column (map text or numbers with MapValueToKey). Default "Label".</summary>
+        public string LabelColumnName { get; set; } = MhcColumnNames.Label;
+
+        /// <summary>
+        /// The image column: a known-size float vector of <see cref="Channels"/> x <see cref="ImageHeight"/> x
+        /// <see cref="ImageWidth"/> values in channel-major order (as ExtractPixels writes by default), or an
+        /// <c>MLImage</c> column of that size (LoadImages + ResizeImages). Default "Features".
+        /// </summary>
+        public string FeatureColumnName { get; set; } = MhcColumnNames.Features;
+
+        /// <summary>The output column of class probabilities. Default "Score".</summary>
+        public string ScoreColumnName { get; set; } = MhcColumnNames.Score;
+
+        /// <summary>The output column of the predicted key. Default "PredictedLabel".</summary>
+        public string PredictedLabelColumnName { get; set; } = MhcColumnNames.PredictedLabel;
+
+        /// <summary>Image height in pixels. Default 28.</summary>
+        public int ImageHeight { get; set; } = 28;
+
+        /// <summary>Image width in pixels. Default 28.</summary>
+        public int ImageWidth { get; set; } = 28;
+
+        /// <summary>Image channels: 1 (grey), 3 (RGB) or 4 (ARGB) for MLImage input; any count for vectors. Default 1.</summary>
+        public int Channels { get; set; } = 1;
+
+        /// <summary>The network family. Default <see cref="MhcImageArchitecture.HyperResNet"/>.</summary>
+        public MhcImageArchitecture Architecture { get; set; } = MhcImageArchitecture.HyperResNet;
+
+        /// <summary>The connection around every block: plain residual, HC or mHC. Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
+
+        /// <summary>Expansion rate n (residual streams); ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).</summary>
+        public int ExpansionRate { get; set; } = 4;
+
+        /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
+        public bool DynamicMixing { get; set; } = true;
+
+        /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
+        public MixingInit MixingInit { get; set; } = MixingInit.IdentityLike;
+
+        /// <summary>Hyper-ResNet: blocks per stage (each later stage halves the resolution, doubles the width). Default [2, 2, 2].</summary>
+        public int[] StageDepths { get; set; } = [2, 2, 2];
+
+        /// <summary>Hyper-ResNet: channels of the first stage. Default 32.</summary>
+        public int BaseWidth { get; set; } = 32;
+
+        /// <summary>Hyper-ResNet: branch shape. Default <see cref="ResNetBlockKind.Basic"/>.</summary>
+        public ResNetBlockKind Block { get; set; } = ResNetBlockKind.Basic;
+
+        /// <summary>Vision transformer: side of the square patches. Default 4.</summary>
+        public int PatchSize { get; set; } = 4;
+
+        /// <summary>Vision transformer: model width. Default 128.</summary>
+        public int TransformerDim { get; set; } = 128;
+
+        /// <summary>Vision transformer: blocks. Default 6.</summary>
+        public int TransformerLayers { get; set; } = 6;
+
+        /// <summary>Vision transformer: attention heads (must divide <see cref="TransformerDim"/>). Default 4.</summary>
+        public int TransformerHeads { get; set; } = 4;
+
+        /// <summary>Vision transformer: share of patch tokens dropped at random in training. Default 0.</summary>
+        public double MaskRatio { get; set; }
+
+        /// <summary>Dropout before the classifier (and, for the transformer, inside the blocks). Default 0.</summary>
+        public double Dropout { get; set; }
+
+        /// <summary>Label smoothing of the cross-entropy loss, in [0, 1). Default 0.</summary>
+        public double LabelSmoothing { get; set; }
+
+        /// <summary>Augmentation: random shift of up to this many pixels (zero-padded crop). 0 turns it off. Default 2.</summary>
+        public int AugmentShiftPixels { get; set; } = 2;
+
+        /// <summary>Augmentation: random horizontal flips. Off by default, since digits and text are not mirror-symmetric.</summary>
+        public bool AugmentHorizontalFlip { get; set; }
+
+        /// <inheritdoc />
+        public override void Validate()
+        {
+            base.Validate();
+            Check(ImageHeight >= 4, nameof(ImageHeight), ImageHeight, "at least 4");
+            Check(ImageWidth >= 4, nameof(ImageWidth), ImageWidth, "at least 4");
+            Check(Channels >= 1, nameof(Channels), Channels, "at least 1");
+            Check(Connection == ConnectionKind.Residual || ExpansionRate >= 1, nameof(ExpansionRate), ExpansionRate, "at least 1");
+            Check(StageDepths is { Length: > 0 } && StageDepths.All(d => d >= 1), nameof(StageDepths), StageDepths is null ? "null" : $"[{string.Join(", ", StageDepths)}]", "one or more stages of at least one block");
+            Check(BaseWidth >= 1, nameof(BaseWidth), BaseWidth, "at least 1");
+            Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout, "in [0, 1)");
+            Check(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "in [0, 1)");
+            Check(AugmentShiftPixels >= 0 && AugmentShiftPixels < Math.Min(ImageHeight, ImageWidth), nameof(AugmentShiftPixels), AugmentShiftPixels, "zero or positive and smaller than the image");
+            Check(MaskRatio >= 0 && MaskRatio < 1, nameof(MaskRatio), MaskRatio, "in [0, 1)");
+            foreach (var (name, value) in new[] { (nameof(LabelColumnName), LabelColumnName), (nameof(FeatureColumnName), FeatureColumnName),
+                (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })
+                if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{name} must name a column.", name);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+namespace Microsoft.ML.Mhc.Training;
+
+/// <summary>
+/// Options every mHC trainer shares: optimisation (AdamW, warmup + cosine learning rate, weight decay,
+/// gradient clipping), validation and early stopping, reproducibility (seed, threads), device,
+/// cancellation and progress reporting. Task-specific options classes derive from it.
+/// </summary>
+public abstract class MhcTrainerOptions
+{
+    /// <summary>Number of passes over the training data. Default 10.</summary>
+    public int MaxEpochs { get; set; } = 10;
+
+    /// <summary>Examples per optimisation step. Default 64.</summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Peak learning rate of AdamW, reached after the warmup. Default 0.002.</summary>
+    public double LearningRate { get; set; } = 2e-3;
+
+    /// <summary>
+    /// Decoupled weight decay of AdamW (Loshchilov and Hutter, 2019). Applied to weight matrices and
+    /// convolution kernels only: biases, normalisation scales and the hyper-connection mixing biases and
+    /// gates are not decayed, since pulling those towards zero would drag H_res towards the uniform
+    /// matrix rather than regularise. Default 0.05.
+    /// </summary>
+    public double WeightDecay { get; set; } = 0.05;
+
+    /// <summary>Share of all steps spent warming the learning rate up linearly from zero. Default 0.05.</summary>
+    public double WarmupFraction { get; set; } = 0.05;
+
+    /// <summary>The cosine decay ends at <see cref="LearningRate"/> times this factor. Default 0.01.</summary>
+    public double FinalLearningRateFraction { get; set; } = 0.01;
+
+    /// <summary>Clips the global gradient L2 norm to this value before each step; 0 turns clipping off. Default 1.</summary>
+    public double GradientClipNorm { get; set; } = 1.0;
+
+    /// <summary>
+    /// Data with the same schema as the training data (label already mapped to a key) on which the model
+    /// is evaluated after every epoch. Needed for <see cref="EarlyStoppingPatience"/>. Default none.
+    /// </summary>
+    public IDataView? ValidationSet { get; set; }
+
+    /// <summary>
+    /// Stops after this many epochs without a better validation score and restores the best weights;
+    /// 0 turns early stopping off (training runs <see cref="MaxEpochs"/> and keeps the last weights).
+    /// Requires <see cref="ValidationSet"/>. Default 0.
+    /// </summary>
+    public int EarlyStoppingPatience { get; set; }
+
+    /// <summary>Seed of the weight initialisation, shuffling and augmentation: equal seeds give equal models on CPU. Default 1.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>CPU threads libtorch may use while training and scoring; 0 keeps libtorch's default (all cores). Default 0.</summary>
+    public int NumberOfThreads { get; set; }
+
+    /// <summary>Where to train: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c> or <c>auto</c> (CUDA when available). Default <c>cpu</c>.</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Examples per forward pass when the trained model scores a data view. Default 256.</summary>
+    public int ScoringBatchSize { get; set; } = 256;
+
+    /// <summary>Collects mHC mixing diagnostics (gains of H_res, composite gain) after every epoch. Default true.</summary>
+    public bool CollectDiagnostics { get; set; } = true;
+
+    /// <summary>Receives one line per epoch and a few status lines. Default none (silent).</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>Called after every epoch with its metrics and diagnostics. Default none.</summary>
+    public Action<MhcEpochReport>? EpochCallback { get; set; }
+
+    /// <summary>Cancels training between steps (an <see cref="OperationCanceledException"/> is thrown). Default none.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first inconsistent option.</summary>
+    public virtual void Validate()
+    {
+        Check(MaxEpochs >= 1, nameof(MaxEpochs), MaxEpochs, "at least 1");
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "positive");
+        Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "zero or positive");
+        Check(WarmupFraction >= 0 && WarmupFraction < 1, nameof(WarmupFraction), WarmupFraction, "in [0, 1)");
+        Check(FinalLearningRateFraction >= 0 && FinalLearningRateFraction <= 1, nameof(FinalLearningRateFraction), FinalLearningRateFraction, "in [0, 1]");
+        Check(GradientClipNorm >= 0 && double.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "zero (off) or positive");
+        Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "zero (off) or positive");
+        Check(NumberOfThreads >= 0, nameof(NumberOfThreads), NumberOfThreads, "zero (default) or positive");
+        Check(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "at least 1");
+        if (EarlyStoppingPatience > 0 && ValidationSet is null)
+            throw new ArgumentException($"{nameof(EarlyStoppingPatience)} = {EarlyStoppingPatience} needs a {nameof(ValidationSet)}.", nameof(ValidationSet));
+    }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <paramref name="ok"/> is false.</summary>
+    protected static void Check(bool ok, string name, object value, string expected)
+    {
+        if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} must be {expected}; got {value}.");
+    }
+}

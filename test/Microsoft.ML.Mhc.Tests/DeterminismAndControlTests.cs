@@ -1,0 +1,89 @@
+using Microsoft.ML;
+using Microsoft.ML.Mhc.ImageClassification;
+using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Training;
+
+namespace Microsoft.ML.Mhc.Tests;
+
+public sealed class DeterminismAndControlTests
+{
+    private static MhcImageClassificationTransformer Fit(MhcImageClassificationTrainer.Options options, int seed = 1, int perClass = 10)
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TestData.Bars(perClass, seed));
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+        return ml.MulticlassClassification.Trainers.MhcImage(options).Fit(keyed);
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalWeights()
+    {
+        using var a = Fit(TestData.TinyOptions(epochs: 2));
+        using var b = Fit(TestData.TinyOptions(epochs: 2));
+        Assert.Equal(NetworkWeights.ToBytes(a.Network), NetworkWeights.ToBytes(b.Network));
+        var other = TestData.TinyOptions(epochs: 2);
+        other.Seed = 2;
+        using var c = Fit(other);
+        Assert.NotEqual(NetworkWeights.ToBytes(a.Network), NetworkWeights.ToBytes(c.Network));
+    }
+
+    [Fact]
+    public void CancellationStopsTraining()
+    {
+        using var source = new CancellationTokenSource();
+        var options = TestData.TinyOptions(epochs: 50);
+        options.CancellationToken = source.Token;
+        options.EpochCallback = r => { if (r.Epoch == 2) source.Cancel(); };
+        Assert.ThrowsAny<OperationCanceledException>(() => Fit(options));
+    }
+
+    [Fact]
+    public void ValidationEarlyStoppingAndLogging()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ml.Data.LoadFromEnumerable(TestData.Bars(10, 1));
+        var key = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
+        var lines = new List<string>();
+        var reports = new List<MhcEpochReport>();
+        var options = TestData.TinyOptions(epochs: 30);
+        options.ValidationSet = key.Transform(ml.Data.LoadFromEnumerable(TestData.Bars(5, 9)));
+        options.EarlyStoppingPatience = 2;
+        options.Log = lines.Add;
+        options.EpochCallback = reports.Add;
+        // A learning rate this small barely moves the weights, so validation stops improving early.
+        options.LearningRate = 1e-7;
+        options.WarmupFraction = 0;
+        using var model = ml.MulticlassClassification.Trainers.MhcImage(options).Fit(key.Transform(train));
+        var history = model.TrainingHistory;
+        Assert.True(history.StoppedEarly);
+        Assert.True(history.Epochs.Count < 30);
+        Assert.NotNull(history.BestEpoch);
+        Assert.All(reports, r => Assert.Contains("accuracy", r.ValidationMetrics.Keys));
+        Assert.All(reports, r => Assert.NotNull(r.ValidationLoss));
+        Assert.Contains(lines, l => l.StartsWith("epoch 1/30: loss", StringComparison.Ordinal) && l.Contains("val accuracy"));
+        Assert.Contains(lines, l => l.StartsWith("early stopping", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("restored the weights of epoch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ResidualAndHcConnectionsTrainToo()
+    {
+        foreach (var kind in new[] { global::Mhc.Models.Layers.ConnectionKind.Residual, global::Mhc.Models.Layers.ConnectionKind.Hc })
+        {
+            var options = TestData.TinyOptions(epochs: 1);
+            options.Connection = kind;
+            using var model = Fit(options);
+            Assert.Equal(kind, model.Spec.HyperResNet!.Connection);
+            Assert.Single(model.TrainingHistory.Epochs);
+        }
+    }
+
+    [Fact]
+    public void VisionTransformerIsNotAvailableYet()
+    {
+        var options = TestData.TinyOptions(epochs: 1);
+        options.Architecture = MhcImageArchitecture.VisionTransformer;
+        var e = Assert.Throws<NotSupportedException>(() => Fit(options));
+        Assert.Contains("HyperVisionTransformer", e.Message);
+    }
+}
