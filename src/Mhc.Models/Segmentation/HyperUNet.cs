@@ -41,7 +41,6 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        ConvolutionBackendCheck.EnsureCorrectGradients();
         Options = options.Clone();
         int n = Options.EffectiveStreams, depth = Options.Depth;
         int Width(int level) => Options.BaseWidth << level;
@@ -119,6 +118,7 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         head_bn = BatchNorm2d(Width(0));
         classifier = Conv2d(Width(0), Options.NumClasses, 1);
         RegisterComponents();
+        ConvolutionBackendCheck.EnsureCorrectGradients(this);
     }
 
     /// <summary>The configuration this network was built with.</summary>

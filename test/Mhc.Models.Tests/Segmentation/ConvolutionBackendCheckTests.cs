@@ -1,33 +1,33 @@
 using Mhc.Models.Segmentation;
 using TorchSharp;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace Mhc.Models.Tests.Segmentation;
 
 public class ConvolutionBackendCheckTests
 {
     [Fact]
-    public void AfterTheCheck_ConvolutionInputGradientsMatchFloat64()
+    public void AfterTheCheck_ConvolutionGradientsOfTheModelMatchFloat64()
     {
         T.Init(31);
-        var outcome = ConvolutionBackendCheck.EnsureCorrectGradients();
+        // 12 and 4 channels are off oneDNN's 16-channel block: the shapes that failed on the build machines.
+        var model = Sequential(Conv2d(12, 12, 3, padding: 1), Conv2d(12, 4, 3, padding: 1), Conv2d(4, 4, 3, padding: 1));
+        var outcome = ConvolutionBackendCheck.EnsureCorrectGradients(model);
         Assert.False(string.IsNullOrWhiteSpace(outcome));
-        // Channel counts off oneDNN's 16-block, as in a 16 -> 11 class head.
-        foreach (var (cin, cout) in new[] { (16, 11), (12, 12), (4, 4) })
+        for (int rep = 0; rep < 4; rep++)
         {
-            for (int rep = 0; rep < 3; rep++)
-            {
-                using var scope = NewDisposeScope();
-                var w = randn(cout, cin, 3, 3) * 0.3;
-                var x = randn(2, cin, 8, 8);
-                var x32 = x.clone().requires_grad_();
-                nn.functional.conv2d(x32, w, padding: [1, 1]).square().sum().backward();
-                var x64 = x.to_type(ScalarType.Float64).requires_grad_();
-                nn.functional.conv2d(x64, w.to_type(ScalarType.Float64), padding: [1, 1]).square().sum().backward();
-                double scale = x64.grad!.abs().max().ToDouble();
-                double err = (x32.grad!.to_type(ScalarType.Float64) - x64.grad!).abs().max().ToDouble() / scale;
-                Assert.True(err < 1e-4, $"{cin}->{cout}: relative input-gradient error {err} ({outcome})");
-            }
+            using var scope = NewDisposeScope();
+            var x = randn(2, 12, 8, 8);
+            var x32 = x.clone().requires_grad_();
+            model.forward(x32).square().sum().backward();
+            var x64 = x.to_type(ScalarType.Float64).requires_grad_();
+            var y64 = x64;
+            foreach (var conv in model.children().Cast<TorchSharp.Modules.Conv2d>())
+                y64 = functional.conv2d(y64, conv.weight!.detach().to_type(ScalarType.Float64), conv.bias!.detach().to_type(ScalarType.Float64), padding: [1, 1]);
+            y64.square().sum().backward();
+            double err = (x32.grad!.to_type(ScalarType.Float64) - x64.grad!).abs().max().ToDouble() / x64.grad!.abs().max().ToDouble();
+            Assert.True(err < 1e-4, $"relative input-gradient error {err} after: {outcome}");
         }
     }
 }
