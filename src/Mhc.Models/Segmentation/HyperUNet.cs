@@ -1,0 +1,185 @@
+using Mhc.Models.Layers;
+using Mhc.Models.Vision;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Mhc.Models.Segmentation;
+
+/// <summary>
+/// A UNet whose encoder-to-decoder skips are history-window skips: each decoder level adds a learned,
+/// constrained mixture of the last H encoder states (its own resolution and the finer ones before it),
+/// auto-projected to its size and channels, instead of concatenating the one encoder map of its resolution.
+/// Inside every level, residual blocks are hyper-connections over n streams (a Hyper-ResNet body).
+/// With <see cref="UNetConnectionKind.Plain"/> it is an ordinary residual UNet with concatenation skips.
+/// Input (B, C, H, W) float32 with H, W multiples of 2^Depth; output per-pixel class logits (B, classes, H, W).
+/// </summary>
+/// <remarks>
+/// Level i runs at 1/2^i of the input resolution with BaseWidth * 2^i channels. The encoder's streams persist
+/// from the stem to the bottleneck, as in a Hyper-ResNet; the state e_i handed to the skips is the collapse of
+/// the streams at the end of level i. The decoder upsamples the streams, adds the skip
+/// x_i = up(x_(i+1)) + g sum_k alpha_k P_k(e_k) (the history-window skip with f = up) to every stream, runs its
+/// blocks, and the streams are collapsed once before the 1x1 classifier.
+/// </remarks>
+public sealed class HyperUNet : Module<Tensor, Tensor>
+{
+    private readonly Conv2d stem;
+    private readonly StreamExpand expand;
+    private readonly ModuleList<HyperConnection> encoder;
+    private readonly ModuleList<StreamCollapse> encoder_states;
+    private readonly ModuleList<StreamwiseUpsample> up;
+    private readonly ModuleList<ConvUnit> fuse;
+    private readonly ModuleList<HistoryWindowSkip> skips;
+    private readonly ModuleList<HyperConnection> decoder;
+    private readonly StreamCollapse collapse;
+    private readonly BatchNorm2d head_bn;
+    private readonly Conv2d classifier;
+    private readonly int[] encoderBlocksPerLevel;
+
+    /// <summary>Builds the network from <paramref name="options"/> (validated; copied).</summary>
+    public HyperUNet(HyperUNetOptions options, string name = "hyper_unet") : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options.Clone();
+        int n = Options.EffectiveStreams, depth = Options.Depth;
+        int Width(int level) => Options.BaseWidth << level;
+
+        var connection = new HyperConnectionOptions
+        {
+            Streams = n,
+            Kind = Options.Connection.ToBlockConnection(),
+            Dynamic = Options.DynamicMixing,
+            Init = Options.Init,
+            Layout = StreamFeatureLayout.ChannelsFirst,
+        };
+        int layer = 0;
+        HyperConnection Block(int inChannels, int outChannels, int stride)
+        {
+            var branch = new BasicBlock(inChannels, outChannels, stride, "branch");
+            Module<Tensor, Tensor>? projection = stride != 1 || inChannels != outChannels
+                ? Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)
+                : null;
+            var hc = new HyperConnection($"block{layer}", branch, connection.WithLayer(layer, inChannels), projection);
+            layer++;
+            return hc;
+        }
+
+        stem = Conv2d(Options.InChannels, Width(0), 3, padding: 1, bias: false);
+        expand = new StreamExpand(n);
+        encoder = new ModuleList<HyperConnection>();
+        encoder_states = new ModuleList<StreamCollapse>();
+        encoderBlocksPerLevel = new int[depth + 1];
+        for (int level = 0; level <= depth; level++)
+        {
+            for (int b = 0; b < Options.BlocksPerStage; b++)
+            {
+                bool down = level > 0 && b == 0;
+                encoder.Add(Block(down ? Width(level - 1) : Width(level), Width(level), down ? 2 : 1));
+            }
+            encoderBlocksPerLevel[level] = Options.BlocksPerStage;
+            if (level < depth) encoder_states.Add(new StreamCollapse(n, Options.Collapse, $"state{level}"));
+        }
+
+        // Reference spatial sizes: only the ratios between levels matter to the skips' projections.
+        long Side(int level) => 1L << (depth - level);
+        long[] StateShape(int level) => [Width(level), Side(level), Side(level)];
+
+        up = new ModuleList<StreamwiseUpsample>();
+        fuse = new ModuleList<ConvUnit>();
+        skips = new ModuleList<HistoryWindowSkip>();
+        decoder = new ModuleList<HyperConnection>();
+        var skipOptions = new HistoryWindowSkipOptions
+        {
+            MaxHistory = Options.MaxHistory,
+            Constraint = Options.EffectiveSkipConstraint,
+            LearnedGate = Options.LearnedSkipGate,
+            DetachHistory = Options.DetachHistory,
+            AutoProject = true,
+        };
+        for (int level = depth - 1; level >= 0; level--)
+        {
+            up.Add(new StreamwiseUpsample(Width(level + 1), Width(level), $"up{level}"));
+            if (Options.Connection == UNetConnectionKind.Plain)
+            {
+                fuse.Add(new ConvUnit(2 * Width(level), Width(level), name: $"fuse{level}"));
+            }
+            else
+            {
+                int first = Math.Max(0, level - Options.MaxHistory + 1);
+                var window = Enumerable.Range(first, level - first + 1).Select(StateShape).ToList();
+                skips.Add(new HistoryWindowSkip($"skip{level}", skipOptions, StateShape(level), window));
+            }
+            for (int b = 0; b < Options.BlocksPerStage; b++)
+                decoder.Add(Block(Width(level), Width(level), 1));
+        }
+
+        collapse = new StreamCollapse(n, Options.Collapse);
+        head_bn = BatchNorm2d(Width(0));
+        classifier = Conv2d(Width(0), Options.NumClasses, 1);
+        RegisterComponents();
+        ConvolutionBackendCheck.EnsureCorrectGradients(this);
+    }
+
+    /// <summary>The configuration this network was built with.</summary>
+    public HyperUNetOptions Options { get; }
+
+    /// <summary>All hyper-connections, encoder first, in depth order (for diagnostics).</summary>
+    public IReadOnlyList<HyperConnection> HyperConnections => encoder.Concat(decoder).ToList();
+
+    /// <summary>The decoder skips, coarsest level first (empty for <see cref="UNetConnectionKind.Plain"/>).</summary>
+    public IReadOnlyList<HistoryWindowSkip> HistorySkips => skips.ToList();
+
+    /// <summary>Throws an <see cref="ArgumentException"/> that says what is wrong unless <paramref name="images"/> fits the network.</summary>
+    public void ValidateInput(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        int m = Options.SizeMultiple;
+        string expected = $"{GetName()} expects images (B, {Options.InChannels}, H, W) with H and W multiples of {m} (2^Depth, Depth = {Options.Depth})";
+        if (images.dim() != 4 || images.shape[1] != Options.InChannels)
+            throw new ArgumentException($"{expected}; got [{string.Join(", ", images.shape)}].", nameof(images));
+        if (images.shape[2] % m != 0 || images.shape[3] % m != 0 || images.shape[2] == 0 || images.shape[3] == 0)
+            throw new ArgumentException($"{expected}; got {images.shape[2]}x{images.shape[3]}. Pad or resize the images.", nameof(images));
+        if (!images.is_floating_point())
+            throw new ArgumentException($"{expected} as floating point; got {images.dtype}.", nameof(images));
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor images)
+    {
+        ValidateInput(images);
+        int depth = Options.Depth;
+        var streams = expand.forward(stem.forward(images));
+        var states = new List<Tensor>(depth);
+        int k = 0;
+        for (int level = 0; level <= depth; level++)
+        {
+            for (int b = 0; b < encoderBlocksPerLevel[level]; b++) streams = encoder[k++].forward(streams);
+            if (level < depth) states.Add(encoder_states[level].forward(streams));
+        }
+
+        int d = 0;
+        for (int j = 0; j < depth; j++)
+        {
+            int level = depth - 1 - j;
+            streams = up[j].forward(streams);
+            if (Options.Connection == UNetConnectionKind.Plain)
+            {
+                var joined = cat([streams.select(1, 0), states[level]], 1);
+                streams = fuse[j].forward(joined).unsqueeze(1);
+            }
+            else
+            {
+                var skip = skips[j];
+                var window = states.GetRange(level - skip.StateCount + 1, skip.StateCount);
+                // x_i = up(x_(i+1)) + g sum_k alpha_k P_k(e_k), added to every stream so that identical
+                // streams stay identical and the mean collapse sees the skip once.
+                streams = streams + skip.Mix(window).unsqueeze(1);
+            }
+            for (int b = 0; b < Options.BlocksPerStage; b++) streams = decoder[d++].forward(streams);
+        }
+
+        var h = functional.relu(head_bn.forward(collapse.forward(streams)));
+        return classifier.forward(h);
+    }
+}
