@@ -166,13 +166,16 @@ public static class ConvolutionBackendCheck
         // The Itanium-mangled names above exist only in the Linux and macOS builds.
         if (OperatingSystem.IsWindows()) return IntPtr.Zero;
         string file = OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
-        if (NativeLibrary.TryLoad(file, typeof(torch).Assembly, null, out var handle)) return handle;
+        // By bare name first: the dynamic loader then returns the copy TorchSharp already loaded (matched by soname)
+        // instead of possibly mapping a second copy from another path, whose switches would change nothing.
+        if (NativeLibrary.TryLoad(file, out var handle)) return handle;
+        if (NativeLibrary.TryLoad(file, typeof(torch).Assembly, null, out handle)) return handle;
         foreach (var dir in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(torch).Assembly.Location) })
         {
             if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir)) continue;
             var path = Directory.EnumerateFiles(dir, file, SearchOption.AllDirectories).FirstOrDefault();
             if (path is not null && NativeLibrary.TryLoad(path, out handle)) return handle;
         }
-        return NativeLibrary.TryLoad(file, out handle) ? handle : IntPtr.Zero;
+        return IntPtr.Zero;
     }
 }

@@ -34,6 +34,7 @@ internal sealed class SegmentationImageColumn
     public static SegmentationImageColumn FromSchema(MLContext ml, DataViewSchema schema, string name, int channels, int height, int width)
     {
         var column = ColumnChecks.Require(schema, name, "image", ImageFeatureColumn.Expected(channels, height, width));
+        if (column.Type is ImageDataViewType) ImagePixelAccess.EnsureWorks(name);
         if (column.Type is ImageDataViewType { Height: 0 })
         {
             // Validate what the resized column will be, with the same checks and messages as any image column.
