@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Persistence;
 
-namespace TextGeneration;
+namespace Mhc.Samples.TextGeneration;
 
 /// <summary>Consuming the trained model (Model Builder's "consumption" file): input, output, a lazily created prediction engine.</summary>
 public static partial class AustenModel

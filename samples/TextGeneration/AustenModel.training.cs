@@ -3,7 +3,7 @@ using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.TextGeneration;
 using Microsoft.ML.Mhc.Training;
 
-namespace TextGeneration;
+namespace Mhc.Samples.TextGeneration;
 
 /// <summary>Training the model (Model Builder's "training" file): the pipeline, training and saving.</summary>
 public static partial class AustenModel

@@ -1,1 +1,1 @@
-return TextGeneration.TextGenerationSample.Run(args);
+return Mhc.Samples.TextGeneration.TextGenerationSample.Run(args);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Mhc.Models.Layers;
 
-namespace TextGeneration;
+namespace Mhc.Samples.TextGeneration;
 
 /// <summary>The run configuration (<c>AustenModel.mbconfig</c>, Model Builder style): data, trainer, generation, quick-mode overrides.</summary>
 public sealed class RunConfig

@@ -6,7 +6,7 @@ using Mhc.Samples.Figures;
 using Microsoft.ML;
 using Microsoft.ML.Mhc.TextGeneration;
 
-namespace TextGeneration;
+namespace Mhc.Samples.TextGeneration;
 
 /// <summary>
 /// Trains an mHC character-level decoder on Jane Austen (Pride and Prejudice + Northanger Abbey, 90/10
@@ -105,6 +105,9 @@ public static class TextGenerationSample
         config.Save(Path.Combine(outDir, "AustenModel.mbconfig"));
 
         var options = AustenModel.TrainerOptions(t, config.Generation, stepsPerEpoch, validationData, line => Console.WriteLine($"  {line}"));
+        // A safety net when the machine slows down after the probe: stop after the epoch that passes
+        // the budget plus two minutes (the schedule is not shortened, so this costs some quality).
+        if (t.BudgetMinutes is { } minutes && !args.Quick) options.TrainingTimeBudget = TimeSpan.FromMinutes(minutes + 2);
         Console.WriteLine($"training {t.Connection} decoder: context {t.ContextLength}, dim {t.Dim}, {t.Layers} layers, {t.Heads} heads, " +
             $"n = {(t.Connection == ConnectionKind.Residual ? 1 : t.ExpansionRate)}, batch {t.BatchSize}, {t.NumberOfThreads} threads");
         var trainWatch = Stopwatch.StartNew();

@@ -1,8 +1,11 @@
 using System.Text.Json;
 using Mhc.Samples.Figures;
+using Mhc.Samples.TextGeneration;
 
 namespace Mhc.Samples.Tests.Samples;
 
+/// <summary>Runs the text-generation sample in quick mode on the real Jane Austen text, so the sample never rots.</summary>
+[Collection(SampleRunCollection.Name)]
 public class TextGenerationTests
 {
     [Fact]
@@ -12,7 +15,7 @@ public class TextGenerationTests
         var json = Path.Combine(dir, "figures.json");
         try
         {
-            int code = TextGeneration.TextGenerationSample.Run(["--quick", "--json", json, "--out", dir, "--connection", "mhc"]);
+            int code = TextGenerationSample.Run(["--quick", "--json", json, "--out", dir, "--connection", "mhc"]);
             Assert.Equal(0, code);
             var figures = FiguresJson.Read(json);
             foreach (var name in new[]
@@ -44,6 +47,6 @@ public class TextGenerationTests
     [Fact]
     public void UnknownConnection_IsRefused()
     {
-        Assert.Equal(2, TextGeneration.TextGenerationSample.Run(["--quick", "--connection", "dense", "--out", Path.GetTempPath()]));
+        Assert.Equal(2, TextGenerationSample.Run(["--quick", "--connection", "dense", "--out", Path.GetTempPath()]));
     }
 }
