@@ -72,6 +72,9 @@ public sealed class RunConfig
     /// <summary>libtorch threads (0: all cores).</summary>
     public int Threads { get; set; }
 
+    /// <summary>Per model: stop after the first epoch that ends past this many minutes (null: no limit).</summary>
+    public double? BudgetMinutes { get; set; }
+
     /// <summary>Canvases shown in the PNG grid.</summary>
     public int GridRows { get; set; } = 6;
 

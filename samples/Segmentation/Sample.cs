@@ -3,6 +3,7 @@ using System.Globalization;
 using Mhc.Models.Segmentation;
 using Mhc.Samples.Data;
 using Mhc.Samples.Figures;
+using Mhc.Samples.Progress;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc;
@@ -81,8 +82,7 @@ public static class Sample
                 "mhc" => UNetConnectionKind.Mhc,
                 _ => throw new ArgumentException($"--connection must be plain, hc or mhc, got '{connection}'."),
             }];
-        if (a.BudgetMinutes is not null)
-            throw new ArgumentException("--budget-minutes is not supported by this sample yet; use --epochs.");
+        if (a.BudgetMinutes is { } budget) config.BudgetMinutes = budget;
         if (PositiveInt(a, "epochs") is { } epochs) config.MaxEpochs = epochs;
         if (PositiveInt(a, "train") is { } train) config.TrainCanvases = train;
         if (PositiveInt(a, "test") is { } test) config.TestCanvases = test;
@@ -129,7 +129,11 @@ public static class Sample
         foreach (var connection in config.Connections)
         {
             var clock = Stopwatch.StartNew();
-            var model = Train(mlContext, train, config, connection, log: line => Console.WriteLine($"  [{connection}] {line}"));
+            long steps = (trainRows.Count + config.BatchSize - 1) / config.BatchSize * (long)config.MaxEpochs;
+            var model = ConsoleProgress.Run($"training {connection}", steps, sink =>
+                Train(mlContext, train, config, connection,
+                    log: line => sink.Log($"  [{connection}] {line}"),
+                    progress: p => sink.Report(p.CompletedSteps, $"epoch {p.Epoch}/{p.MaxEpochs}, loss {p.Loss:F3}")));
             double seconds = clock.Elapsed.TotalSeconds;
             var segmenter = (MhcSegmentationTransformer)model;
             var scored = model.Transform(test);

@@ -12,7 +12,7 @@ public static partial class SegmentationModel
 {
     /// <summary>The pipeline: the segmentation trainer on the canvas pixels and masks.</summary>
     public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, RunConfig config, UNetConnectionKind connection,
-        Action<string>? log = null, Action<MhcEpochReport>? epochs = null)
+        Action<string>? log = null, Action<MhcEpochReport>? epochs = null, Action<MhcTrainingProgress>? progress = null)
     {
         var options = new MhcSegmentationTrainer.Options
         {
@@ -39,16 +39,18 @@ public static partial class SegmentationModel
             Seed = config.Seed,
             NumberOfThreads = config.Threads,
             CollectDiagnostics = connection != UNetConnectionKind.Plain,
+            TrainingTimeBudget = config.BudgetMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
             Log = log,
             EpochCallback = epochs,
+            ProgressCallback = progress,
         };
         return mlContext.Segmentation().Trainers.MhcUNet(options);
     }
 
     /// <summary>Fits the pipeline.</summary>
     public static ITransformer Train(MLContext mlContext, IDataView trainData, RunConfig config, UNetConnectionKind connection,
-        Action<string>? log = null, Action<MhcEpochReport>? epochs = null) =>
-        BuildPipeline(mlContext, config, connection, log, epochs).Fit(trainData);
+        Action<string>? log = null, Action<MhcEpochReport>? epochs = null, Action<MhcTrainingProgress>? progress = null) =>
+        BuildPipeline(mlContext, config, connection, log, epochs, progress).Fit(trainData);
 
     /// <summary>Saves the model atomically (a stock ML.NET zip; loading it needs this library only for scoring).</summary>
     public static void SaveModel(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string modelPath) =>
