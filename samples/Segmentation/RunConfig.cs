@@ -22,7 +22,7 @@ public sealed class RunConfig
     };
 
     /// <summary>Training canvases (drawn from the training digits).</summary>
-    public int TrainCanvases { get; set; } = 6000;
+    public int TrainCanvases { get; set; } = 3000;
 
     /// <summary>Test canvases (drawn from the held-out digits).</summary>
     public int TestCanvases { get; set; } = 1000;
@@ -52,7 +52,7 @@ public sealed class RunConfig
     public ConstraintKind SkipConstraint { get; set; } = ConstraintKind.DoublyStochastic;
 
     /// <summary>Epochs.</summary>
-    public int MaxEpochs { get; set; } = 6;
+    public int MaxEpochs { get; set; } = 12;
 
     /// <summary>Batch size.</summary>
     public int BatchSize { get; set; } = 16;

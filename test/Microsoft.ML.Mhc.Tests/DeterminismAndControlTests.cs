@@ -66,6 +66,19 @@ public sealed class DeterminismAndControlTests
     }
 
     [Fact]
+    public void TimeBudgetEndsTrainingAfterAnEpoch()
+    {
+        var lines = new List<string>();
+        var options = TestData.TinyOptions(epochs: 20);
+        options.TrainingTimeBudget = TimeSpan.FromMilliseconds(1);
+        options.Log = lines.Add;
+        using var model = Fit(options);
+        Assert.Single(model.TrainingHistory.Epochs);
+        Assert.True(model.TrainingHistory.StoppedEarly);
+        Assert.Contains(lines, l => l.StartsWith("time budget of", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ResidualAndHcConnectionsTrainToo()
     {
         foreach (var kind in new[] { global::Mhc.Models.Layers.ConnectionKind.Residual, global::Mhc.Models.Layers.ConnectionKind.Hc })

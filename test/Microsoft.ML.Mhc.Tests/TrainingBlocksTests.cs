@@ -19,6 +19,18 @@ public sealed class TrainingBlocksTests
     }
 
     [Fact]
+    public void RetargetedScheduleDecaysFromTheCurrentRateWithoutAJump()
+    {
+        var s = new WarmupCosineSchedule(1.0, 1000, 0.1, 0.01);
+        double current = s.At(300);
+        var shorter = s.Retarget(300, 400);
+        Assert.Equal(current, shorter.At(300), 9);
+        Assert.Equal(0.01, shorter.At(400), 9);
+        for (int i = 300; i < 400; i++) Assert.True(shorter.At(i + 1) <= shorter.At(i));
+        Assert.True(shorter.At(350) < s.At(350));
+    }
+
+    [Fact]
     public void ShiftMovesPixelsAndPadsWithZeros()
     {
         var source = Enumerable.Range(1, 16).Select(i => (float)i).ToArray();

@@ -53,8 +53,9 @@ public abstract class MhcTrainerOptions
     public int EarlyStoppingPatience { get; set; }
 
     /// <summary>
-    /// Ends training after the first epoch that finishes past this wall time, keeping the weights reached
-    /// (the learning-rate schedule is still planned for <see cref="MaxEpochs"/>). Null: no limit. Default null.
+    /// A wall-time budget for training. After each epoch the loop plans only the epochs that still fit
+    /// (at the measured speed) and re-aims the cosine decay to end with them, so a budgeted run ends with
+    /// a fully decayed learning rate; it also stops once the budget is spent. Null: no limit. Default null.
     /// </summary>
     public TimeSpan? TrainingTimeBudget { get; set; }
 

@@ -34,6 +34,7 @@ public sealed class MhcTrainingLoop
         var random = new Random(options.Seed);
         int batchSize = Math.Min(options.BatchSize, Math.Max(1, task.TrainingCount));
         long stepsPerEpoch = (task.TrainingCount + batchSize - 1) / batchSize;
+        int plannedEpochs = options.MaxEpochs;
         var schedule = new WarmupCosineSchedule(options.LearningRate, stepsPerEpoch * options.MaxEpochs,
             options.WarmupFraction, options.FinalLearningRateFraction);
         using var optimizer = OptimizerFactory.AdamW(network, options.LearningRate, options.WeightDecay);
@@ -54,7 +55,7 @@ public sealed class MhcTrainingLoop
             $", {options.MaxEpochs} epochs of {stepsPerEpoch} steps (batch {batchSize}), {parameters.Sum(p => p.numel())} parameters, {torch.get_num_threads()} threads");
         try
         {
-            for (int epoch = 1; epoch <= options.MaxEpochs; epoch++)
+            for (int epoch = 1; epoch <= plannedEpochs; epoch++)
             {
                 token.ThrowIfCancellationRequested();
                 network.train();
@@ -84,7 +85,7 @@ public sealed class MhcTrainingLoop
                         optimizer.step();
                         train.Add(MhcTrainingTask.LossMetric, lossValue * (double)batch.Count, batch.Count);
                         using (no_grad()) task.Accumulate(output.detach(), batch, train);
-                        options.ProgressCallback?.Invoke(new MhcTrainingProgress(epoch, options.MaxEpochs, ++stepInEpoch, stepsPerEpoch, lossValue));
+                        options.ProgressCallback?.Invoke(new MhcTrainingProgress(epoch, plannedEpochs, ++stepInEpoch, stepsPerEpoch, lossValue));
                     }
                 }
                 double trainSeconds = watch.Elapsed.TotalSeconds;
@@ -114,7 +115,7 @@ public sealed class MhcTrainingLoop
                 var report = new MhcEpochReport
                 {
                     Epoch = epoch,
-                    MaxEpochs = options.MaxEpochs,
+                    MaxEpochs = plannedEpochs,
                     TrainLoss = train.Mean(MhcTrainingTask.LossMetric),
                     TrainMetrics = train.Means(except: MhcTrainingTask.LossMetric),
                     ValidationLoss = validation?.Mean(MhcTrainingTask.LossMetric),
@@ -130,13 +131,27 @@ public sealed class MhcTrainingLoop
                 options.Log?.Invoke(report.ToString());
                 options.EpochCallback?.Invoke(report);
 
-                if (options.TrainingTimeBudget is { } budget && total.Elapsed >= budget && epoch < options.MaxEpochs)
+                if (options.TrainingTimeBudget is { } budget && epoch < plannedEpochs)
                 {
-                    stoppedEarly = true;
-                    options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min reached after epoch {epoch}");
-                    break;
+                    if (total.Elapsed >= budget)
+                    {
+                        stoppedEarly = true;
+                        options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min reached after epoch {epoch}");
+                        break;
+                    }
+                    // Plan only the epochs that fit, so the learning rate still decays to its final value in time.
+                    double perEpoch = total.Elapsed.TotalSeconds / epoch;
+                    int fit = epoch + (int)Math.Floor((budget.TotalSeconds - total.Elapsed.TotalSeconds) / perEpoch);
+                    if (fit < plannedEpochs)
+                    {
+                        plannedEpochs = Math.Max(epoch, fit);
+                        schedule = schedule.Retarget(step, plannedEpochs * stepsPerEpoch);
+                        stoppedEarly = plannedEpochs < options.MaxEpochs;
+                        options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min: {plannedEpochs} of {options.MaxEpochs} epochs fit ({perEpoch:F0} s each); the learning rate now decays over them");
+                        if (epoch >= plannedEpochs) break;
+                    }
                 }
-                if (earlyStopping && bestEpoch is { } b && epoch - b >= options.EarlyStoppingPatience && epoch < options.MaxEpochs)
+                if (earlyStopping && bestEpoch is { } b && epoch - b >= options.EarlyStoppingPatience && epoch < plannedEpochs)
                 {
                     stoppedEarly = true;
                     options.Log?.Invoke($"early stopping after epoch {epoch}: no better validation {task.SelectionMetric} since epoch {b}");

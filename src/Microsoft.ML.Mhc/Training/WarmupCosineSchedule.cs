@@ -32,13 +32,33 @@ public sealed class WarmupCosineSchedule
     /// <summary>Final learning rate as a share of the peak.</summary>
     public double FinalFraction { get; }
 
+    // When retargeted, the cosine restarts at this step from this rate (see Retarget).
+    private long decayStart = -1;
+    private double decayFrom;
+
     /// <summary>The learning rate for 0-based <paramref name="step"/>.</summary>
     public double At(long step)
     {
         if (step < WarmupSteps) return Peak * (step + 1) / WarmupSteps;
-        long decay = Math.Max(1, TotalSteps - WarmupSteps);
-        double progress = Math.Clamp((double)(step - WarmupSteps) / decay, 0, 1);
+        long start = decayStart >= 0 ? decayStart : WarmupSteps;
+        double from = decayStart >= 0 ? decayFrom : Peak;
+        double final = Peak * FinalFraction;
+        long decay = Math.Max(1, TotalSteps - start);
+        double progress = Math.Clamp((double)(step - start) / decay, 0, 1);
         double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
-        return Peak * (FinalFraction + (1 - FinalFraction) * cosine);
+        return final + (Math.Max(from, final) - final) * cosine;
+    }
+
+    /// <summary>
+    /// The same schedule ending at <paramref name="newTotalSteps"/> instead: from <paramref name="currentStep"/> on
+    /// it decays with a half cosine from the current rate to the final one, without a jump (used when a time
+    /// budget shortens a run).
+    /// </summary>
+    public WarmupCosineSchedule Retarget(long currentStep, long newTotalSteps)
+    {
+        var shorter = new WarmupCosineSchedule(Peak, Math.Max(newTotalSteps, currentStep + 1), 0, FinalFraction);
+        shorter.decayStart = currentStep;
+        shorter.decayFrom = At(currentStep);
+        return shorter;
     }
 }
