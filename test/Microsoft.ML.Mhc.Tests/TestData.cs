@@ -55,7 +55,7 @@ internal static class TestData
         ImageWidth = Size,
         Channels = 1,
         StageDepths = [1, 1],
-        // A multiple of 16: oneDNN on some CPUs returns wrong input gradients for other channel counts (see ConvolutionBackendCheck on the seg branch).
+        // A multiple of 16: oneDNN on some CPUs returns wrong input gradients for other channel counts (see Mhc.Models.Native.ConvolutionBackendCheck).
         BaseWidth = 16,
         ExpansionRate = 2,
         MaxEpochs = epochs,

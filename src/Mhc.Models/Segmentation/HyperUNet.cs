@@ -1,3 +1,4 @@
+using Mhc.Models.Native;
 using Mhc.Models.Layers;
 using Mhc.Models.Vision;
 using TorchSharp.Modules;

@@ -1,3 +1,4 @@
+using Mhc.Models.Native;
 using Mhc.Models.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -74,6 +75,7 @@ public sealed class HyperResNet : Module<Tensor, Tensor>
         classifier = Linear(channels, options.NumClasses);
         FeatureChannels = channels;
         RegisterComponents();
+        ConvolutionBackendCheck.EnsureCorrectGradients(this);
     }
 
     /// <summary>The configuration this network was built with.</summary>

@@ -1,9 +1,9 @@
-using Mhc.Models.Segmentation;
+using Mhc.Models.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace Mhc.Models.Tests.Segmentation;
+namespace Mhc.Models.Tests.Native;
 
 public class ConvolutionBackendCheckTests
 {
