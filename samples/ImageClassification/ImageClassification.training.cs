@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Mhc;
 using Microsoft.ML.Mhc.ImageClassification;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;

@@ -6,7 +6,6 @@ using Mhc.Samples.Figures;
 using Mhc.Samples.Progress;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Mhc;
 using Microsoft.ML.Mhc.Segmentation;
 using Microsoft.ML.Mhc.Training;
 using static SegmentationSample.SegmentationModel;

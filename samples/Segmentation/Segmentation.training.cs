@@ -1,6 +1,5 @@
 using Mhc.Models.Segmentation;
 using Microsoft.ML;
-using Microsoft.ML.Mhc;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Segmentation;
 using Microsoft.ML.Mhc.Training;

@@ -4,7 +4,6 @@ using Mhc.Samples.Data;
 using Mhc.Samples.Figures;
 using Mhc.Samples.Progress;
 using Microsoft.ML;
-using Microsoft.ML.Mhc;
 using Microsoft.ML.Mhc.ImageClassification;
 using Microsoft.ML.Mhc.Plots;
 using Microsoft.ML.Mhc.Sweeps;

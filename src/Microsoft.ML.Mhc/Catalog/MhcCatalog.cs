@@ -2,7 +2,7 @@ using Mhc.Models.Layers;
 using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.ImageClassification;
 
-namespace Microsoft.ML.Mhc;
+namespace Microsoft.ML;
 
 /// <summary>Catalog entry points of the mHC trainers, in ML.NET's style.</summary>
 public static class MhcCatalog
@@ -11,7 +11,7 @@ public static class MhcCatalog
     /// An mHC image classifier (Hyper-ResNet or hyper-connected vision transformer) with all options.
     /// </summary>
     /// <remarks>ML.NET does not expose a catalog's context to other assemblies, so the trainer builds its
-    /// stock helper transforms with a context of its own seeded with <see cref="Training.MhcTrainerOptions.Seed"/>.</remarks>
+    /// stock helper transforms with a context of its own seeded with <see cref="Microsoft.ML.Mhc.Training.MhcTrainerOptions.Seed"/>.</remarks>
     public static MhcImageClassificationTrainer MhcImage(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         MhcImageClassificationTrainer.Options options)
     {

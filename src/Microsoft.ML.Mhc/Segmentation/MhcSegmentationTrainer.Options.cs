@@ -1,3 +1,4 @@
+using Microsoft.ML.SearchSpace;
 using Mhc.Models.Constraints;
 using Mhc.Models.Layers;
 using Mhc.Models.Segmentation;
@@ -12,6 +13,11 @@ public sealed partial class MhcSegmentationTrainer
     /// Options of <see cref="MhcSegmentationTrainer"/>. The defaults train a depth-3, 16-channel Hyper-UNet with
     /// mHC history skips and n = 2 doubly stochastic streams on 64x64 grey images.
     /// </summary>
+    /// <remarks>
+    /// The members carrying <c>Microsoft.ML.SearchSpace</c> attributes form the search space of
+    /// <see cref="Microsoft.ML.Mhc.Sweeps.Sweeper{TOptions}"/> and of AutoML's <c>SearchSpace&lt;T&gt;</c>; each
+    /// attribute's default is the property's default, so a sweep starts from these options.
+    /// </remarks>
     public sealed class Options : MhcTrainerOptions
     {
         /// <summary>Creates options with the segmentation defaults (batch 16, learning rate 0.003, weight decay 1e-4).</summary>
@@ -22,6 +28,21 @@ public sealed partial class MhcSegmentationTrainer
             LearningRate = 3e-3;
             WeightDecay = 1e-4;
         }
+
+        /// <summary>Images per optimisation step. Default 16 (swept over 8, 16, 32).</summary>
+        [Choice(new object[] { 8, 16, 32 }, 16)]
+        public override int BatchSize { get => base.BatchSize; set => base.BatchSize = value; }
+
+        /// <summary>Peak learning rate of AdamW, reached after the warmup. Default 0.003 (swept log-uniformly over [1e-4, 3e-2]).</summary>
+        [Range(1e-4, 3e-2, 3e-3, true)]
+        public override double LearningRate { get => base.LearningRate; set => base.LearningRate = value; }
+
+        /// <summary>
+        /// Decoupled weight decay of AdamW on weights and kernels. Default 1e-4 (swept log-uniformly over [1e-5, 1e-2]):
+        /// a dense per-pixel task over few images wants far less decay than classification.
+        /// </summary>
+        [Range(1e-5, 1e-2, 1e-4, true)]
+        public override double WeightDecay { get => base.WeightDecay; set => base.WeightDecay = value; }
 
         /// <summary>
         /// The image column: a known-size float vector of <see cref="Channels"/> x <see cref="ImageHeight"/> x
@@ -62,42 +83,52 @@ public sealed partial class MhcSegmentationTrainer
         public string[]? ClassNames { get; set; }
 
         /// <summary>Plain concat UNet, HC or mHC (one switch for A/B runs). Default <see cref="UNetConnectionKind.Mhc"/>.</summary>
+        [Choice(new object[] { UNetConnectionKind.Plain, UNetConnectionKind.Hc, UNetConnectionKind.Mhc }, UNetConnectionKind.Mhc)]
         public UNetConnectionKind Connection { get; set; } = UNetConnectionKind.Mhc;
 
-        /// <summary>Number of 2x downsamplings of the UNet. Default 3.</summary>
+        /// <summary>Number of 2x downsamplings of the UNet. Default 3 (swept over 2, 3, 4; the image sides must be multiples of 2^Depth).</summary>
+        [Choice(new object[] { 2, 3, 4 }, 3)]
         public int Depth { get; set; } = 3;
 
         /// <summary>Channels at full resolution (doubled per level). Multiples of 16 run fastest on CPU. Default 16.</summary>
+        [Choice(new object[] { 8, 16, 32 }, 16)]
         public int BaseWidth { get; set; } = 16;
 
         /// <summary>Residual blocks per encoder and decoder level. Default 1.</summary>
+        [Choice(new object[] { 1, 2 }, 1)]
         public int BlocksPerStage { get; set; } = 1;
 
         /// <summary>Expansion rate n (streams) for HC and mHC. Default 2: at full resolution each stream is a whole feature map.</summary>
+        [Choice(new object[] { 2, 4 }, 2)]
         public int ExpansionRate { get; set; } = 2;
 
         /// <summary>H: encoder states each decoder level mixes (its own and the finer ones before it). Default 3.</summary>
+        [Choice(new object[] { 1, 2, 3 }, 3)]
         public int MaxHistory { get; set; } = 3;
 
-        /// <summary>Constraint on the skip weights under mHC. Default <see cref="ConstraintKind.DoublyStochastic"/>.</summary>
+        /// <summary>Constraint on the skip weights under mHC (HC skips are unconstrained, plain skips concatenate). Default <see cref="ConstraintKind.DoublyStochastic"/>.</summary>
+        [Choice(new object[] { ConstraintKind.DoublyStochastic, ConstraintKind.Simplex, ConstraintKind.IdentityPreservingSimplex }, ConstraintKind.DoublyStochastic)]
         public ConstraintKind SkipConstraint { get; set; } = ConstraintKind.DoublyStochastic;
 
         /// <summary>
         /// Input-dependent stream mixing (mHC eq. 5-7). Default false: per-pixel mixing matrices (a Sinkhorn
         /// projection for every pixel of every map) cost several times the convolutions on CPU.
         /// </summary>
+        [BooleanChoice(false)]
         public bool DynamicMixing { get; set; }
 
         /// <summary>Stream mixing initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
         public MixingInit MixingInit { get; set; } = MixingInit.IdentityLike;
 
         /// <summary>Class weighting of the cross-entropy. Default <see cref="SegmentationClassWeighting.None"/>.</summary>
+        [Choice(new object[] { SegmentationClassWeighting.None, SegmentationClassWeighting.InverseFrequency, SegmentationClassWeighting.InverseSquareRootFrequency }, SegmentationClassWeighting.None)]
         public SegmentationClassWeighting ClassWeighting { get; set; } = SegmentationClassWeighting.None;
 
         /// <summary>Explicit class weights (K values, overriding <see cref="ClassWeighting"/>); null: none. Default null.</summary>
         public float[]? ClassWeights { get; set; }
 
         /// <summary>Weight of the soft Dice term added to the cross-entropy (1 - mean soft Dice over the classes); 0 turns it off. Default 0.</summary>
+        [Range(0.0, 1.0, 0.0, false)]
         public double DiceLossWeight { get; set; }
 
         /// <inheritdoc />

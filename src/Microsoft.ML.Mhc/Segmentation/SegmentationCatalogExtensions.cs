@@ -1,6 +1,6 @@
 using Microsoft.ML.Mhc.Segmentation;
 
-namespace Microsoft.ML.Mhc;
+namespace Microsoft.ML;
 
 /// <summary>Adds <c>mlContext.Segmentation()</c>.</summary>
 public static class SegmentationCatalogExtensions

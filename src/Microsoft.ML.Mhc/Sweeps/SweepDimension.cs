@@ -29,6 +29,9 @@ public abstract class SweepDimension
     /// <summary>Type of the field or property.</summary>
     public Type MemberType { get; }
 
+    /// <summary>The class that declares the member (a base class for an inherited, not overridden, member).</summary>
+    internal Type DeclaringType => _member.DeclaringType ?? MemberType;
+
     /// <summary>Draws a value at random (uniformly, or log-uniformly for log ranges).</summary>
     public abstract object Sample(Random random);
 

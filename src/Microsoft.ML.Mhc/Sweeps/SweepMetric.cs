@@ -72,6 +72,49 @@ public sealed class SweepMetric
         return new SweepMetric("RootMeanSquaredError", (model, data) => mlContext.Regression.Evaluate(model.Transform(data), labelColumnName, scoreColumnName).RootMeanSquaredError, false);
     }
 
+    /// <summary>
+    /// Segmentation mean intersection over union (mean IoU over the classes present in the truth or the
+    /// predictions, from <c>mlContext.Segmentation().Evaluate</c>); maximised. Use it to sweep
+    /// <see cref="Segmentation.MhcSegmentationTrainer.Options"/>.
+    /// </summary>
+    /// <param name="mlContext">The context.</param>
+    /// <param name="labelColumnName">True masks: a vector of class ids or a grey MLImage. Default "Label".</param>
+    /// <param name="predictedMaskColumnName">Predicted masks written by the model. Default "PredictedMask".</param>
+    /// <param name="numberOfClasses">Classes K; 0 takes the largest id found plus one. Default 0.</param>
+    public static SweepMetric MeanIoU(MLContext mlContext, string labelColumnName = DataViews.MhcColumnNames.Label,
+        string predictedMaskColumnName = Segmentation.SegmentationColumnNames.PredictedMask, int numberOfClasses = 0)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return new SweepMetric("MeanIoU", (model, data) => mlContext.Segmentation().Evaluate(
+            model.Transform(data), labelColumnName, predictedMaskColumnName, numberOfClasses).MeanIoU, true);
+    }
+
+    /// <summary>
+    /// Text-generation held-out perplexity per token, exp(validation loss in nats per token), each row of
+    /// <paramref name="textColumnName"/> scored as one document (<c>mlContext.TextGeneration().Evaluate</c>);
+    /// minimised. Compare it only between models with the same vocabulary; across tokenizers use
+    /// <see cref="BitsPerCharacter"/>. Use it to sweep <see cref="TextGeneration.MhcDecoderTrainer.Options"/>.
+    /// </summary>
+    /// <param name="mlContext">The context.</param>
+    /// <param name="textColumnName">The held-out text column. Default "Text".</param>
+    public static SweepMetric Perplexity(MLContext mlContext, string textColumnName = TextGeneration.DefaultColumnNames.Text)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return new SweepMetric("Perplexity", (model, data) => mlContext.TextGeneration().Evaluate(model, data, textColumnName).Perplexity, false);
+    }
+
+    /// <summary>
+    /// Text-generation held-out bits per character (the validation loss per character of text, in bits); minimised.
+    /// Comparable between character and sub-word vocabularies.
+    /// </summary>
+    /// <param name="mlContext">The context.</param>
+    /// <param name="textColumnName">The held-out text column. Default "Text".</param>
+    public static SweepMetric BitsPerCharacter(MLContext mlContext, string textColumnName = TextGeneration.DefaultColumnNames.Text)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return new SweepMetric("BitsPerCharacter", (model, data) => mlContext.TextGeneration().Evaluate(model, data, textColumnName).BitsPerCharacter, false);
+    }
+
     private static SweepMetric Multiclass(MLContext mlContext, string name, Func<global::Microsoft.ML.Data.MulticlassClassificationMetrics, double> pick, bool maximize,
         string label, string score, string predicted)
     {

@@ -23,6 +23,13 @@ namespace Microsoft.ML.Mhc.Sweeps;
 /// keeps its default. <see cref="CheckAutoMLCompatibility(Type)"/> reports that and the type rules AutoML
 /// enforces. <c>NestOptionAttribute</c> members are ignored by this sweeper.
 /// </para>
+/// <para>
+/// AutoML's tuners start from the attribute defaults (a <see cref="RangeAttribute"/>'s init, a
+/// <see cref="ChoiceAttribute"/>'s or <see cref="BooleanChoiceAttribute"/>'s default), not from the values a new
+/// options object holds. Both checks therefore require every default an attribute declares to equal the member's
+/// value in <c>new TOptions()</c>; where a derived options class changes an inherited default, it overrides the
+/// member with an attribute of its own.
+/// </para>
 /// </remarks>
 public sealed class SweepSpace
 {
@@ -172,8 +179,55 @@ public sealed class SweepSpace
                 errors.Add(e.Message);
             }
         }
+        CheckDefaults(type, dimensions, errors);
         return errors;
     }
+
+    /// <summary>Reports every declared attribute default that differs from the member's value in a new instance.</summary>
+    private static void CheckDefaults(Type type, List<SweepDimension> dimensions, List<string> errors)
+    {
+        if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) is null || dimensions.Count == 0) return;
+        object instance;
+        try
+        {
+            instance = Activator.CreateInstance(type)!;
+        }
+        catch (TargetInvocationException e)
+        {
+            errors.Add($"{type.Name}: its parameterless constructor threw {e.InnerException?.GetType().Name}: {e.InnerException?.Message}, so the attribute defaults cannot be checked.");
+            return;
+        }
+        foreach (var d in dimensions)
+        {
+            var actual = d.GetValue(instance);
+            var (declared, attribute) = d switch
+            {
+                RangeDimension { Init: { } init } => ((object?)init, "[Range] init"),
+                ChoiceDimension { IsBoolean: true } c => (c.DefaultValue, "[BooleanChoice] default"),
+                ChoiceDimension c => (c.DefaultValue, "[Choice] default"),
+                _ => (null, ""),
+            };
+            if (declared is null || SameDefault(declared, actual)) continue;
+            string where = d.DeclaringType == type ? "" : $" (declared in {d.DeclaringType.Name}: override it in {type.Name} with an attribute of its own)";
+            errors.Add($"{type.Name}.{d.Name}: the {attribute} is {Format(declared)} but new {type.Name}() holds {Format(actual)}; " +
+                $"AutoML starts its search from the attribute's default, so make them equal{where}.");
+        }
+    }
+
+    private static bool SameDefault(object declared, object? actual)
+    {
+        if (actual is null) return false;
+        if (declared is double init)
+        {
+            double value = System.Convert.ToDouble(actual, System.Globalization.CultureInfo.InvariantCulture);
+            // A float member holds a rounded copy of a double init.
+            return value == init || Math.Abs(value - init) <= 1e-6 * Math.Max(Math.Abs(init), Math.Abs(value));
+        }
+        return Equals(declared, actual);
+    }
+
+    private static string Format(object? value) =>
+        value is null ? "null" : System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null";
 
     private static RangeDimension FromRange(MemberInfo member, Type memberType, RangeAttribute a, string name)
     {

@@ -4,6 +4,7 @@ using Mhc.Models.Transformers;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Training;
+using Microsoft.ML.SearchSpace;
 using Microsoft.ML.Tokenizers;
 
 namespace Microsoft.ML.Mhc.TextGeneration;
@@ -18,6 +19,13 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
 {
     /// <summary>Options of <see cref="MhcDecoderTrainer"/>. Shared training options come from <see cref="MhcTrainerOptions"/>.</summary>
+    /// <remarks>
+    /// The members carrying <c>Microsoft.ML.SearchSpace</c> attributes form the search space of
+    /// <see cref="Microsoft.ML.Mhc.Sweeps.Sweeper{TOptions}"/> and of AutoML's <c>SearchSpace&lt;T&gt;</c>; each
+    /// attribute's default is the property's default. <see cref="Generation"/> is not part of it: sampling does
+    /// not change the trained network or its loss (<see cref="TextGenerationOptions"/> has a space of its own).
+    /// Heads are swept over divisors of every swept <see cref="Dim"/>, so any combination is valid.
+    /// </remarks>
     public sealed class Options : MhcTrainerOptions
     {
         /// <summary>Sets the text-generation defaults of the shared options: 10 epochs of 200 steps, batch 32, learning rate 0.001, weight decay 0.1.</summary>
@@ -31,6 +39,22 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
             FinalLearningRateFraction = 0.1;
         }
 
+        /// <summary>Windows per optimisation step. Default 32 (swept over 16, 32, 64).</summary>
+        [Choice(new object[] { 16, 32, 64 }, 32)]
+        public override int BatchSize { get => base.BatchSize; set => base.BatchSize = value; }
+
+        /// <summary>Peak learning rate of AdamW, reached after the warmup. Default 0.001 (swept log-uniformly over [1e-4, 1e-2]).</summary>
+        [Range(1e-4, 1e-2, 1e-3, true)]
+        public override double LearningRate { get => base.LearningRate; set => base.LearningRate = value; }
+
+        /// <summary>Decoupled weight decay of AdamW on weight matrices. Default 0.1, as usual for transformers (swept log-uniformly over [1e-3, 0.3]).</summary>
+        [Range(1e-3, 0.3, 0.1, true)]
+        public override double WeightDecay { get => base.WeightDecay; set => base.WeightDecay = value; }
+
+        /// <summary>Share of all steps spent warming the learning rate up linearly from zero. Default 0.02 (swept over [0, 0.2]).</summary>
+        [Range(0.0, 0.2, 0.02, false)]
+        public override double WarmupFraction { get => base.WarmupFraction; set => base.WarmupFraction = value; }
+
         /// <summary>The training text column (text; documents, paragraphs or lines). Default "Text".</summary>
         public string TextColumnName { get; set; } = DefaultColumnNames.Text;
 
@@ -41,33 +65,43 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         public string GeneratedTextColumnName { get; set; } = DefaultColumnNames.GeneratedText;
 
         /// <summary>Tokens the model sees at once (and the length of the training windows). Default 128.</summary>
+        [Choice(new object[] { 64, 128, 256 }, 128)]
         public int ContextLength { get; set; } = 128;
 
         /// <summary>Model width (channels per stream). Default 192.</summary>
+        [Choice(new object[] { 128, 192, 256 }, 192)]
         public int Dim { get; set; } = 192;
 
         /// <summary>Transformer blocks. Default 4.</summary>
+        [Range(2, 8, 4, false)]
         public int Layers { get; set; } = 4;
 
         /// <summary>Attention heads; must divide <see cref="Dim"/>. Default 4.</summary>
+        [Choice(new object[] { 2, 4, 8 }, 4)]
         public int Heads { get; set; } = 4;
 
         /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
+        [Choice(new object[] { 2, 4 }, 4)]
         public int MlpRatio { get; set; } = 4;
 
         /// <summary>Expansion rate n (residual streams); ignored for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
+        [Choice(new object[] { 2, 4, 8 }, 4)]
         public int ExpansionRate { get; set; } = 4;
 
         /// <summary>Connection around every sublayer: Residual, Hc or Mhc (for A/B runs). Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
         public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
 
         /// <summary>Input-dependent stream mixing (mHC eq. 5-7); false uses static mixing. Default true.</summary>
+        [BooleanChoice(true)]
         public bool DynamicMixing { get; set; } = true;
 
         /// <summary>Dropout in the decoder, in training only. Default 0.1.</summary>
+        [Range(0.0, 0.3, 0.1, false)]
         public double Dropout { get; set; } = 0.1;
 
         /// <summary>Whether the output head shares the token-embedding matrix. Default false.</summary>
+        [BooleanChoice(false)]
         public bool TieEmbeddings { get; set; }
 
         /// <summary>Optimisation steps per epoch (an epoch is this many batches of random windows). Default 200.</summary>

@@ -1,20 +1,30 @@
+using Microsoft.ML.SearchSpace;
 using Mhc.Models.Transformers;
 
 namespace Microsoft.ML.Mhc.TextGeneration;
 
 /// <summary>How text is sampled from a trained decoder.</summary>
+/// <remarks>
+/// <see cref="Temperature"/>, <see cref="TopK"/> and <see cref="TopP"/> carry <c>Microsoft.ML.SearchSpace</c>
+/// attributes (defaults equal to the property defaults), for sweeping the sampling of a trained model against a
+/// metric of the generated text. They leave the network and its loss unchanged, so they are not part of the
+/// search space of <see cref="MhcDecoderTrainer.Options"/>.
+/// </remarks>
 public sealed class TextGenerationOptions
 {
     /// <summary>Tokens (characters for the default vocabulary) generated per prompt. Default 200.</summary>
     public int MaxNewTokens { get; set; } = 200;
 
     /// <summary>Divides the logits before sampling: below 1 is more conservative, above 1 more varied. Must be positive. Default 0.8.</summary>
+    [Range(0.5, 1.5, 0.8, false)]
     public double Temperature { get; set; } = 0.8;
 
     /// <summary>Samples only among the k most likely tokens; 0 turns the cut off. Default 0.</summary>
+    [Choice(new object[] { 0, 5, 20, 50 }, 0)]
     public int TopK { get; set; }
 
     /// <summary>Samples only among the most likely tokens whose probabilities add up to p (nucleus sampling); 1 turns it off. Default 0.95.</summary>
+    [Range(0.8, 1.0, 0.95, false)]
     public double TopP { get; set; } = 0.95;
 
     /// <summary>

@@ -6,19 +6,24 @@ namespace Microsoft.ML.Mhc.Training;
 /// gradient clipping), validation and early stopping, reproducibility (seed, threads), device,
 /// cancellation and progress reporting. Task-specific options classes derive from it.
 /// </summary>
+/// <remarks>
+/// The swept members (<c>Microsoft.ML.SearchSpace</c> attributes) are virtual: a task whose defaults differ
+/// overrides them with a search space whose default is its own, because AutoML's <c>SearchSpace&lt;T&gt;</c> starts
+/// from the attribute's default, not from the property's (see <see cref="Microsoft.ML.Mhc.Sweeps.SweepSpace"/>).
+/// </remarks>
 public abstract class MhcTrainerOptions
 {
     /// <summary>Number of passes over the training data. Default 10.</summary>
     [Range(1, 50, 10, true)]
-    public int MaxEpochs { get; set; } = 10;
+    public virtual int MaxEpochs { get; set; } = 10;
 
     /// <summary>Examples per optimisation step. Default 64.</summary>
     [Choice(new object[] { 32, 64, 128 }, 64)]
-    public int BatchSize { get; set; } = 64;
+    public virtual int BatchSize { get; set; } = 64;
 
     /// <summary>Peak learning rate of AdamW, reached after the warmup. Default 0.002.</summary>
     [Range(1e-4, 1e-2, 2e-3, true)]
-    public double LearningRate { get; set; } = 2e-3;
+    public virtual double LearningRate { get; set; } = 2e-3;
 
     /// <summary>
     /// Decoupled weight decay of AdamW (Loshchilov and Hutter, 2019). Applied to weight matrices and
@@ -27,11 +32,11 @@ public abstract class MhcTrainerOptions
     /// matrix rather than regularise. Default 0.05.
     /// </summary>
     [Range(1e-4, 0.2, 0.05, true)]
-    public double WeightDecay { get; set; } = 0.05;
+    public virtual double WeightDecay { get; set; } = 0.05;
 
     /// <summary>Share of all steps spent warming the learning rate up linearly from zero. Default 0.05.</summary>
     [Range(0.0, 0.2, 0.05, false)]
-    public double WarmupFraction { get; set; } = 0.05;
+    public virtual double WarmupFraction { get; set; } = 0.05;
 
     /// <summary>The cosine decay ends at <see cref="LearningRate"/> times this factor. Default 0.01.</summary>
     public double FinalLearningRateFraction { get; set; } = 0.01;

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.ML.Mhc.ImageClassification;
+using Microsoft.ML.Mhc.Segmentation;
 using Microsoft.ML.Mhc.Sweeps;
+using Microsoft.ML.Mhc.TextGeneration;
 using Microsoft.ML.SearchSpace;
 
 namespace Microsoft.ML.Mhc.Tests.Sweeps;
@@ -38,6 +41,55 @@ public class SweepSpaceTests
 
         [Range(1.0, 2.0)]
         public double ReadOnly { get; } = 1;
+    }
+
+    public class SharedOptions
+    {
+        [Choice(new object[] { 32, 64 }, 64)]
+        public virtual int BatchSize { get; set; } = 64;
+    }
+
+    /// <summary>Changes an inherited default without re-declaring its search space: AutoML would start from 64.</summary>
+    public sealed class ChangesTheDefaultOnly : SharedOptions
+    {
+        public ChangesTheDefaultOnly() => BatchSize = 16;
+    }
+
+    public sealed class OverridesWithItsOwnSpace : SharedOptions
+    {
+        public OverridesWithItsOwnSpace() => BatchSize = 16;
+
+        [Choice(new object[] { 8, 16 }, 16)]
+        public override int BatchSize { get => base.BatchSize; set => base.BatchSize = value; }
+    }
+
+    public sealed class InitDiffers
+    {
+        [Range(0.0, 1.0, 0.5, false)]
+        public double X { get; set; } = 0.1;
+
+        [BooleanChoice]
+        public bool Flag { get; set; }
+    }
+
+    [Fact]
+    public void AttributeDefaultsMustEqualTheOptionsDefaults()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => SweepSpace.For<ChangesTheDefaultOnly>());
+        Assert.Contains("ChangesTheDefaultOnly.BatchSize: the [Choice] default is 64 but new ChangesTheDefaultOnly() holds 16", e.Message);
+        Assert.Contains("declared in SharedOptions: override it in ChangesTheDefaultOnly", e.Message);
+
+        var own = Assert.IsType<ChoiceDimension>(Assert.Single(SweepSpace.For<OverridesWithItsOwnSpace>().Dimensions));
+        Assert.Equal(new object[] { 8, 16 }, own.Candidates);
+        Assert.Equal(16, own.DefaultValue);
+
+        var issues = SweepSpace.CheckAutoMLCompatibility(typeof(InitDiffers));
+        Assert.Equal(2, issues.Count);
+        Assert.Contains("InitDiffers.X: the [Range] init is 0.5 but new InitDiffers() holds 0.1", issues[0]);
+        // [BooleanChoice] without an argument defaults to true in Microsoft.ML.SearchSpace.
+        Assert.Contains("InitDiffers.Flag: the [BooleanChoice] default is True but new InitDiffers() holds False", issues[1]);
+
+        Assert.Empty(SweepSpace.CheckAutoMLCompatibility(typeof(MhcImageClassificationTrainer.Options)));
     }
 
     [Fact]
@@ -133,7 +185,8 @@ public class SweepSpaceTests
     {
         var json = new JsonSerializerOptions();
         json.Converters.Add(new JsonStringEnumConverter());
-        foreach (var type in new[] { typeof(ToyOptions), typeof(LogOptions) })
+        foreach (var type in new[] { typeof(ToyOptions), typeof(LogOptions), typeof(MhcImageClassificationTrainer.Options),
+            typeof(MhcSegmentationTrainer.Options), typeof(MhcDecoderTrainer.Options), typeof(TextGenerationOptions) })
         {
             var space = SweepSpace.For(type);
             var random = new Random(11);
