@@ -30,6 +30,7 @@ public static partial class ImageClassificationModel
             WeightDecay = config.WeightDecay,
             LabelSmoothing = config.LabelSmoothing,
             AugmentShiftPixels = config.AugmentShiftPixels,
+            AugmentHorizontalFlip = config.AugmentHorizontalFlip,
             Seed = config.Seed,
             NumberOfThreads = config.Threads,
             ValidationSet = validation,

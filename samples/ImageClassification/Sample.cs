@@ -75,7 +75,7 @@ public static class Sample
             "mhc" => ConnectionKind.Mhc,
             _ => throw new ArgumentException($"--connection must be residual, hc or mhc, got '{a.Connection}'."),
         };
-        config.BudgetMinutes = a.BudgetMinutes;
+        if (a.BudgetMinutes is { } budget) config.BudgetMinutes = budget;
         if (PositiveInt(a, "epochs") is { } epochs) config.MaxEpochs = epochs;
         if (PositiveInt(a, "width") is { } width) config.BaseWidth = width;
         if (PositiveInt(a, "threads") is { } threads) config.Threads = threads;

@@ -109,7 +109,9 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         double p = n == 1 ? 0.999 : o.HomePreWeight;
         double q = n == 1 ? 0 : (1 - p) / (n - 1);
         var pre = homeHot * (float)Logit(p) + (1 - homeHot) * (float)(n == 1 ? 0 : Logit(q));
-        var res = (2 * eye - 1) * (float)o.IdentityStrength;
+        // Stored so that the bounded logit (see BoundResidualLogits) is exactly +-c.
+        double c = o.Kind == ConnectionKind.Mhc && o.ResidualLogitBound is { } l ? l * Math.Atanh(o.IdentityStrength / l) : o.IdentityStrength;
+        var res = (2 * eye - 1) * (float)c;
         return (pre, zeros(n), res);
     }
 
@@ -133,8 +135,13 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     private (Tensor Pre, Tensor Post, Tensor Res) Activate(Tensor hPre, Tensor hPost, Tensor hRes)
     {
         if (Options.Kind == ConnectionKind.Hc) return (hPre, hPost, hRes);
-        return (hPre.sigmoid(), hPost.sigmoid() * 2, residualConstraint!.Project(hRes));
+        return (hPre.sigmoid(), hPost.sigmoid() * 2, residualConstraint!.Project(BoundResidualLogits(hRes)));
     }
+
+    // L tanh(h / L): keeps Sinkhorn within the range where its 20 iterations balance the columns (see
+    // HyperConnectionOptions.ResidualLogitBound for the measurements).
+    private Tensor BoundResidualLogits(Tensor h) =>
+        Options.ResidualLogitBound is { } l ? (h / l).tanh() * l : h;
 
     private Tensor ForwardStatic(Tensor x)
     {

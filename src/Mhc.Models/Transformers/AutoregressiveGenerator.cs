@@ -1,3 +1,4 @@
+using Mhc.Models.Native;
 using static TorchSharp.torch;
 
 namespace Mhc.Models.Transformers;
@@ -105,6 +106,7 @@ public sealed class AutoregressiveGenerator
     private float[] LastLogits(long[] ids, KeyValueCache? cache, Device device)
     {
         using var scope = NewDisposeScope();
+        using var quiet = GcQuietRegion.Enter();
         using var noGrad = no_grad();
         var x = tensor(ids, dtype: ScalarType.Int64, device: device).unsqueeze(0);
         Tensor logits;

@@ -1,3 +1,4 @@
+using Mhc.Models.Native;
 using Mhc.Models;
 using Microsoft.ML.Mhc.Persistence;
 using static TorchSharp.torch;
@@ -38,6 +39,7 @@ public sealed class ImageClassifierEngine : IDisposable
             throw new ArgumentException($"Expected {count} x {InputLength} input values, got {inputs.Length}.", nameof(inputs));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        using var quiet = GcQuietRegion.Enter();
         var x = tensor(inputs.ToArray(), [count, InputLength]).to(Device);
         var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();
         p.data<float>().CopyTo(probabilities[..(count * Classes)]);

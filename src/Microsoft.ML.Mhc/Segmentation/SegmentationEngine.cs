@@ -1,3 +1,4 @@
+using Mhc.Models.Native;
 using Mhc.Models;
 using Microsoft.ML.Mhc.Persistence;
 using static TorchSharp.torch;
@@ -44,6 +45,7 @@ public sealed class SegmentationEngine : IDisposable
             throw new ArgumentException($"Expected {count} x {InputLength} input values, got {inputs.Length}.", nameof(inputs));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        using var quiet = GcQuietRegion.Enter();
         var x = tensor(inputs.ToArray(), [count, InputLength]).to(Device);
         var logits = Network.forward(x);
         var ids = logits.argmax(1).to_type(ScalarType.Float32).cpu().contiguous();

@@ -1,3 +1,4 @@
+using Mhc.Models.Native;
 using Mhc.Models.Transformers;
 using static TorchSharp.torch;
 
@@ -60,6 +61,7 @@ internal static class DecoderScorer
                     }
                 }
                 using var scope = NewDisposeScope();
+                using var quiet = GcQuietRegion.Enter();
                 using var noGrad = no_grad();
                 var x = tensor(inputs, dtype: ScalarType.Int64, device: device).reshape(chunk.Count, length);
                 var y = tensor(targets, dtype: ScalarType.Int64, device: device).reshape(chunk.Count, length, 1);

@@ -1,3 +1,4 @@
+using Mhc.Models.Native;
 using Mhc.Models.Layers;
 using System.Diagnostics;
 using Mhc.Models.Diagnostics;
@@ -70,6 +71,7 @@ public sealed class MhcTrainingLoop
                         token.ThrowIfCancellationRequested();
                         using var scope = NewDisposeScope();
                         if (!batches.MoveNext()) break;
+                        using var quiet = GcQuietRegion.Enter();
                         var batch = batches.Current;
                         lr = schedule.At(step++);
                         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
@@ -185,6 +187,7 @@ public sealed class MhcTrainingLoop
         {
             using var scope = NewDisposeScope();
             if (!batches.MoveNext()) break;
+            using var quiet = GcQuietRegion.Enter();
             var batch = batches.Current;
             var output = network.forward(batch.Input);
             metrics.Add(MhcTrainingTask.LossMetric, task.Loss(output, batch).cpu().item<float>() * (double)batch.Count, batch.Count);
@@ -204,6 +207,7 @@ public sealed class MhcTrainingLoop
             MixingDiagnostics.SetRecording(layers, true);
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
+            using var quiet = GcQuietRegion.Enter();
             var source = task.ValidationCount > 0 ? task.ValidationBatches(64, device) : task.TrainingBatches(new Random(0), 64, device);
             using var batches = source.GetEnumerator();
             if (batches.MoveNext()) network.forward(batches.Current.Input);

@@ -193,6 +193,55 @@ public class HyperConnectionTests
         Assert.True(h[0, 0] > 0.8, "identity-like init should start diagonal-dominant");
     }
 
+    [Theory]
+    [InlineData(4.0)]
+    [InlineData(null)]
+    public void LargeResidualLogits_StayDoublyStochasticOnlyWithTheBound(double? bound)
+    {
+        // Trained H_res logits can grow far beyond the init; 20 Sinkhorn iterations then leave the columns
+        // unbalanced (a backward gain of 2) or, once exp() underflows a whole column, NaN.
+        T.Init(13);
+        var options = Opts(8, ConnectionKind.Mhc, dynamic: false);
+        options.ResidualLogitBound = bound;
+        var hc = new HyperConnection("big", Linear(8, 8), options) { RecordDiagnostics = true };
+        using (no_grad())
+        {
+            using var gen = new torch.Generator(5);
+            T.Param(hc, "bias_res").copy_(randn(new long[] { 4, 4 }, generator: gen) * 60);
+        }
+        using var x = randn(2, 4, 8);
+        using var y = hc.forward(x);
+        var h = hc.LastResidualMixing!;
+        double backward = Mhc.Models.Diagnostics.MixingGain.Backward(h);
+        if (bound is null)
+            Assert.False(backward <= 1.1, $"without the bound the columns were expected to stay unbalanced; backward gain {backward}");
+        else
+        {
+            Assert.InRange(Mhc.Models.Diagnostics.MixingGain.Forward(h), 0.999, 1.001);
+            Assert.InRange(backward, 0.99, 1.06);
+            Assert.False(y.isnan().any().ToBoolean());
+        }
+    }
+
+    [Fact]
+    public void TheBound_LeavesTheIdentityLikeInitUnchanged()
+    {
+        // The stored bias is L atanh(c / L), so the bounded logits are exactly +-c with or without the bound.
+        T.Init(14);
+        var bounded = new HyperConnection("b", Linear(8, 8), Opts(8, ConnectionKind.Mhc, dynamic: false)) { RecordDiagnostics = true };
+        var options = Opts(8, ConnectionKind.Mhc, dynamic: false);
+        options.ResidualLogitBound = null;
+        var free = new HyperConnection("f", Linear(8, 8), options) { RecordDiagnostics = true };
+        using var x = randn(2, 4, 8);
+        using var yb = bounded.forward(x);
+        using var yf = free.forward(x);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                Assert.Equal(free.LastResidualMixing![i, j], bounded.LastResidualMixing![i, j], 5);
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new HyperConnection("bad", Linear(8, 8), new HyperConnectionOptions { Dim = 8, IdentityStrength = 5, ResidualLogitBound = 4 }));
+    }
+
     private sealed class Scale : Module<Tensor, Tensor>
     {
         private readonly float factor;
