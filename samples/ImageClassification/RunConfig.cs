@@ -51,10 +51,14 @@ public sealed class RunConfig
         {
             // Fashion-MNIST's target is 93 % within 30 minutes on 2 cores: the run is budgeted (the learning rate
             // decays over the epochs that fit 27 minutes of training), and clothes may be mirrored, so flips help.
+            // Two blocks per stage at width 16 trained ~525 samples/s here (width 32 with one block: ~320/s), so
+            // about 13 epochs of 60k fit; batch 128 with a proportionally higher learning rate.
             c.MaxEpochs = 15;
             c.BudgetMinutes = 27;
             c.BaseWidth = 16;
-            c.StageDepths = [1, 1, 1];
+            c.StageDepths = [2, 2, 2];
+            c.BatchSize = 128;
+            c.LearningRate = 3e-3;
             c.LabelSmoothing = 0.1;
             c.AugmentHorizontalFlip = true;
         }

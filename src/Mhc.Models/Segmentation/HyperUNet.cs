@@ -155,7 +155,7 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         int k = 0;
         for (int level = 0; level <= depth; level++)
         {
-            for (int b = 0; b < encoderBlocksPerLevel[level]; b++) streams = encoder[k++].forward(streams);
+            for (int b = 0; b < encoderBlocksPerLevel[level]; b++) streams = ScopedForward.Apply(encoder[k++], streams);
             if (level < depth) states.Add(encoder_states[level].forward(streams));
         }
 
@@ -177,7 +177,7 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
                 // streams stay identical and the mean collapse sees the skip once.
                 streams = streams + skip.Mix(window).unsqueeze(1);
             }
-            for (int b = 0; b < Options.BlocksPerStage; b++) streams = decoder[d++].forward(streams);
+            for (int b = 0; b < Options.BlocksPerStage; b++) streams = ScopedForward.Apply(decoder[d++], streams);
         }
 
         var h = functional.relu(head_bn.forward(collapse.forward(streams)));

@@ -94,7 +94,7 @@ public sealed class HyperResNet : Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"{GetName()} expects images (B, {Options.InChannels}, H, W); got [{string.Join(", ", images.shape)}].", nameof(images));
         var streams = expand.forward(stem.forward(images));
-        foreach (var block in blocks) streams = block.forward(streams);
+        foreach (var block in blocks) streams = ScopedForward.Apply(block, streams);
         var h = functional.relu(head_bn.forward(collapse.forward(streams)));
         return functional.adaptive_avg_pool2d(h, 1).flatten(1);
     }
