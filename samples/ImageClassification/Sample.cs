@@ -32,35 +32,7 @@ public static class Sample
     ];
 
     /// <summary>Runs the sample and returns the process exit code (0 ok, 2 bad arguments, 3 data missing).</summary>
-    public static int Run(string[] args)
-    {
-        SampleArgs a;
-        RunConfig config;
-        try
-        {
-            a = SampleArgs.Parse(args, Extra);
-            if (a.Help)
-            {
-                Console.WriteLine(a.Usage("ImageClassification"));
-                return 0;
-            }
-            config = Configure(a);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        try
-        {
-            return Execute(a, config);
-        }
-        catch (DataMissingException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 3;
-        }
-    }
+    public static int Run(string[] args) => SampleRunner.Run(args, "ImageClassification", Extra, Configure, Execute);
 
     private static RunConfig Configure(SampleArgs a)
     {
@@ -76,20 +48,13 @@ public static class Sample
             _ => throw new ArgumentException($"--connection must be residual, hc or mhc, got '{a.Connection}'."),
         };
         if (a.BudgetMinutes is { } budget) config.BudgetMinutes = budget;
-        if (PositiveInt(a, "epochs") is { } epochs) config.MaxEpochs = epochs;
-        if (PositiveInt(a, "width") is { } width) config.BaseWidth = width;
-        if (PositiveInt(a, "threads") is { } threads) config.Threads = threads;
-        if (PositiveInt(a, "streams") is { } streams) config.ExpansionRate = streams;
+        if (a.GetPositiveInt("epochs") is { } epochs) config.MaxEpochs = epochs;
+        if (a.GetPositiveInt("width") is { } width) config.BaseWidth = width;
+        if (a.GetPositiveInt("threads") is { } threads) config.Threads = threads;
+        if (a.GetPositiveInt("streams") is { } streams) config.ExpansionRate = streams;
         return config;
     }
 
-    private static int? PositiveInt(SampleArgs a, string name)
-    {
-        if (a.GetValue(name) is not { } text) return null;
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 1)
-            throw new ArgumentException($"--{name} expects a positive integer, got '{text}'.");
-        return v;
-    }
 
     private static (List<ModelInput> Train, List<ModelInput> Test) LoadData(RunConfig config)
     {

@@ -31,35 +31,7 @@ public static class Sample
     ];
 
     /// <summary>Runs the sample and returns the process exit code (0 ok, 2 bad arguments, 3 data missing).</summary>
-    public static int Run(string[] args)
-    {
-        SampleArgs a;
-        RunConfig config;
-        try
-        {
-            a = SampleArgs.Parse(args, Extra);
-            if (a.Help)
-            {
-                Console.WriteLine(a.Usage("Segmentation"));
-                return 0;
-            }
-            config = Configure(a);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        try
-        {
-            return Execute(a, config);
-        }
-        catch (DataMissingException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 3;
-        }
-    }
+    public static int Run(string[] args) => SampleRunner.Run(args, "Segmentation", Extra, Configure, Execute);
 
     private static RunConfig Configure(SampleArgs a)
     {
@@ -82,11 +54,11 @@ public static class Sample
                 _ => throw new ArgumentException($"--connection must be plain, hc or mhc, got '{connection}'."),
             }];
         if (a.BudgetMinutes is { } budget) config.BudgetMinutes = budget;
-        if (PositiveInt(a, "epochs") is { } epochs) config.MaxEpochs = epochs;
-        if (PositiveInt(a, "train") is { } train) config.TrainCanvases = train;
-        if (PositiveInt(a, "test") is { } test) config.TestCanvases = test;
-        if (PositiveInt(a, "width") is { } width) config.BaseWidth = width;
-        if (PositiveInt(a, "streams") is { } streams) config.ExpansionRate = streams;
+        if (a.GetPositiveInt("epochs") is { } epochs) config.MaxEpochs = epochs;
+        if (a.GetPositiveInt("train") is { } train) config.TrainCanvases = train;
+        if (a.GetPositiveInt("test") is { } test) config.TestCanvases = test;
+        if (a.GetPositiveInt("width") is { } width) config.BaseWidth = width;
+        if (a.GetPositiveInt("streams") is { } streams) config.ExpansionRate = streams;
         if (a.GetValue("threads") is { } t)
             config.Threads = int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int threads) && threads >= 0
                 ? threads : throw new ArgumentException($"--threads expects 0 or a positive integer, got '{t}'.");
@@ -94,13 +66,6 @@ public static class Sample
         return config;
     }
 
-    private static int? PositiveInt(SampleArgs a, string name)
-    {
-        if (a.GetValue(name) is not { } text) return null;
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 1)
-            throw new ArgumentException($"--{name} expects a positive integer, got '{text}'.");
-        return v;
-    }
 
     private static List<ModelInput> Rows(IReadOnlyList<SegmentationCanvas> canvases) =>
         canvases.Select(c => new ModelInput { Image = c.Image, Mask = c.Mask.Select(m => (uint)m).ToArray() }).ToList();

@@ -159,6 +159,17 @@ public sealed class SampleArgs
         return _values.TryGetValue(name, out var v) ? v : null;
     }
 
+    /// <summary>The value of a positive-integer option, or null when it was not given.</summary>
+    /// <param name="name">Option name without dashes.</param>
+    /// <exception cref="ArgumentException">The value is not an integer of at least 1.</exception>
+    public int? GetPositiveInt(string name)
+    {
+        if (GetValue(name) is not { } text) return null;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 1)
+            throw new ArgumentException($"--{name} expects a positive integer, got '{text}'.");
+        return v;
+    }
+
     /// <summary>True when the option (flag or value option) was given.</summary>
     /// <param name="name">Option name without dashes.</param>
     public bool Has(string name)
