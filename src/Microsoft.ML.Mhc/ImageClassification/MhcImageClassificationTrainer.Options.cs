@@ -53,7 +53,7 @@ public sealed partial class MhcImageClassificationTrainer
         [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
         public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
 
-        /// <summary>Expansion rate n (residual streams); ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).</summary>
+        /// <summary>Expansion rate n (residual streams), at least 2 for HC and mHC; ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).</summary>
         [Choice(new object[] { 2, 4, 8 }, 4)]
         public int ExpansionRate { get; set; } = 4;
 
@@ -109,7 +109,7 @@ public sealed partial class MhcImageClassificationTrainer
             Check(ImageHeight >= 4, nameof(ImageHeight), ImageHeight, "at least 4");
             Check(ImageWidth >= 4, nameof(ImageWidth), ImageWidth, "at least 4");
             Check(Channels >= 1, nameof(Channels), Channels, "at least 1");
-            Check(Connection == ConnectionKind.Residual || ExpansionRate >= 1, nameof(ExpansionRate), ExpansionRate, "at least 1");
+            if (Connection != ConnectionKind.Residual) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(ConnectionKind.Residual));
             Check(StageDepths is { Length: > 0 } && StageDepths.All(d => d >= 1), nameof(StageDepths), StageDepths is null ? "null" : $"[{string.Join(", ", StageDepths)}]", "one or more stages of at least one block");
             Check(BaseWidth >= 1, nameof(BaseWidth), BaseWidth, "at least 1");
             Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout, "in [0, 1)");

@@ -151,8 +151,9 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
             engine.Probabilities(inputs, count, probabilities);
             var keys = outputs.Keys(1);
             int classes = engine.Classes;
+            // Keys are 1-based; 0 is ML.NET's missing key, for rows whose scores are NaN.
             for (int i = 0; i < count; i++)
-                keys[i] = (uint)ImageClassifierEngine.ArgMax(probabilities.AsSpan(i * classes, classes)) + 1;
+                keys[i] = (uint)(ImageClassifierEngine.ArgMax(probabilities.AsSpan(i * classes, classes)) + 1);
         }
     }
 }
