@@ -83,6 +83,8 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
             validation = ImageDataset.Read(ml, validationSet, vFeature, vLabel, "validation set", o.CancellationToken);
         }
 
+        if (o.EpochsFromDataSize) train = PlanEpochs(o, train, ref validation, log);
+
         var (mean, std) = train.ChannelStatistics();
         var spec = CreateSpec(o, label.Count);
         using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed!.Value);
@@ -102,6 +104,30 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// <see cref="SmallDataDefaults"/>: sets the epochs of this Fit's options from the data size and, on small data without a
+    /// validation set, holds out a stratified share of the rows for early stopping. Returns the rows left for training.
+    /// </summary>
+    private static ImageDataset PlanEpochs(Options o, ImageDataset train, ref ImageDataset? validation, TrainerLog log)
+    {
+        int epochs = SmallDataDefaults.Epochs(train.Count, o.BatchSize);
+        bool holdout = epochs > SmallDataDefaults.BaseEpochs && validation is null && train.Count >= 20;
+        if (holdout)
+        {
+            var (rest, held) = train.SplitStratified(SmallDataDefaults.HoldoutFraction, o.Seed!.Value);
+            train = rest;
+            validation = held;
+            epochs = SmallDataDefaults.Epochs(train.Count, o.BatchSize);
+            o.HoldoutValidation = true;
+            if (o.EarlyStoppingPatience == 0) o.EarlyStoppingPatience = SmallDataDefaults.Patience(epochs);
+        }
+        o.MaxEpochs = epochs;
+        log.Write($"MaxEpochs not set: {epochs} epochs for {train.Count} training rows at batch {o.BatchSize}" + (holdout
+            ? $"; {validation!.Count} rows held out to stop after {o.EarlyStoppingPatience} epochs without a better accuracy and keep the best epoch"
+            : ""));
+        return train;
     }
 
     /// <summary>The architecture spec the options describe for <paramref name="classes"/> classes.</summary>

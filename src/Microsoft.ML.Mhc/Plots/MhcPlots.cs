@@ -142,6 +142,37 @@ public static class MhcPlots
         return PlotPanels.Save([plot], path, width, height);
     }
 
+    /// <summary>
+    /// One value per pixel of an image (row-major, <paramref name="height"/> x <paramref name="width"/>) as a heat map with a
+    /// colour bar, e.g. the drop in accuracy when each pixel is permuted
+    /// (<c>MulticlassClassification.PermutationFeatureImportance</c>). A diverging map centred on 0 is used when values
+    /// of both signs occur, a sequential one otherwise; NaN pixels are grey.
+    /// </summary>
+    /// <param name="values">height x width values, row-major.</param>
+    /// <param name="height">Image height.</param>
+    /// <param name="width">Image width.</param>
+    /// <param name="path">PNG file to write.</param>
+    /// <param name="title">Figure title, or null.</param>
+    /// <param name="pixels">Side of the heat map in pixels (default 480).</param>
+    public static string SavePixelHeatmap(IReadOnlyList<double> values, int height, int width, string path, string? title = null, int pixels = 480)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (height < 1 || width < 1 || values.Count != height * width)
+            throw new ArgumentException($"Expected height x width = {height} x {width} = {height * width} values, got {values.Count}.", nameof(values));
+        if (pixels < 100) throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "Use at least 100 pixels.");
+        var finite = values.Where(double.IsFinite).DefaultIfEmpty(0).ToList();
+        double min = finite.Min(), max = finite.Max();
+        bool diverging = min < 0 && max > 0;
+        double low = diverging ? -Math.Max(-min, max) : min, high = diverging ? Math.Max(-min, max) : Math.Max(max, min + 1e-12);
+        var palette = diverging ? OxyPalettes.BlueWhiteRed(256) : OxyPalettes.Viridis(256);
+        var m = new float[height, width];
+        for (int r = 0; r < height; r++)
+            for (int c = 0; c < width; c++) m[r, c] = (float)values[r * width + c];
+        var heatmap = Heatmap(m, title ?? "", palette, low, high, pixels);
+        ((LinearColorAxis)heatmap.Axes[2]).InvalidNumberColor = OxyColors.LightGray;
+        return PlotPanels.Save([heatmap, ColourBar(palette, low, high)], path, pixels + 110, pixels + 30, 2, [pixels, 110]);
+    }
+
     private static readonly OxyColor GridColor = OxyColor.FromRgb(0xe5, 0xe5, 0xe5);
 
     private static PlotModel LineChart(string title, string xLabel, string yLabel, LegendPosition legend)
@@ -212,7 +243,7 @@ public static class MhcPlots
         plot.Axes.Add(new LinearColorAxis
         {
             Position = AxisPosition.Right, Palette = palette, Minimum = low, Maximum = high, Key = "colour",
-            StringFormat = "0.##", FontSize = 12,
+            StringFormat = "G3", FontSize = 12,
         });
         // A colour axis is drawn only next to a series that uses it: an invisible one-cell heatmap.
         plot.Series.Add(new HeatMapSeries { X0 = 0, X1 = 0, Y0 = 0, Y1 = 0, Data = new double[1, 1], ColorAxisKey = "colour", IsVisible = false });

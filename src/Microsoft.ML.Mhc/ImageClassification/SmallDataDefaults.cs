@@ -1,0 +1,32 @@
+namespace Microsoft.ML.Mhc.ImageClassification;
+
+/// <summary>
+/// How <see cref="MhcImageClassificationTrainer"/> trains when <see cref="MhcImageClassificationTrainer.Options.MaxEpochs"/>
+/// is left unset: a fixed epoch count is too short for a few hundred images (2-10 epochs of 480 digits are 16-80 steps,
+/// far from converged) and needlessly long for large sets, so the epochs follow from a step budget, and small sets hold
+/// out a stratified share of their rows to stop early and keep the best epoch.
+/// </summary>
+public static class SmallDataDefaults
+{
+    /// <summary>Epochs when the step budget needs no more (large data sets): 10.</summary>
+    public const int BaseEpochs = 10;
+
+    /// <summary>The most epochs chosen: 100.</summary>
+    public const int MaxEpochs = 100;
+
+    /// <summary>Optimisation steps the chosen epochs aim for: 1,000.</summary>
+    public const int TargetSteps = 1000;
+
+    /// <summary>Share of every class held out for early stopping when more than <see cref="BaseEpochs"/> are chosen: 0.1.</summary>
+    public const double HoldoutFraction = 0.1;
+
+    /// <summary>Epochs for <paramref name="rows"/> training rows at <paramref name="batchSize"/>.</summary>
+    public static int Epochs(int rows, int batchSize)
+    {
+        long stepsPerEpoch = (Math.Max(rows, 1) + Math.Max(batchSize, 1) - 1) / Math.Max(batchSize, 1);
+        return (int)Math.Clamp((TargetSteps + stepsPerEpoch - 1) / stepsPerEpoch, BaseEpochs, MaxEpochs);
+    }
+
+    /// <summary>Epochs without a better holdout accuracy before stopping: a fifth of <paramref name="epochs"/>, at least 5.</summary>
+    public static int Patience(int epochs) => Math.Max(5, epochs / 5);
+}
