@@ -30,7 +30,7 @@ public static class MhcCatalog
     /// <param name="imageHeight">Image height.</param>
     /// <param name="imageWidth">Image width.</param>
     /// <param name="channels">Image channels.</param>
-    /// <param name="maxEpochs">Passes over the training data.</param>
+    /// <param name="maxEpochs">Passes over the training data; null (default) chooses them from the data size (see <see cref="MhcImageClassificationTrainer.Options.MaxEpochs"/>).</param>
     /// <param name="batchSize">Examples per step.</param>
     /// <param name="learningRate">Peak learning rate.</param>
     /// <param name="architecture">Network family.</param>
@@ -42,24 +42,27 @@ public static class MhcCatalog
         int imageHeight = 28,
         int imageWidth = 28,
         int channels = 1,
-        int maxEpochs = 10,
+        int? maxEpochs = null,
         int batchSize = 64,
         double learningRate = 2e-3,
         MhcImageArchitecture architecture = MhcImageArchitecture.HyperResNet,
         ConnectionKind connection = ConnectionKind.Mhc,
-        int expansionRate = 4) =>
-        catalog.MhcImage(new MhcImageClassificationTrainer.Options
+        int expansionRate = 4)
+    {
+        var options = new MhcImageClassificationTrainer.Options
         {
             LabelColumnName = labelColumnName,
             FeatureColumnName = featureColumnName,
             ImageHeight = imageHeight,
             ImageWidth = imageWidth,
             Channels = channels,
-            MaxEpochs = maxEpochs,
             BatchSize = batchSize,
             LearningRate = learningRate,
             Architecture = architecture,
             Connection = connection,
             ExpansionRate = expansionRate,
-        });
+        };
+        if (maxEpochs is { } epochs) options.MaxEpochs = epochs;
+        return catalog.MhcImage(options);
+    }
 }
