@@ -35,6 +35,23 @@ public sealed class LoggingAndSeedTests
     }
 
     [Fact]
+    public void MhcDecoder_AndMhcUNet_LogToTheirContext()
+    {
+        var ml = new MLContext(seed: 1);
+        var lines = new List<(string Source, string Message)>();
+        ml.Log += (_, e) => { if (e.Kind == Runtime.ChannelMessageKind.Info) lock (lines) lines.Add((e.Source, e.RawMessage)); };
+        var text = TextGeneration.TextGenerationFixture.Options(epochs: 1);
+        text.StepsPerEpoch = 2;
+        text.ValidationWindows = 2;
+        var corpus = ml.Data.LoadFromEnumerable(TextGeneration.TextGenerationFixture.Lines.Select(l => new TextGeneration.TextRow { Text = l }).ToArray());
+        ml.TextGeneration().Trainers.MhcDecoder(text).Fit(corpus);
+        using var unet = ml.Segmentation().Trainers.MhcUNet(Segmentation.SegmentationTestData.TinyOptions(epochs: 1))
+            .Fit(ml.Data.LoadFromEnumerable(Segmentation.SegmentationTestData.Squares(8, 1)));
+        Assert.Contains(lines, l => l.Source == "MhcDecoder" && l.Message.StartsWith("epoch 1/1", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Source == "MhcUNet" && l.Message.StartsWith("epoch 1/1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void UnsetSeed_ComesFromTheContext()
     {
         float[] Scores(int contextSeed)
