@@ -112,39 +112,6 @@ public sealed class ImageDataset
         return new ImageDataset(features, labels, count, feature.Channels, feature.Height, feature.Width, skipped);
     }
 
-    /// <summary>
-    /// Splits off about <paramref name="fraction"/> of the rows of every class (at least one per class that has two or
-    /// more rows), chosen with <paramref name="seed"/>, as a holdout set; the rest stay for training, in their order.
-    /// </summary>
-    public (ImageDataset Train, ImageDataset Holdout) SplitStratified(double fraction, int seed)
-    {
-        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Must be in (0, 1).");
-        var random = new Random(seed);
-        var holdout = new bool[Count];
-        foreach (var group in Enumerable.Range(0, Count).GroupBy(i => Labels[i]))
-        {
-            var rows = group.ToArray();
-            if (rows.Length < 2) continue;
-            random.Shuffle(rows);
-            int take = Math.Clamp((int)Math.Round(rows.Length * fraction), 1, rows.Length - 1);
-            foreach (var i in rows.Take(take)) holdout[i] = true;
-        }
-        return (Subset(i => !holdout[i]), Subset(i => holdout[i]));
-    }
-
-    private ImageDataset Subset(Func<int, bool> keep)
-    {
-        var rows = Enumerable.Range(0, Count).Where(keep).ToArray();
-        var features = new float[(long)rows.Length * Length];
-        var labels = new int[rows.Length];
-        for (int k = 0; k < rows.Length; k++)
-        {
-            Row(rows[k]).CopyTo(features.AsSpan(k * Length, Length));
-            labels[k] = Labels[rows[k]];
-        }
-        return new ImageDataset(features, labels, rows.Length, Channels, Height, Width, 0);
-    }
-
     /// <summary>Rows per class (labels must have been read).</summary>
     public int[] ClassCounts(int classes)
     {

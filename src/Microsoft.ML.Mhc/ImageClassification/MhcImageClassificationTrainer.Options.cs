@@ -25,10 +25,8 @@ public sealed partial class MhcImageClassificationTrainer
         /// <summary>
         /// Passes over the training data. Default: chosen from the data size, so that a first model is good without
         /// tuning (see <see cref="SmallDataDefaults"/>): enough epochs for about 200 optimisation steps, at least 10
-        /// and at most 100 (so 10 from about 1,280 images on at batch 64); when that is more than 10 and no
-        /// <see cref="MhcTrainerOptions.ValidationSet"/> is given, 10 % of every class is held out, training stops once
-        /// their accuracy has not improved for a fifth of the epochs, and the best epoch's weights are kept. Setting
-        /// MaxEpochs (to any value, as a sweep also does) trains exactly that many epochs on all rows. Reads 10 while unset.
+        /// and at most 100 (so 10 from about 1,280 images on, at batch 64). Setting MaxEpochs (to any value, as a sweep
+        /// also does) trains exactly that many epochs. Reads 10 while unset.
         /// </summary>
         [Range(1, 50, 10, true)]
         public override int MaxEpochs { get => maxEpochs ?? SmallDataDefaults.BaseEpochs; set => maxEpochs = value; }

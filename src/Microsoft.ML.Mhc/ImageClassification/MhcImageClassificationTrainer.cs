@@ -83,7 +83,7 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
             validation = ImageDataset.Read(ml, validationSet, vFeature, vLabel, "validation set", o.CancellationToken);
         }
 
-        if (o.EpochsFromDataSize) train = PlanEpochs(o, train, ref validation, log);
+        if (o.EpochsFromDataSize) PlanEpochs(o, train.Count, log);
 
         var (mean, std) = train.ChannelStatistics();
         var spec = CreateSpec(o, label.Count);
@@ -106,28 +106,11 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
         }
     }
 
-    /// <summary>
-    /// <see cref="SmallDataDefaults"/>: sets the epochs of this Fit's options from the data size and, on small data without a
-    /// validation set, holds out a stratified share of the rows for early stopping. Returns the rows left for training.
-    /// </summary>
-    private static ImageDataset PlanEpochs(Options o, ImageDataset train, ref ImageDataset? validation, TrainerLog log)
+    /// <summary><see cref="SmallDataDefaults"/>: sets the epochs of this Fit's options from the number of training rows.</summary>
+    private static void PlanEpochs(Options o, int rows, TrainerLog log)
     {
-        int epochs = SmallDataDefaults.Epochs(train.Count, o.BatchSize);
-        bool holdout = epochs > SmallDataDefaults.BaseEpochs && validation is null && train.Count >= 20;
-        if (holdout)
-        {
-            var (rest, held) = train.SplitStratified(SmallDataDefaults.HoldoutFraction, o.Seed!.Value);
-            train = rest;
-            validation = held;
-            epochs = SmallDataDefaults.Epochs(train.Count, o.BatchSize);
-            o.HoldoutValidation = true;
-            if (o.EarlyStoppingPatience == 0) o.EarlyStoppingPatience = SmallDataDefaults.Patience(epochs);
-        }
-        o.MaxEpochs = epochs;
-        log.Write($"MaxEpochs not set: {epochs} epochs for {train.Count} training rows at batch {o.BatchSize}" + (holdout
-            ? $"; {validation!.Count} rows held out to stop after {o.EarlyStoppingPatience} epochs without a better accuracy and keep the best epoch"
-            : ""));
-        return train;
+        o.MaxEpochs = SmallDataDefaults.Epochs(rows, o.BatchSize);
+        log.Write($"MaxEpochs not set: {o.MaxEpochs} epochs for {rows} training rows at batch {o.BatchSize} (about {SmallDataDefaults.TargetSteps} steps, 10 to 100 epochs)");
     }
 
     /// <summary>The architecture spec the options describe for <paramref name="classes"/> classes.</summary>

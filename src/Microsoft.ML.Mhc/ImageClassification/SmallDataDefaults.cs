@@ -20,16 +20,10 @@ public static class SmallDataDefaults
     /// </summary>
     public const int TargetSteps = 200;
 
-    /// <summary>Share of every class held out for early stopping when more than <see cref="BaseEpochs"/> are chosen: 0.1.</summary>
-    public const double HoldoutFraction = 0.1;
-
     /// <summary>Epochs for <paramref name="rows"/> training rows at <paramref name="batchSize"/>.</summary>
     public static int Epochs(int rows, int batchSize)
     {
         long stepsPerEpoch = (Math.Max(rows, 1) + Math.Max(batchSize, 1) - 1) / Math.Max(batchSize, 1);
         return (int)Math.Clamp((TargetSteps + stepsPerEpoch - 1) / stepsPerEpoch, BaseEpochs, MaxEpochs);
     }
-
-    /// <summary>Epochs without a better holdout accuracy before stopping: a fifth of <paramref name="epochs"/>, at least 5.</summary>
-    public static int Patience(int epochs) => Math.Max(5, epochs / 5);
 }

@@ -102,9 +102,6 @@ public abstract class MhcTrainerOptions
     /// <summary>Cancels training between steps (an <see cref="OperationCanceledException"/> is thrown). Default none.</summary>
     public CancellationToken CancellationToken { get; set; }
 
-    /// <summary>True on a Fit's copy whose trainer validates on rows it held out of the training data (no <see cref="ValidationSet"/>).</summary>
-    internal bool HoldoutValidation { get; set; }
-
     /// <summary>
     /// A shallow copy for one Fit: <see cref="Seed"/> resolved to <paramref name="seed"/> and <see cref="Log"/> replaced by
     /// <paramref name="log"/> (which forwards to the caller's callback itself), so the training loop sees one seed and one sink.
@@ -131,7 +128,7 @@ public abstract class MhcTrainerOptions
         Check(TrainingTimeBudget is null || TrainingTimeBudget > TimeSpan.Zero, nameof(TrainingTimeBudget), TrainingTimeBudget ?? TimeSpan.Zero, "positive or null");
         Check(NumberOfThreads >= 0, nameof(NumberOfThreads), NumberOfThreads, "zero (default) or positive");
         Check(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "at least 1");
-        if (EarlyStoppingPatience > 0 && ValidationSet is null && !HoldoutValidation)
+        if (EarlyStoppingPatience > 0 && ValidationSet is null)
             throw new ArgumentException($"{nameof(EarlyStoppingPatience)} = {EarlyStoppingPatience} needs a {nameof(ValidationSet)}.", nameof(ValidationSet));
     }
 
