@@ -1,5 +1,9 @@
 using Mhc.Models.Layers;
-using ScottPlot;
+using Microsoft.ML.Mhc.Plots;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
 
 namespace StabilityBenchmark;
 
@@ -9,36 +13,20 @@ public static class Chart
     /// <summary>Draws the chart into the output folder; returns its full path.</summary>
     public static string Save(BenchmarkFigures f, BenchmarkSettings s)
     {
-        Directory.CreateDirectory(s.OutDirectory);
-        string path = Path.GetFullPath(Path.Combine(s.OutDirectory, "stability.png"));
-
-        // A new Multiplot holds one empty plot: use it for the loss and add one for the gains.
-        var multiplot = new Multiplot();
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        var loss = multiplot.GetPlot(0);
         int window = Math.Max(1, s.Steps / 20);
+        var loss = Panel($"MNIST training loss (moving mean of {window} steps)", "step", "cross-entropy", LegendPosition.RightTop);
+        int colour = 0;
         foreach (var r in f.Results)
         {
             var ys = Smooth(r.Loss, window);
-            var line = loss.Add.Scatter(Enumerable.Range(1, ys.Length).Select(i => (double)i).ToArray(), ys);
-            line.LegendText = Label(r.Kind);
-            line.MarkerSize = 0;
+            loss.Series.Add(Line(Label(r.Kind), Enumerable.Range(1, ys.Length).Select(i => (double)i), ys, colour++, dashed: false));
         }
-        loss.Title($"MNIST training loss (moving mean of {window} steps)");
-        loss.XLabel("step");
-        loss.YLabel("cross-entropy");
-        loss.ShowLegend(Alignment.UpperRight);
 
-        var gain = multiplot.AddPlot();
+        var gain = Panel("Composite forward gain of H_res after layer l", "layer l", "log10 gain", LegendPosition.LeftTop);
         var layers = Enumerable.Range(1, s.Depth).Select(i => (double)i).ToArray();
-        void Curve(string label, IReadOnlyList<double> composite, bool dashed = false)
-        {
-            var line = gain.Add.Scatter(layers, composite.Select(g => Math.Log10(Math.Max(g, 1e-12))).ToArray());
-            line.LegendText = label;
-            line.MarkerSize = 0;
-            line.LineWidth = dashed ? 1 : 2;
-            if (dashed) line.LinePattern = LinePattern.Dashed;
-        }
+        colour = 0;
+        void Curve(string label, IReadOnlyList<double> composite, bool dashed = false) =>
+            gain.Series.Add(Line(label, layers, composite.Select(g => Math.Log10(Math.Max(g, 1e-12))), colour++, dashed));
         var hc = f[ConnectionKind.Hc];
         var mhc = f[ConnectionKind.Mhc];
         Curve("HC, random H_res", hc.RandomInit!.Profile.CompositeForward);
@@ -46,13 +34,30 @@ public static class Chart
         Curve("HC, trained", hc.Trained.Profile.CompositeForward);
         Curve("mHC, trained", mhc.Trained.Profile.CompositeForward);
         Curve("residual (no mixing: 1)", f[ConnectionKind.Residual].Trained.Profile.CompositeForward, dashed: true);
-        gain.Title("Composite forward gain of H_res after layer l");
-        gain.XLabel("layer l");
-        gain.YLabel("log10 gain");
-        gain.ShowLegend(Alignment.UpperLeft);
 
-        multiplot.SavePng(path, 1400, 560);
-        return path;
+        return PlotPanels.Save([loss, gain], Path.Combine(s.OutDirectory, "stability.png"), 1400, 560);
+    }
+
+    private static PlotModel Panel(string title, string xLabel, string yLabel, LegendPosition legend)
+    {
+        var plot = PlotPanels.NewModel(title);
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xLabel });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yLabel });
+        plot.Legends.Add(new Legend { LegendPosition = legend, LegendFont = PlotPanels.SansFont });
+        return plot;
+    }
+
+    private static LineSeries Line(string title, IEnumerable<double> xs, IEnumerable<double> ys, int colour, bool dashed)
+    {
+        var line = new LineSeries
+        {
+            Title = title,
+            Color = PlotPanels.SeriesColor(colour),
+            StrokeThickness = dashed ? 1 : 2,
+            LineStyle = dashed ? LineStyle.Dash : LineStyle.Solid,
+        };
+        line.Points.AddRange(xs.Zip(ys, (x, y) => new DataPoint(x, y)));
+        return line;
     }
 
     private static string Label(ConnectionKind k) => k switch

@@ -39,7 +39,7 @@ public static class SweepSample
         }
 
         bool quick = options.Quick;
-        double budgetMinutes = options.BudgetMinutes ?? (quick ? 0.6 : 10);
+        double budgetMinutes = options.BudgetMinutes ?? (quick ? 2 : 10);
         string outDir = options.OutDirectory ?? "out";
         Directory.CreateDirectory(outDir);
         var clock = Stopwatch.StartNew();
@@ -76,7 +76,9 @@ public static class SweepSample
         var settings = new SweepSettings<MhcImageClassificationTrainer.Options>
         {
             Strategy = SweepStrategy.Random,
-            MaxTrials = quick ? 2 : 40,
+            // Quick: one bracket of successive halving, 2 configurations for 1 epoch and the better one for 2, so the
+            // smoke run exercises promotion too; the trial cap, not the budget, ends it.
+            MaxTrials = quick ? 3 : 40,
             TimeBudget = TimeSpan.FromMinutes(budgetMinutes),
             Seed = 1,
             BaseOptions = baseOptions,
@@ -85,7 +87,8 @@ public static class SweepSample
             Include = quick
                 ? ["LearningRate", "Connection"]
                 : ["LearningRate", "WeightDecay", "Connection", "ExpansionRate", "DynamicMixing"],
-            SuccessiveHalving = quick ? null
+            SuccessiveHalving = quick
+                ? SuccessiveHalving<MhcImageClassificationTrainer.Options>.ForMember("MaxEpochs", minEpochs: 1, maxEpochs: 2, reductionFactor: 2)
                 : SuccessiveHalving<MhcImageClassificationTrainer.Options>.ForMember("MaxEpochs", minEpochs: 1, maxEpochs: 9, reductionFactor: 3),
             TrainerName = "MhcImage",
             HistoryPath = Path.Combine(outDir, "sweep.mbconfig.json"),
@@ -124,6 +127,8 @@ public static class SweepSample
             FiguresJson.Write(json, new Dictionary<string, object?>
             {
                 ["trials"] = result.Trials.Count,
+                ["halving_rungs"] = string.Join("/", settings.SuccessiveHalving!.Rungs),
+                ["trials_per_rung"] = string.Join("/", settings.SuccessiveHalving!.Rungs.Select((_, r) => result.Trials.Count(t => t.Rung == r))),
                 ["best_accuracy"] = result.BestMetric,
                 ["best_test_accuracy"] = testMetrics.MicroAccuracy,
                 ["best_test_macro_accuracy"] = testMetrics.MacroAccuracy,

@@ -73,7 +73,7 @@ public static partial class AustenModel
         {
             ContextLength = options.ContextLength, Dim = options.Dim, Layers = options.Layers, Heads = options.Heads, MlpRatio = options.MlpRatio,
             ExpansionRate = options.ExpansionRate, Connection = options.Connection, DynamicMixing = options.DynamicMixing, Dropout = options.Dropout,
-            BatchSize = options.BatchSize, MaxEpochs = 2, Seed = options.Seed, NumberOfThreads = options.NumberOfThreads,
+            BatchSize = options.BatchSize, MaxEpochs = 2, Seed = options.Seed ?? 1, NumberOfThreads = options.NumberOfThreads,
             TextColumnName = options.TextColumnName,
         }, new GenerationConfig(), steps, validation: null, log: null);
         probe.CollectDiagnostics = false;

@@ -26,8 +26,11 @@ public static class MhcEnvironment
     private static readonly object Gate = new();
     private static TorchRuntimeInfo? info;
 
-    /// <summary>Where one-line status messages go (stderr by default; set to null to silence).</summary>
-    public static Action<string>? Log { get; set; } = message => Console.Error.WriteLine($"[mhc] {message}");
+    /// <summary>
+    /// Where one-line status messages of the native setup go; null (default) is silent. The ML.NET trainers report the same
+    /// facts through the caller's <c>MLContext.Log</c>; set this to see them without ML.NET (e.g. <c>Console.Error.WriteLine</c>).
+    /// </summary>
+    public static Action<string>? Log { get; set; }
 
     /// <summary>
     /// Ensures TorchSharp's native backend is loadable and initialised. Safe to call often and from

@@ -44,27 +44,19 @@ public sealed class MLImageInputTests
         var test = ml.Data.LoadFromEnumerable(Images(10, 2));
         var options = TestData.TinyOptions();
         options.FeatureColumnName = "Image";
-        if (Microsoft.ML.Mhc.DataViews.ImagePixelAccess.Failure is not null)
-        {
-            // This process cannot read MLImage pixels (SkiaSharp mismatch): the trainer must say so clearly.
-            var error = Assert.Throws<NotSupportedException>(() => TestData.Pipeline(ml, options).Fit(train));
-            Assert.Contains("'Image' cannot be read", error.Message);
-            Assert.Contains("float vector", error.Message);
-            return;
-        }
         var model = TestData.Pipeline(ml, options).Fit(train);
-        var scored = model.Transform(test);
-        var metrics = ml.MulticlassClassification.Evaluate(scored);
+        // ML.NET's image transforms dispose in-memory MLImage objects after one pass, so every pass reads fresh rows.
+        IDataView Test(MLContext context) => context.Data.LoadFromEnumerable(Images(10, 2));
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(Test(ml)));
         Assert.True(metrics.MicroAccuracy >= 0.9, $"accuracy {metrics.MicroAccuracy:F3}");
 
         var path = TestData.TempPath("image-model.zip");
         MhcModelFile.Save(ml, model, train.Schema, path);
         var fresh = new MLContext();
         var loaded = MhcModelFile.Load(fresh, path, out _);
-        var reloaded = loaded.Transform(fresh.Data.LoadFromEnumerable(Images(10, 2)));
-        Assert.True(TestData.MaxAbsDiff(TestData.Scores(scored), TestData.Scores(reloaded)) <= 1e-5);
+        Assert.True(TestData.MaxAbsDiff(TestData.Scores(model.Transform(Test(ml))), TestData.Scores(loaded.Transform(Test(fresh)))) <= 1e-5);
         var engine = fresh.Model.CreatePredictionEngine<ImageRow, ImagePrediction>(loaded);
         var first = Images(1, 2)[0];
-        Assert.Equal(scored.GetColumn<string>("PredictedLabel").First(), engine.Predict(first).PredictedLabel);
+        Assert.Equal(model.Transform(Test(ml)).GetColumn<string>("PredictedLabel").First(), engine.Predict(first).PredictedLabel);
     }
 }

@@ -1,4 +1,5 @@
 using Mhc.Models.Layers;
+using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.ImageClassification;
 
@@ -10,14 +11,16 @@ public static class MhcCatalog
     /// <summary>
     /// An mHC image classifier (Hyper-ResNet or hyper-connected vision transformer) with all options.
     /// </summary>
-    /// <remarks>ML.NET does not expose a catalog's context to other assemblies, so the trainer builds its
-    /// stock helper transforms with a context of its own seeded with <see cref="Microsoft.ML.Mhc.Training.MhcTrainerOptions.Seed"/>.</remarks>
+    /// <remarks>The trainer logs to the catalog's <see cref="MLContext"/> (<c>mlContext.Log</c>, source
+    /// <c>MhcImage</c>) and, when <see cref="Microsoft.ML.Mhc.Training.MhcTrainerOptions.Seed"/> is null, draws its seed from
+    /// it, as ML.NET's own trainers do. The stock transforms it uses inside (pixel extraction, the saved scoring chain) are
+    /// built with a private context, because ML.NET does not let other assemblies build them on a catalog's environment.</remarks>
     public static MhcImageClassificationTrainer MhcImage(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         MhcImageClassificationTrainer.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new MhcImageClassificationTrainer(new MLContext(options.Seed), options);
+        return new MhcImageClassificationTrainer(CatalogEnvironment.Of(catalog), new MLContext(seed: 0), options);
     }
 
     /// <summary>An mHC image classifier with the common options; the rest keep their defaults.</summary>
@@ -27,7 +30,7 @@ public static class MhcCatalog
     /// <param name="imageHeight">Image height.</param>
     /// <param name="imageWidth">Image width.</param>
     /// <param name="channels">Image channels.</param>
-    /// <param name="maxEpochs">Passes over the training data.</param>
+    /// <param name="maxEpochs">Passes over the training data; null (default) chooses them from the data size (see <see cref="MhcImageClassificationTrainer.Options.MaxEpochs"/>).</param>
     /// <param name="batchSize">Examples per step.</param>
     /// <param name="learningRate">Peak learning rate.</param>
     /// <param name="architecture">Network family.</param>
@@ -39,24 +42,27 @@ public static class MhcCatalog
         int imageHeight = 28,
         int imageWidth = 28,
         int channels = 1,
-        int maxEpochs = 10,
+        int? maxEpochs = null,
         int batchSize = 64,
         double learningRate = 2e-3,
         MhcImageArchitecture architecture = MhcImageArchitecture.HyperResNet,
         ConnectionKind connection = ConnectionKind.Mhc,
-        int expansionRate = 4) =>
-        catalog.MhcImage(new MhcImageClassificationTrainer.Options
+        int expansionRate = 4)
+    {
+        var options = new MhcImageClassificationTrainer.Options
         {
             LabelColumnName = labelColumnName,
             FeatureColumnName = featureColumnName,
             ImageHeight = imageHeight,
             ImageWidth = imageWidth,
             Channels = channels,
-            MaxEpochs = maxEpochs,
             BatchSize = batchSize,
             LearningRate = learningRate,
             Architecture = architecture,
             Connection = connection,
             ExpansionRate = expansionRate,
-        });
+        };
+        if (maxEpochs is { } epochs) options.MaxEpochs = epochs;
+        return catalog.MhcImage(options);
+    }
 }

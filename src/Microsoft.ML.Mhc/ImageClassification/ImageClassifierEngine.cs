@@ -32,36 +32,61 @@ public sealed class ImageClassifierEngine : IDisposable
     /// <summary>Floats per input row.</summary>
     public int InputLength => Network.Spec.InputLength;
 
-    /// <summary>Writes softmax probabilities of <paramref name="count"/> rows to <paramref name="probabilities"/> (count x classes).</summary>
+    /// <summary>
+    /// Writes softmax probabilities of <paramref name="count"/> rows to <paramref name="probabilities"/> (count x classes).
+    /// A row with a NaN or infinite input value gets NaN probabilities (ML.NET's missing value); it is fed to the network
+    /// as zeros, so it cannot disturb the other rows of the batch.
+    /// </summary>
     public void Probabilities(ReadOnlySpan<float> inputs, int count, Span<float> probabilities)
     {
         if (inputs.Length != count * InputLength)
             throw new ArgumentException($"Expected {count} x {InputLength} input values, got {inputs.Length}.", nameof(inputs));
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        using var quiet = GcQuietRegion.Enter();
-        var x = tensor(inputs.ToArray(), [count, InputLength]).to(Device);
-        var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();
-        p.data<float>().CopyTo(probabilities[..(count * Classes)]);
+        var values = inputs.ToArray();
+        var missing = new bool[count];
+        for (int row = 0; row < count; row++)
+        {
+            var pixels = values.AsSpan(row * InputLength, InputLength);
+            foreach (var v in pixels)
+                if (!float.IsFinite(v)) { missing[row] = true; break; }
+            if (missing[row]) pixels.Clear();
+        }
+        using (var noGrad = no_grad())
+        using (var scope = NewDisposeScope())
+        using (var quiet = GcQuietRegion.Enter())
+        {
+            var x = tensor(values, [count, InputLength]).to(Device);
+            var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();
+            p.data<float>().CopyTo(probabilities[..(count * Classes)]);
+        }
+        for (int row = 0; row < count; row++)
+            if (missing[row]) probabilities.Slice(row * Classes, Classes).Fill(float.NaN);
     }
+
+    /// <summary>The index <see cref="ScoreRow"/> returns for a row it cannot classify (NaN scores): one past the last class.</summary>
+    public int MissingIndex => Classes;
 
     /// <summary>
     /// Scores one row into the first <see cref="Classes"/> slots of <paramref name="probabilities"/> (the rest
-    /// is zeroed) and returns the 0-based predicted class.
+    /// is zeroed) and returns the 0-based predicted class, or <see cref="MissingIndex"/> when the scores are NaN
+    /// (an input value was NaN or infinite).
     /// </summary>
     public uint ScoreRow(ReadOnlySpan<float> features, Span<float> probabilities)
     {
         probabilities.Clear();
         Probabilities(features, 1, probabilities);
-        return (uint)ArgMax(probabilities[..Classes]);
+        int best = ArgMax(probabilities[..Classes]);
+        return best < 0 ? (uint)MissingIndex : (uint)best;
     }
 
-    /// <summary>Index of the largest value (first on ties).</summary>
+    /// <summary>Index of the largest value (first on ties), or -1 when any value is NaN.</summary>
     public static int ArgMax(ReadOnlySpan<float> values)
     {
         int best = 0;
-        for (int i = 1; i < values.Length; i++)
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i])) return -1;
             if (values[i] > values[best]) best = i;
+        }
         return best;
     }
 

@@ -14,12 +14,25 @@ public sealed partial class MhcImageClassificationTrainer
     /// </summary>
     public sealed class Options : MhcTrainerOptions
     {
+        private int? maxEpochs;
+
         /// <summary>Creates options with the image classification defaults.</summary>
         public Options()
         {
-            MaxEpochs = 10;
             BatchSize = 64;
         }
+
+        /// <summary>
+        /// Passes over the training data. Default: chosen from the data size, so that a first model is good without
+        /// tuning (see <see cref="SmallDataDefaults"/>): enough epochs for about 200 optimisation steps, at least 10
+        /// and at most 100 (so 10 from about 1,280 images on, at batch 64). Setting MaxEpochs (to any value, as a sweep
+        /// also does) trains exactly that many epochs. Reads 10 while unset.
+        /// </summary>
+        [Range(1, 50, 10, true)]
+        public override int MaxEpochs { get => maxEpochs ?? SmallDataDefaults.BaseEpochs; set => maxEpochs = value; }
+
+        /// <summary>True while <see cref="MaxEpochs"/> has not been set: the trainer then chooses the epochs from the data size.</summary>
+        public bool EpochsFromDataSize => maxEpochs is null;
 
         /// <summary>The key-typed label column (map text or numbers with MapValueToKey). Default "Label".</summary>
         public string LabelColumnName { get; set; } = MhcColumnNames.Label;
@@ -53,7 +66,7 @@ public sealed partial class MhcImageClassificationTrainer
         [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
         public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
 
-        /// <summary>Expansion rate n (residual streams); ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).</summary>
+        /// <summary>Expansion rate n (residual streams), at least 2 for HC and mHC; ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).</summary>
         [Choice(new object[] { 2, 4, 8 }, 4)]
         public int ExpansionRate { get; set; } = 4;
 
@@ -109,7 +122,7 @@ public sealed partial class MhcImageClassificationTrainer
             Check(ImageHeight >= 4, nameof(ImageHeight), ImageHeight, "at least 4");
             Check(ImageWidth >= 4, nameof(ImageWidth), ImageWidth, "at least 4");
             Check(Channels >= 1, nameof(Channels), Channels, "at least 1");
-            Check(Connection == ConnectionKind.Residual || ExpansionRate >= 1, nameof(ExpansionRate), ExpansionRate, "at least 1");
+            if (Connection != ConnectionKind.Residual) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(ConnectionKind.Residual));
             Check(StageDepths is { Length: > 0 } && StageDepths.All(d => d >= 1), nameof(StageDepths), StageDepths is null ? "null" : $"[{string.Join(", ", StageDepths)}]", "one or more stages of at least one block");
             Check(BaseWidth >= 1, nameof(BaseWidth), BaseWidth, "at least 1");
             Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout, "in [0, 1)");

@@ -1,7 +1,10 @@
 using Mhc.Models.Vision;
 using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
+using Microsoft.ML.Mhc.Logging;
 using Microsoft.ML.Mhc.Training;
+using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Mhc.ImageClassification;
 
@@ -18,12 +21,26 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// </remarks>
 public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageClassificationTransformer>
 {
+    /// <summary>The trainer's name: the source of its lines in <c>mlContext.Log</c>.</summary>
+    public const string LoadName = "MhcImage";
+
+    private readonly IHostEnvironment environment;
     private readonly MLContext ml;
 
-    /// <summary>Creates the trainer; <paramref name="options"/> are validated.</summary>
+    /// <summary>Creates the trainer; <paramref name="options"/> are validated. It logs to and seeds from <paramref name="mlContext"/>.</summary>
     public MhcImageClassificationTrainer(MLContext mlContext, Options options)
+        : this(mlContext, mlContext, options)
     {
-        ml = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
+    }
+
+    /// <summary>
+    /// A trainer that logs to and seeds from <paramref name="environment"/> (the caller's context) and builds its stock
+    /// helper transforms with <paramref name="helpers"/>.
+    /// </summary>
+    internal MhcImageClassificationTrainer(IHostEnvironment environment, MLContext helpers, Options options)
+    {
+        this.environment = environment ?? throw new ArgumentNullException(nameof(environment));
+        ml = helpers ?? throw new ArgumentNullException(nameof(helpers));
         TrainerOptions = options ?? throw new ArgumentNullException(nameof(options));
         options.Validate();
     }
@@ -37,12 +54,13 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
     public MhcImageClassificationTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var o = TrainerOptions;
-        o.Validate();
+        TrainerOptions.Validate();
+        using var log = new TrainerLog(environment, LoadName, TrainerOptions.Log);
+        var o = TrainerOptions.ForFit<Options>(CatalogEnvironment.ResolveSeed(environment, LoadName, TrainerOptions.Seed), log.Write);
         var feature = ImageFeatureColumn.FromSchema(input.Schema, o.FeatureColumnName, o.Channels, o.ImageHeight, o.ImageWidth);
         var label = KeyColumnInfo.FromSchema(input.Schema, o.LabelColumnName);
         var train = ImageDataset.Read(ml, input, feature, label, "training data", o.CancellationToken);
-        if (train.SkippedMissingLabels > 0) o.Log?.Invoke($"skipped {train.SkippedMissingLabels} training rows with a missing label");
+        if (train.SkippedMissingLabels > 0) log.Write($"skipped {train.SkippedMissingLabels} training rows with a missing label");
         var counts = train.ClassCounts(label.Count);
         int present = counts.Count(c => c > 0);
         if (present < 2)
@@ -65,12 +83,16 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
             validation = ImageDataset.Read(ml, validationSet, vFeature, vLabel, "validation set", o.CancellationToken);
         }
 
+        if (o.EpochsFromDataSize) PlanEpochs(o, train.Count, log);
+
         var (mean, std) = train.ChannelStatistics();
         var spec = CreateSpec(o, label.Count);
-        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed);
+        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed!.Value);
+        log.WriteRuntime();
         var network = new ImageClassifierNetwork(spec, mean, std);
         try
         {
+            log.WriteConvolutionCheck();
             var task = new ImageClassificationTask(network, train, validation,
                 new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip), o.LabelSmoothing);
             var history = new MhcTrainingLoop(o).Run(task, device.Device);
@@ -82,6 +104,13 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary><see cref="SmallDataDefaults"/>: sets the epochs of this Fit's options from the number of training rows.</summary>
+    private static void PlanEpochs(Options o, int rows, TrainerLog log)
+    {
+        o.MaxEpochs = SmallDataDefaults.Epochs(rows, o.BatchSize);
+        log.Write($"MaxEpochs not set: {o.MaxEpochs} epochs for {rows} training rows at batch {o.BatchSize} (about {SmallDataDefaults.TargetSteps} steps, 10 to 100 epochs)");
     }
 
     /// <summary>The architecture spec the options describe for <paramref name="classes"/> classes.</summary>

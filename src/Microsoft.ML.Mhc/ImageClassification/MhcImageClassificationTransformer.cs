@@ -16,8 +16,13 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// <see cref="SavedScoringChain"/>); <c>mlContext.Model.Load</c> in any process gives back a model with the
 /// same scores, usable by <c>PredictionEngine</c>, without this type. The loaded model scores one row at a
 /// time and its <c>Score</c> column has no slot names (a limit of the stock transforms).
+/// <para>It is ML.NET's <see cref="ISingleFeaturePredictionTransformer{TModel}"/>, so
+/// <c>mlContext.MulticlassClassification.PermutationFeatureImportance(transformer, data)</c> gives the importance of every
+/// pixel (slot of a float-vector feature column; ML.NET's PFI cannot permute an <c>MLImage</c> column). Pass this
+/// transformer, not the whole chain (ML.NET finds the predictor in a chain only for its own trainers), and data that
+/// went through the transforms before it (e.g. <c>MapValueToKey</c>). It scores the data once per pixel.</para>
 /// </remarks>
-public sealed class MhcImageClassificationTransformer : ITransformer, IDisposable
+public sealed class MhcImageClassificationTransformer : ISingleFeaturePredictionTransformer<ImageClassifierNetwork>, IDisposable
 {
     private readonly MLContext ml;
     private readonly DataViewSchema trainingSchema;
@@ -53,6 +58,12 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
 
     /// <summary>The feature column read.</summary>
     public string FeatureColumnName => feature.Name;
+
+    /// <summary>The type of the feature column at training: a float vector of C x H x W values, or an image.</summary>
+    public DataViewType FeatureColumnType => trainingSchema[feature.Name].Type;
+
+    /// <summary>The trained network (the predictor, in ML.NET's terms); the same as <see cref="Network"/>.</summary>
+    public ImageClassifierNetwork Model => engine.Network;
 
     /// <summary>The probabilities column written.</summary>
     public string ScoreColumnName { get; }
@@ -151,8 +162,9 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
             engine.Probabilities(inputs, count, probabilities);
             var keys = outputs.Keys(1);
             int classes = engine.Classes;
+            // Keys are 1-based; 0 is ML.NET's missing key, for rows whose scores are NaN.
             for (int i = 0; i < count; i++)
-                keys[i] = (uint)ImageClassifierEngine.ArgMax(probabilities.AsSpan(i * classes, classes)) + 1;
+                keys[i] = (uint)(ImageClassifierEngine.ArgMax(probabilities.AsSpan(i * classes, classes)) + 1);
         }
     }
 }

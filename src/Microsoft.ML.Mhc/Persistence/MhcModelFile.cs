@@ -1,37 +1,36 @@
 using System.IO.Compression;
+using Microsoft.ML.Mhc.IO;
 
 namespace Microsoft.ML.Mhc.Persistence;
 
 /// <summary>
 /// Saving and loading model files safely: <see cref="Save"/> writes atomically (a temporary file in the
-/// same folder, then a rename), so a crash never leaves a half-written model; <see cref="Load"/> turns a
-/// missing, corrupted or foreign file into one clear error.
+/// same folder, then a rename), so a failed save never leaves a half-written model; <see cref="Load"/> turns a
+/// missing, corrupted or foreign file into one clear error. Both work for any ML.NET model, with or without mHC
+/// transformers in it.
 /// </summary>
+/// <remarks>
+/// ML.NET's own <c>mlContext.Model.Save(model, schema, path)</c> is not atomic: it truncates the target first, so a
+/// full disk or an exception mid-save leaves a partial or empty zip where the old model was. What <see cref="Save"/>
+/// guarantees and what it does not is listed on <see cref="AtomicFile"/>.
+/// </remarks>
 public static class MhcModelFile
 {
-    /// <summary>Saves <paramref name="model"/> (with the schema of its input) to <paramref name="path"/> atomically.</summary>
+    /// <summary>
+    /// Saves <paramref name="model"/> (any ML.NET transformer or chain, with the schema of its input) to
+    /// <paramref name="path"/> atomically: readers and a later <see cref="Load"/> see the old complete file or the new
+    /// complete one; if the save fails (e.g. a full disk) the old file stays as it was and the temporary file is removed.
+    /// </summary>
+    /// <param name="ml">The context whose <c>Model.Save</c> writes the zip.</param>
+    /// <param name="model">The model.</param>
+    /// <param name="inputSchema">The schema of the data the model is applied to (e.g. <c>trainingData.Schema</c>).</param>
+    /// <param name="path">The model file; its folder is created.</param>
     public static void Save(MLContext ml, ITransformer model, DataViewSchema inputSchema, string path)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                ml.Model.Save(model, inputSchema, stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, stream => ml.Model.Save(model, inputSchema, stream));
     }
 
     /// <summary>Loads a model saved by ML.NET (e.g. with <see cref="Save"/>).</summary>

@@ -80,9 +80,12 @@ public static class SavedScoringChain
     {
         var typed = (T[])values;
         var valueColumn = TempPrefix + "predicted_value";
-        var lookup = typed.Select((v, i) => new KeyValuePair<uint, T>((uint)i, v)).ToArray();
+        var lookup = typed.Select((v, i) => new KeyValuePair<uint, T>((uint)i, v)).ToList();
+        // Index K (one past the last class) marks a row that could not be classified (NaN scores): it maps to a value
+        // that is no class, which MapValueToKey turns into ML.NET's missing key 0.
+        if (MissingValue.TryFind(typed, out T? missing)) lookup.Add(new KeyValuePair<uint, T>((uint)typed.Length, missing!));
         var keyData = ml.Data.LoadFromEnumerable(typed.Select(v => new ValueRow<T> { Value = v }).ToArray());
-        return ml.Transforms.Conversion.MapValue(valueColumn, lookup, indexColumn)
+        return ml.Transforms.Conversion.MapValue(valueColumn, lookup.ToArray(), indexColumn)
             .Append(ml.Transforms.Conversion.MapValueToKey(outputColumn, valueColumn, keyData: keyData));
     }
 

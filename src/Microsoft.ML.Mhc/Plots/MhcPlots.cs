@@ -1,12 +1,16 @@
-using System.Globalization;
 using Mhc.Models.Diagnostics;
-using ScottPlot;
+using OxyPlot;
+using OxyPlot.Annotations;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
 
 namespace Microsoft.ML.Mhc.Plots;
 
 /// <summary>
-/// PNG charts for mHC training (ScottPlot): training curves, per-layer residual mixing matrices H_res as
-/// heatmaps, and mixing gain against depth. Each method writes one file, creating its folder, and returns its full path.
+/// PNG charts for mHC training (OxyPlot on SkiaSharp 2.88): training curves, per-layer residual mixing matrices H_res
+/// as heatmaps, and mixing gain against depth. Each method writes one file atomically, creating its folder, and returns
+/// its full path.
 /// </summary>
 public static class MhcPlots
 {
@@ -25,34 +29,27 @@ public static class MhcPlots
     {
         ArgumentNullException.ThrowIfNull(points);
         if (points.Count == 0) throw new ArgumentException("No epochs to plot: the training curve needs at least one point.", nameof(points));
-        var full = Prepare(path, width, height);
         var epochs = points.Select(p => (double)p.Epoch).ToArray();
         bool hasMetric = points.Any(p => p.TrainMetric is not null || p.ValidationMetric is not null);
 
-        var loss = NewPlot();
-        AddSeries(loss, epochs, points.Select(p => (double?)p.TrainLoss), "train", Colors.C0);
-        AddSeries(loss, epochs, points.Select(p => p.ValidationLoss), "validation", Colors.C1);
-        Style(loss, title is null || hasMetric ? "Loss" : $"{title}: loss", "Epoch", "Loss", Alignment.UpperRight);
-
-        var multiplot = new Multiplot(loss);
+        var loss = LineChart(title is null ? "Loss" : $"{title}: loss", "Epoch", "Loss", LegendPosition.RightTop);
+        AddSeries(loss, epochs, points.Select(p => (double?)p.TrainLoss), "train", 0);
+        AddSeries(loss, epochs, points.Select(p => p.ValidationLoss), "validation", 1);
+        var panels = new List<PlotModel> { loss };
         if (hasMetric)
         {
-            var metric = NewPlot();
-            AddSeries(metric, epochs, points.Select(p => p.TrainMetric), "train", Colors.C0);
-            AddSeries(metric, epochs, points.Select(p => p.ValidationMetric), "validation", Colors.C1);
-            Style(metric, metricName, "Epoch", metricName, Alignment.LowerRight);
-            multiplot.AddPlot(metric);
-            multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-            if (title is not null) loss.Title($"{title}: loss");
+            var metric = LineChart(metricName, "Epoch", metricName, LegendPosition.RightBottom);
+            AddSeries(metric, epochs, points.Select(p => p.TrainMetric), "train", 0);
+            AddSeries(metric, epochs, points.Select(p => p.ValidationMetric), "validation", 1);
+            panels.Add(metric);
         }
-        multiplot.SavePng(full, width, height);
-        return full;
+        return PlotPanels.Save(panels, path, width, height);
     }
 
     /// <summary>
     /// The residual mixing matrix H_res of every layer as a heatmap on one shared colour scale, with the
     /// values printed in the cells for up to 8 streams. A diverging map centred on 0 is used when any entry is
-    /// negative (unconstrained HC), a sequential one otherwise.
+    /// negative (unconstrained HC), a sequential one (Viridis) otherwise.
     /// </summary>
     /// <param name="matrices">One n×n matrix per layer, in depth order.</param>
     /// <param name="path">PNG file to write.</param>
@@ -72,62 +69,28 @@ public static class MhcPlots
             throw new ArgumentException($"Got {labels.Count} labels for {matrices.Count} matrices.", nameof(labels));
         if (cellPixels < 40) throw new ArgumentOutOfRangeException(nameof(cellPixels), cellPixels, "Use at least 40 pixels per heatmap.");
 
-        int cols = Math.Max(1, Math.Min(columns ?? 6, matrices.Count));
-        int rows = (matrices.Count + cols - 1) / cols;
         double min = matrices.Min(m => m.Cast<float>().Min()), max = matrices.Max(m => m.Cast<float>().Max());
         bool diverging = min < 0;
-        var range = diverging ? new ScottPlot.Range(-Math.Max(-min, max), Math.Max(-min, max)) : new ScottPlot.Range(0, Math.Max(max, 1e-6));
-        IColormap colormap = diverging ? new ScottPlot.Colormaps.Balance() : new ScottPlot.Colormaps.Viridis();
+        double low = diverging ? -Math.Max(-min, max) : 0, high = diverging ? Math.Max(-min, max) : Math.Max(max, 1e-6);
+        var palette = diverging ? OxyPalettes.BlueWhiteRed(256) : OxyPalettes.Viridis(256);
 
-        var plot = NewPlot();
-        const double gap = 0.35, captionSpace = 0.45;
-        ScottPlot.Plottables.Heatmap? first = null;
+        // Every heatmap is one panel of the same size; one extra, narrow panel carries the shared colour bar.
+        int cols = Math.Max(1, Math.Min(columns ?? 6, matrices.Count));
+        var panels = new List<PlotModel>();
         for (int i = 0; i < matrices.Count; i++)
         {
-            var m = matrices[i];
-            int nr = m.GetLength(0), nc = m.GetLength(1);
-            var values = new double[nr, nc];
-            for (int r = 0; r < nr; r++)
-                for (int c = 0; c < nc; c++) values[r, c] = m[r, c];
-            // Every heatmap occupies a unit square so matrices of any size line up; row 0 of H_res at the top.
-            double left = (i % cols) * (1 + gap), top = -(i / cols) * (1 + gap + captionSpace);
-            var heatmap = plot.Add.Heatmap(values);
-            heatmap.Colormap = colormap;
-            heatmap.ManualRange = range;
-            heatmap.Rectangle = new CoordinateRect(left, left + 1, top - 1, top);
-            first ??= heatmap;
-
-            if (nr <= 8 && nc <= 8)
-                for (int r = 0; r < nr; r++)
-                    for (int c = 0; c < nc; c++)
-                    {
-                        var text = plot.Add.Text(m[r, c].ToString("0.00", CultureInfo.InvariantCulture),
-                            left + (c + 0.5) / nc, top - (r + 0.5) / nr);
-                        text.LabelAlignment = Alignment.MiddleCenter;
-                        text.LabelFontName = SansFont;
-                        text.LabelFontSize = Math.Clamp(cellPixels / (nc * 4.2f), 7, 16);
-                        double normalized = (m[r, c] - range.Min) / (range.Max - range.Min);
-                        text.LabelFontColor = diverging
-                            ? (Math.Abs(normalized - 0.5) > 0.3 ? Colors.White : Colors.Black)
-                            : (normalized < 0.6 ? Colors.White : Colors.Black);
-                    }
-
-            var caption = plot.Add.Text(labels?[i] ?? $"layer {i}", left + 0.5, top + 0.05);
-            caption.LabelAlignment = Alignment.LowerCenter;
-            caption.LabelFontSize = 14;
-            caption.LabelBold = true;
-            caption.LabelFontName = SansFont;
+            panels.Add(Heatmap(matrices[i], labels?[i] ?? $"layer {i}", palette, low, high, cellPixels));
+            if (i % cols == cols - 1 || i == matrices.Count - 1)
+            {
+                while (panels.Count % (cols + 1) != cols) panels.Add(Empty());
+                panels.Add(i < cols ? ColourBar(palette, low, high) : Empty());
+            }
         }
-        plot.Add.ColorBar(first!);
-        plot.Axes.Frameless();
-        plot.HideGrid();
-        plot.Axes.SetLimits(-gap / 2, cols * (1 + gap) - gap / 2, -rows * (1 + gap + captionSpace) + captionSpace + gap / 2, captionSpace);
-        if (title is not null) plot.Title(title);
-
-        int width = cols * cellPixels + 110, height = rows * (int)(cellPixels * (1 + captionSpace / (1 + gap))) + (title is null ? 20 : 60);
-        var full = Prepare(path, width, height);
-        plot.SavePng(full, width, height);
-        return full;
+        if (title is not null) panels[0].Title = $"{title}: {panels[0].Title}";
+        int rows = panels.Count / (cols + 1);
+        int width = cols * cellPixels + 110, height = rows * (cellPixels + 30);
+        var widths = Enumerable.Repeat((double)cellPixels, cols).Append(110.0).ToArray();
+        return PlotPanels.Save(panels, path, width, height, cols + 1, widths);
     }
 
     /// <summary>Heatmaps of every layer's H_res from recorded diagnostics (see <see cref="MixingDiagnostics.Collect"/>).</summary>
@@ -145,7 +108,7 @@ public static class MhcPlots
     /// <param name="series">One series per network.</param>
     /// <param name="path">PNG file to write.</param>
     /// <param name="title">Figure title, or null.</param>
-    /// <param name="logScale">Plot log10 of the gain with labels in gain units (default true).</param>
+    /// <param name="logScale">Logarithmic gain axis (default true).</param>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="height">Image height in pixels.</param>
     public static string SaveGainVsDepth(IReadOnlyList<GainSeries> series, string path, string? title = null, bool logScale = true,
@@ -161,98 +124,137 @@ public static class MhcPlots
             if (logScale && s.LayerGain.Concat(s.CompositeGain ?? []).Any(g => !(g > 0)))
                 throw new ArgumentException($"Series '{s.Label}' has a gain <= 0 or NaN, which a log scale cannot show; pass logScale: false.", nameof(series));
         }
-        var full = Prepare(path, width, height);
-        var plot = NewPlot();
-        double Y(double g) => logScale ? Math.Log10(g) : g;
+        var plot = PlotPanels.NewModel(title ?? "Mixing gain vs depth");
+        plot.Axes.Add(IntegerAxis("Depth (layer)"));
+        plot.Axes.Add(logScale
+            ? new LogarithmicAxis { Position = AxisPosition.Left, Title = "Gain (log scale)", MinimumPadding = 0.05, MaximumPadding = 0.05, MajorGridlineStyle = LineStyle.Solid, MajorGridlineColor = GridColor, StringFormat = "G4" }
+            : new LinearAxis { Position = AxisPosition.Left, Title = "Gain", MinimumPadding = 0.05, MaximumPadding = 0.05, MajorGridlineStyle = LineStyle.Solid, MajorGridlineColor = GridColor });
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
-            var color = plot.Add.Palette.GetColor(i);
-            var depth = Enumerable.Range(1, s.LayerGain.Count).Select(d => (double)d).ToArray();
+            var color = PlotPanels.SeriesColor(i);
             if (s.CompositeGain is not null)
-            {
-                var composite = plot.Add.ScatterLine(depth, s.CompositeGain.Select(Y).ToArray(), color);
-                composite.LegendText = $"{s.Label}: composite";
-                composite.LineWidth = 2.5f;
-            }
-            var layer = plot.Add.Scatter(depth, s.LayerGain.Select(Y).ToArray(), color);
-            layer.LegendText = $"{s.Label}: per layer";
-            layer.LinePattern = LinePattern.Dashed;
-            layer.MarkerSize = 5;
+                plot.Series.Add(Line($"{s.Label}: composite", Enumerable.Range(1, s.CompositeGain.Count).Select(d => (double)d), s.CompositeGain, color, 2.5, LineStyle.Solid, MarkerType.None));
+            plot.Series.Add(Line($"{s.Label}: per layer", Enumerable.Range(1, s.LayerGain.Count).Select(d => (double)d), s.LayerGain, color, 1.5, LineStyle.Dash, MarkerType.Circle));
         }
-        plot.Add.HorizontalLine(Y(1), 1, Colors.Gray, LinePattern.Dotted);
-        if (logScale)
-        {
-            var all = series.SelectMany(s => s.LayerGain.Concat(s.CompositeGain ?? [])).Append(1.0).ToList();
-            plot.Axes.Left.TickGenerator = LogTicks(all.Min(), all.Max());
-        }
-        Style(plot, title ?? "Mixing gain vs depth", "Depth (layer)", logScale ? "Gain (log scale)" : "Gain", legend: null);
-        plot.ShowLegend(Edge.Right);
-        plot.SavePng(full, width, height);
-        return full;
+        plot.Annotations.Add(new LineAnnotation { Type = LineAnnotationType.Horizontal, Y = 1, Color = OxyColors.Gray, LineStyle = LineStyle.Dot, Layer = AnnotationLayer.BelowSeries });
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendFont = PlotPanels.SansFont });
+        return PlotPanels.Save([plot], path, width, height);
     }
 
-    // ScottPlot's automatic font can land on a serif face on Linux; prefer a common sans-serif family when installed.
-    private static readonly string SansFont = new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Segoe UI", "Helvetica", "Noto Sans" }
-        .FirstOrDefault(f => SkiaSharp.SKFontManager.Default.FontFamilies.Contains(f)) ?? Fonts.Default;
-
-    private static Plot NewPlot()
+    /// <summary>
+    /// One value per pixel of an image (row-major, <paramref name="height"/> x <paramref name="width"/>) as a heat map with a
+    /// colour bar, e.g. the drop in accuracy when each pixel is permuted
+    /// (<c>MulticlassClassification.PermutationFeatureImportance</c>). A diverging map centred on 0 is used when values
+    /// of both signs occur, a sequential one otherwise; NaN pixels are grey.
+    /// </summary>
+    /// <param name="values">height x width values, row-major.</param>
+    /// <param name="height">Image height.</param>
+    /// <param name="width">Image width.</param>
+    /// <param name="path">PNG file to write.</param>
+    /// <param name="title">Figure title, or null.</param>
+    /// <param name="pixels">Side of the heat map in pixels (default 480).</param>
+    public static string SavePixelHeatmap(IReadOnlyList<double> values, int height, int width, string path, string? title = null, int pixels = 480)
     {
-        var plot = new Plot();
-        plot.Font.Set(SansFont);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        ArgumentNullException.ThrowIfNull(values);
+        if (height < 1 || width < 1 || values.Count != height * width)
+            throw new ArgumentException($"Expected height x width = {height} x {width} = {height * width} values, got {values.Count}.", nameof(values));
+        if (pixels < 100) throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "Use at least 100 pixels.");
+        var finite = values.Where(double.IsFinite).DefaultIfEmpty(0).ToList();
+        double min = finite.Min(), max = finite.Max();
+        bool diverging = min < 0 && max > 0;
+        double low = diverging ? -Math.Max(-min, max) : min, high = diverging ? Math.Max(-min, max) : Math.Max(max, min + 1e-12);
+        var palette = diverging ? OxyPalettes.BlueWhiteRed(256) : OxyPalettes.Viridis(256);
+        var m = new float[height, width];
+        for (int r = 0; r < height; r++)
+            for (int c = 0; c < width; c++) m[r, c] = (float)values[r * width + c];
+        var heatmap = Heatmap(m, title ?? "", palette, low, high, pixels);
+        ((LinearColorAxis)heatmap.Axes[2]).InvalidNumberColor = OxyColors.LightGray;
+        return PlotPanels.Save([heatmap, ColourBar(palette, low, high)], path, pixels + 110, pixels + 30, 2, [pixels, 110]);
+    }
+
+    private static readonly OxyColor GridColor = OxyColor.FromRgb(0xe5, 0xe5, 0xe5);
+
+    private static PlotModel LineChart(string title, string xLabel, string yLabel, LegendPosition legend)
+    {
+        var plot = PlotPanels.NewModel(title);
+        plot.Axes.Add(IntegerAxis(xLabel));
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yLabel, MajorGridlineStyle = LineStyle.Solid, MajorGridlineColor = GridColor });
+        plot.Legends.Add(new Legend { LegendPosition = legend, LegendPlacement = LegendPlacement.Inside, LegendFont = PlotPanels.SansFont, LegendBackground = OxyColor.FromAColor(200, OxyColors.White) });
         return plot;
     }
 
-    private static string FormatGain(double g) =>
-        g >= 1e4 || g < 1e-3 ? g.ToString("0.#E+0", CultureInfo.InvariantCulture) : g.ToString("G4", CultureInfo.InvariantCulture);
+    private static LinearAxis IntegerAxis(string title) => new()
+    {
+        Position = AxisPosition.Bottom, Title = title, MinimumMajorStep = 1, MinimumMinorStep = 1, StringFormat = "0",
+        MajorGridlineStyle = LineStyle.Solid, MajorGridlineColor = GridColor,
+    };
 
-    private static void AddSeries(Plot plot, double[] xs, IEnumerable<double?> ys, string label, Color color)
+    private static void AddSeries(PlotModel plot, double[] xs, IEnumerable<double?> ys, string label, int colorIndex)
     {
         var pairs = xs.Zip(ys).Where(p => p.Second is { } v && double.IsFinite(v)).ToArray();
         if (pairs.Length == 0) return;
-        var line = plot.Add.Scatter(pairs.Select(p => p.First).ToArray(), pairs.Select(p => p.Second!.Value).ToArray(), color);
-        line.LegendText = label;
-        line.LineWidth = 2;
-        line.MarkerSize = pairs.Length <= 40 ? 5 : 0;
+        plot.Series.Add(Line(label, pairs.Select(p => p.First), pairs.Select(p => p.Second!.Value), PlotPanels.SeriesColor(colorIndex), 2,
+            LineStyle.Solid, pairs.Length <= 40 ? MarkerType.Circle : MarkerType.None));
     }
 
-    private static void Style(Plot plot, string title, string xLabel, string yLabel, Alignment? legend)
+    private static LineSeries Line(string title, IEnumerable<double> xs, IEnumerable<double> ys, OxyColor color, double thickness, LineStyle style, MarkerType marker)
     {
-        plot.Title(title);
-        plot.XLabel(xLabel);
-        plot.YLabel(yLabel);
-        if (legend is { } where && plot.GetPlottables().Any(p => p.LegendItems.Any(i => !string.IsNullOrEmpty(i.LabelText))))
-            plot.ShowLegend(where);
-    }
-
-    // Ticks for log10-transformed values labelled in gain units: decades when the data span several, else 1-2-5 steps.
-    private static ScottPlot.TickGenerators.NumericManual LogTicks(double min, double max)
-    {
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
-        int lo = (int)Math.Floor(Math.Log10(min)), hi = (int)Math.Ceiling(Math.Log10(max));
-        bool decadesOnly = hi - lo > 2;
-        int step = Math.Max(1, (hi - lo) / 8);
-        for (int k = lo; k <= hi; k++)
+        var line = new LineSeries
         {
-            foreach (var m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 })
-            {
-                double g = m * Math.Pow(10, k);
-                if (g < min / 1.5 || g > max * 1.5) continue;
-                bool major = m == 1 ? (k - lo) % step == 0 : !decadesOnly && (m == 2 || m == 5);
-                if (major) ticks.AddMajor(Math.Log10(g), FormatGain(g));
-                else if (step == 1) ticks.AddMinor(Math.Log10(g));
-            }
-        }
-        return ticks;
+            Title = title, Color = color, StrokeThickness = thickness, LineStyle = style,
+            MarkerType = marker, MarkerSize = 3.5, MarkerFill = color,
+        };
+        line.Points.AddRange(xs.Zip(ys, (x, y) => new DataPoint(x, y)));
+        return line;
     }
 
-    private static string Prepare(string path, int width, int height)
+    private static PlotModel Heatmap(float[,] m, string caption, OxyPalette palette, double low, double high, int cellPixels)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (width < 100 || height < 100) throw new ArgumentOutOfRangeException(nameof(width), $"Image size {width}×{height} is too small; use at least 100×100 pixels.");
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        return full;
+        int nr = m.GetLength(0), nc = m.GetLength(1);
+        var plot = PlotPanels.NewModel(caption);
+        plot.TitleFontWeight = FontWeights.Bold;
+        plot.TitleFontSize = 14;
+        plot.PlotAreaBorderThickness = new OxyThickness(0);
+        plot.Padding = new OxyThickness(6);
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Minimum = 0, Maximum = nc, IsAxisVisible = false });
+        // Row 0 of H_res at the top, as the matrix is written.
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Minimum = 0, Maximum = nr, StartPosition = 1, EndPosition = 0, IsAxisVisible = false });
+        plot.Axes.Add(new LinearColorAxis { Palette = palette, Minimum = low, Maximum = high, IsAxisVisible = false, Key = "colour" });
+        var data = new double[nc, nr];
+        for (int r = 0; r < nr; r++)
+            for (int c = 0; c < nc; c++) data[c, r] = m[r, c];
+        plot.Series.Add(new HeatMapSeries
+        {
+            // Cell centres at 0.5, 1.5, ...: OxyPlot places the value labels at the centres.
+            X0 = 0.5, X1 = nc - 0.5, Y0 = 0.5, Y1 = nr - 0.5, Data = data, Interpolate = false, ColorAxisKey = "colour",
+            CoordinateDefinition = HeatMapCoordinateDefinition.Center, RenderMethod = HeatMapRenderMethod.Rectangles,
+            LabelFormatString = nr <= 8 && nc <= 8 ? "0.00" : null, LabelFontSize = nr <= 8 && nc <= 8 ? Math.Min(0.22, 0.9 / nc) : 0,
+        });
+        return plot;
+    }
+
+    private static PlotModel ColourBar(OxyPalette palette, double low, double high)
+    {
+        var plot = PlotPanels.NewModel();
+        plot.PlotAreaBorderThickness = new OxyThickness(0);
+        plot.Padding = new OxyThickness(4, 30, 40, 30);
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, IsAxisVisible = false, Minimum = 0, Maximum = 1 });
+        plot.Axes.Add(new LinearColorAxis
+        {
+            Position = AxisPosition.Right, Palette = palette, Minimum = low, Maximum = high, Key = "colour",
+            StringFormat = "G3", FontSize = 12,
+        });
+        // A colour axis is drawn only next to a series that uses it: an invisible one-cell heatmap.
+        plot.Series.Add(new HeatMapSeries { X0 = 0, X1 = 0, Y0 = 0, Y1 = 0, Data = new double[1, 1], ColorAxisKey = "colour", IsVisible = false });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, IsAxisVisible = false, Minimum = 0, Maximum = 1 });
+        return plot;
+    }
+
+    private static PlotModel Empty()
+    {
+        var plot = PlotPanels.NewModel();
+        plot.PlotAreaBorderThickness = new OxyThickness(0);
+        return plot;
     }
 }

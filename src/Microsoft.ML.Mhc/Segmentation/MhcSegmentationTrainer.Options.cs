@@ -107,7 +107,7 @@ public sealed partial class MhcSegmentationTrainer
         [Choice(new object[] { 1, 2 }, 1)]
         public int BlocksPerStage { get; set; } = 1;
 
-        /// <summary>Expansion rate n (streams) for HC and mHC. Default 2: at full resolution each stream is a whole feature map.</summary>
+        /// <summary>Expansion rate n (streams) for HC and mHC, at least 2. Default 2: at full resolution each stream is a whole feature map.</summary>
         [Choice(new object[] { 2, 4 }, 2)]
         public int ExpansionRate { get; set; } = 2;
 
@@ -152,7 +152,7 @@ public sealed partial class MhcSegmentationTrainer
             Check(NumberOfClasses == 0 || NumberOfClasses >= 2, nameof(NumberOfClasses), NumberOfClasses, "0 (from the data) or at least 2");
             Check(BaseWidth >= 1, nameof(BaseWidth), BaseWidth, "at least 1");
             Check(BlocksPerStage >= 1, nameof(BlocksPerStage), BlocksPerStage, "at least 1");
-            Check(Connection == UNetConnectionKind.Plain || ExpansionRate >= 1, nameof(ExpansionRate), ExpansionRate, "at least 1");
+            if (Connection != UNetConnectionKind.Plain) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(UNetConnectionKind.Plain));
             Check(Connection == UNetConnectionKind.Plain || MaxHistory >= 1, nameof(MaxHistory), MaxHistory, "at least 1");
             Check(DiceLossWeight >= 0 && double.IsFinite(DiceLossWeight), nameof(DiceLossWeight), DiceLossWeight, "zero or positive");
             if (ClassWeights is not null)

@@ -1,5 +1,7 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
+using Microsoft.ML.Mhc.Logging;
 using Microsoft.ML.Mhc.Training;
 using Microsoft.ML.Transforms.Image;
 
@@ -20,9 +22,12 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// </remarks>
 public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationTransformer>
 {
+    /// <summary>The trainer's name: the source of its lines in <c>mlContext.Log</c>.</summary>
+    public const string LoadName = "MhcUNet";
+
     private readonly MLContext ml;
 
-    /// <summary>Creates the trainer; <paramref name="options"/> are validated.</summary>
+    /// <summary>Creates the trainer; <paramref name="options"/> are validated. It logs to and seeds from <paramref name="mlContext"/>.</summary>
     public MhcSegmentationTrainer(MLContext mlContext, Options options)
     {
         ml = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
@@ -39,8 +44,9 @@ public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationT
     public MhcSegmentationTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var o = TrainerOptions;
-        o.Validate();
+        TrainerOptions.Validate();
+        using var log = new TrainerLog(ml, LoadName, TrainerOptions.Log);
+        var o = TrainerOptions.ForFit<Options>(CatalogEnvironment.ResolveSeed(ml, LoadName, TrainerOptions.Seed), log.Write);
         var image = SegmentationImageColumn.FromSchema(ml, input.Schema, o.FeatureColumnName, o.Channels, o.ImageHeight, o.ImageWidth);
         var mask = MaskColumn.FromSchema(input.Schema, o.LabelColumnName, o.ImageHeight, o.ImageWidth);
         var train = SegmentationDataset.Read(ml, input, image, mask, o.NumberOfClasses, "training data", o.CancellationToken);
@@ -69,10 +75,12 @@ public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationT
             ClassNames = o.ClassNames?.ToArray() ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
             UNet = o.ToNetworkOptions(classes),
         };
-        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed);
+        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed!.Value);
+        log.WriteRuntime();
         var network = new SegmentationNetwork(spec, mean, std);
         try
         {
+            log.WriteConvolutionCheck();
             using var loss = new SegmentationLoss(classes, weights, o.DiceLossWeight, device.Device);
             var task = new SegmentationTask(network, train, validation, loss);
             var history = new MhcTrainingLoop(o).Run(task, device.Device);

@@ -39,7 +39,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable
         var columns = new List<ScoredColumn> { new(SegmentationScoringMappings.MaskColumn, new VectorDataViewType(NumberDataViewType.Single, engine.PixelCount), null) };
         if (probabilitiesColumnName is not null)
             columns.Add(new ScoredColumn(probabilitiesColumnName, new VectorDataViewType(NumberDataViewType.Single, engine.Classes * engine.PixelCount), null));
-        scorer = new MaskScorer(engine, columns, scoringBatchSize);
+        scorer = new MaskScorer(engine, columns, scoringBatchSize, image.Name);
         savedForm = new Lazy<TransformerChain<ITransformer>>(BuildSavedForm, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -137,7 +137,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable
         ml.Transforms.Conversion.MapValue(outputColumn,
             Enumerable.Range(0, classes).Select(c => new KeyValuePair<float, uint>(c, (uint)c)).ToArray(), SegmentationScoringMappings.MaskColumn);
 
-    private sealed class MaskScorer(SegmentationEngine engine, IReadOnlyList<ScoredColumn> columns, int batchSize) : IBatchScorer
+    private sealed class MaskScorer(SegmentationEngine engine, IReadOnlyList<ScoredColumn> columns, int batchSize, string imageColumn) : IBatchScorer
     {
         public string InputColumn => SegmentationScoringMappings.FeaturesColumn;
         public int InputLength => engine.InputLength;
@@ -145,6 +145,6 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable
         public IReadOnlyList<ScoredColumn> Columns => columns;
 
         public void Score(ReadOnlySpan<float> inputs, int count, ScoredBatch outputs) =>
-            engine.Predict(inputs, count, outputs.Floats(0), columns.Count > 1 ? outputs.Floats(1) : Span<float>.Empty);
+            engine.Predict(inputs, count, outputs.Floats(0), columns.Count > 1 ? outputs.Floats(1) : Span<float>.Empty, imageColumn);
     }
 }

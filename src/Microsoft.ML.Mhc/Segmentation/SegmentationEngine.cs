@@ -39,10 +39,22 @@ public sealed class SegmentationEngine : IDisposable
     /// Predicts <paramref name="count"/> rows: class ids into <paramref name="masks"/> (count x H x W) and, when
     /// <paramref name="probabilities"/> is not empty, softmax probabilities (count x K x H x W, class-major).
     /// </summary>
-    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> masks, Span<float> probabilities)
+    /// <exception cref="ArgumentException">A row has a NaN or infinite pixel: a mask of class ids has no missing value
+    /// (unlike a classifier's key, see ML.NET's missing-value convention), so such an image is rejected, naming
+    /// <paramref name="columnName"/> and the pixel.</exception>
+    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> masks, Span<float> probabilities, string columnName = "image")
     {
         if (inputs.Length != count * InputLength)
             throw new ArgumentException($"Expected {count} x {InputLength} input values, got {inputs.Length}.", nameof(inputs));
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (float.IsFinite(inputs[i])) continue;
+            int slot = i % InputLength, plane = Network.Spec.ImageHeight * Network.Spec.ImageWidth;
+            throw new ArgumentException(
+                $"The image column '{columnName}' has a non-finite value ({inputs[i]}) at channel {slot / plane}, y {slot % plane / Network.Spec.ImageWidth}, " +
+                $"x {slot % Network.Spec.ImageWidth} of an image being segmented; a mask of class ids cannot mark it missing. " +
+                "Replace missing values first (e.g. mlContext.Transforms.ReplaceMissingValues) or drop such rows.", nameof(inputs));
+        }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var quiet = GcQuietRegion.Enter();

@@ -1,3 +1,4 @@
+using Microsoft.ML.Mhc.IO;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
@@ -55,11 +56,8 @@ public static class SweepJson
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp";
-        File.WriteAllText(tmp, node.ToJsonString(Indented));
-        File.Move(tmp, full, overwrite: true);
+        var text = System.Text.Encoding.UTF8.GetBytes(node.ToJsonString(Indented));
+        AtomicFile.Write(path, stream => stream.Write(text));
     }
 
     internal static JsonNode? ToNode(object? value) => value switch

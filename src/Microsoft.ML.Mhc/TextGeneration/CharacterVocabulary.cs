@@ -76,6 +76,13 @@ public sealed class CharacterVocabulary : TextVocabulary
         return result.ToArray();
     }
 
+    /// <inheritdoc />
+    public override IReadOnlyList<string> UnknownPieces(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.EnumerateRunes().Where(r => !ids.ContainsKey(r)).Distinct().Select(r => r.ToString()).ToList();
+    }
+
     private bool TryBaseLetter(Rune r, out int id)
     {
         id = -1;

@@ -2,7 +2,9 @@ using System.Text;
 using Mhc.Models.Layers;
 using Mhc.Models.Transformers;
 using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
+using Microsoft.ML.Mhc.Logging;
 using Microsoft.ML.Mhc.Training;
 using Microsoft.ML.SearchSpace;
 using Microsoft.ML.Tokenizers;
@@ -84,7 +86,7 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         [Choice(new object[] { 2, 4 }, 4)]
         public int MlpRatio { get; set; } = 4;
 
-        /// <summary>Expansion rate n (residual streams); ignored for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
+        /// <summary>Expansion rate n (residual streams), at least 2 for HC and mHC; ignored for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
         [Choice(new object[] { 2, 4, 8 }, 4)]
         public int ExpansionRate { get; set; } = 4;
 
@@ -131,6 +133,7 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         {
             base.Validate();
             Check(ContextLength >= 1, nameof(ContextLength), ContextLength, "at least 1");
+            if (Connection != ConnectionKind.Residual) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(ConnectionKind.Residual));
             Check(StepsPerEpoch >= 1, nameof(StepsPerEpoch), StepsPerEpoch, "at least 1");
             Check(ValidationWindows >= 1, nameof(ValidationWindows), ValidationWindows, "at least 1");
             if (string.IsNullOrWhiteSpace(TextColumnName)) throw new ArgumentException("TextColumnName must name the training text column.", nameof(TextColumnName));
@@ -158,6 +161,9 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
             TieEmbeddings = TieEmbeddings,
         };
     }
+
+    /// <summary>The trainer's name: the source of its lines in <c>mlContext.Log</c>.</summary>
+    public const string LoadName = "MhcDecoder";
 
     private readonly MLContext context;
     private readonly Options options;
@@ -208,7 +214,10 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
     public MhcTextGenerationTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var log = options.Log;
+        options.Validate();
+        using var channel = new TrainerLog(context, LoadName, options.Log);
+        var run = options.ForFit<Options>(CatalogEnvironment.ResolveSeed(context, LoadName, options.Seed), channel.Write);
+        var log = run.Log;
         var text = ReadText(input, options.TextColumnName, "training");
         TextVocabulary vocabulary = options.Tokenizer is null
             ? CharacterVocabulary.Build(text)
@@ -226,10 +235,11 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         log?.Invoke($"text: {text.Length} characters -> {trainIds.Length} tokens, vocabulary {vocabulary.Description}" +
             (validationIds is null ? "" : $", validation {validationIds.Length} tokens"));
 
-        using var device = new TrainingDevice(options.Device, options.NumberOfThreads, options.Seed);
-        var network = new HyperDecoderTransformer(options.NetworkOptions(vocabulary.Count));
-        var task = new TextGenerationTask(network, trainIds, validationIds, options.StepsPerEpoch, options.BatchSize, options.ValidationWindows);
-        var history = new MhcTrainingLoop(options).Run(task, device.Device);
+        using var device = new TrainingDevice(run.Device, run.NumberOfThreads, run.Seed!.Value);
+        channel.WriteRuntime();
+        var network = new HyperDecoderTransformer(run.NetworkOptions(vocabulary.Count));
+        var task = new TextGenerationTask(network, trainIds, validationIds, run.StepsPerEpoch, run.BatchSize, run.ValidationWindows);
+        var history = new MhcTrainingLoop(run).Run(task, device.Device);
         return new MhcTextGenerationTransformer(context, network, vocabulary, history,
             new TextGenerationColumns(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName),
             options.Generation.Clone());

@@ -34,7 +34,7 @@ internal sealed class TextGenerationEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         var sampler = options.CreateSampler();
-        var ids = PromptIds(prompt ?? "");
+        var ids = PromptIds(prompt ?? "", options.RejectUnknownCharacters);
         var random = options.Seed is { } seed ? new Random(seed) : new Random();
         return Pieces(ids, options.MaxNewTokens, sampler, random, options.UseCache, cancellationToken);
     }
@@ -42,11 +42,21 @@ internal sealed class TextGenerationEngine
     /// <summary>The whole continuation of <paramref name="prompt"/>.</summary>
     public string Generate(string? prompt, TextGenerationOptions options) => string.Concat(Stream(prompt, options));
 
-    private int[] PromptIds(string prompt)
+    private int[] PromptIds(string prompt, bool rejectUnknown)
     {
         // Rows are separated by the separator in training, so a prompt starts like a new row.
         var separator = Vocabulary.DocumentSeparator;
-        var ids = separator.Concat(Vocabulary.Encode(prompt)).ToArray();
+        var encoded = Vocabulary.Encode(prompt, out int unknown);
+        if (unknown > 0 && rejectUnknown)
+        {
+            var pieces = Vocabulary.UnknownPieces(prompt);
+            throw new ArgumentException(
+                $"The prompt has {unknown} character(s) the model never saw in training ({Vocabulary.Description}): " +
+                $"{string.Join(", ", pieces.Take(20).Select(p => $"'{p}' (U+{(p.Length > 0 ? char.ConvertToUtf32(p, 0) : 0):X4})"))}" +
+                $"{(pieces.Count > 20 ? ", ..." : "")}. Remove them, or set {nameof(TextGenerationOptions.RejectUnknownCharacters)} = false " +
+                "to map them (base letter, else a space, else skipped).", nameof(prompt));
+        }
+        var ids = separator.Concat(encoded).ToArray();
         if (ids.Length == 0)
             throw new ArgumentException(
                 $"The prompt '{prompt}' has no character this model knows, and its vocabulary ({Vocabulary.Description}) has no row separator to start from. " +

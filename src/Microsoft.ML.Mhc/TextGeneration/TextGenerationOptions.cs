@@ -33,6 +33,14 @@ public sealed class TextGenerationOptions
     /// </summary>
     public int? Seed { get; set; }
 
+    /// <summary>
+    /// What to do with prompt characters (or tokens) the model never saw in training. False (default): they are mapped,
+    /// as <see cref="CharacterVocabulary"/> describes (a character becomes its base letter, é to e; else a space when
+    /// the vocabulary has one; else it is skipped; unknown tokenizer ids are skipped), and generation goes on. True:
+    /// generation throws an <see cref="ArgumentException"/> that lists them.
+    /// </summary>
+    public bool RejectUnknownCharacters { get; set; }
+
     /// <summary>Use the key/value cache (one decoder step per token). Turn off only to measure its effect. Default true.</summary>
     public bool UseCache { get; set; } = true;
 

@@ -21,6 +21,12 @@ public abstract class TextVocabulary
     /// <summary>Token ids of <paramref name="text"/>; <paramref name="unknown"/> counts the pieces that had to be mapped or skipped.</summary>
     public abstract int[] Encode(string text, out int unknown);
 
+    /// <summary>
+    /// The distinct pieces of <paramref name="text"/> (characters, or tokens' text) that <see cref="Encode(string, out int)"/>
+    /// has to map or skip because training never saw them, in order of first appearance.
+    /// </summary>
+    public virtual IReadOnlyList<string> UnknownPieces(string text) => [];
+
     /// <summary>The text of a sequence of token ids.</summary>
     public abstract string Decode(IReadOnlyList<int> ids);
 

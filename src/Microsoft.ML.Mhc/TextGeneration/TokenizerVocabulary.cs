@@ -89,6 +89,13 @@ public sealed class TokenizerVocabulary : TextVocabulary
     }
 
     /// <inheritdoc />
+    public override IReadOnlyList<string> UnknownPieces(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Tokenizer.EncodeToIds(text).Where(id => !compact.ContainsKey(id)).Distinct().Select(id => Tokenizer.Decode([id]) ?? $"#{id}").ToList();
+    }
+
+    /// <inheritdoc />
     public override string Decode(IReadOnlyList<int> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);

@@ -64,8 +64,12 @@ public abstract class MhcTrainerOptions
     /// </summary>
     public TimeSpan? TrainingTimeBudget { get; set; }
 
-    /// <summary>Seed of the weight initialisation, shuffling and augmentation: equal seeds give equal models on CPU. Default 1.</summary>
-    public int Seed { get; set; } = 1;
+    /// <summary>
+    /// Seed of the weight initialisation, shuffling and augmentation: equal seeds give equal models on CPU. Null (default)
+    /// follows ML.NET's convention: the seed is drawn from the <see cref="MLContext"/> the trainer was made from, so
+    /// <c>new MLContext(seed: 1)</c> gives the same model every run, and an unseeded context a different one each time.
+    /// </summary>
+    public int? Seed { get; set; }
 
     /// <summary>CPU threads libtorch may use while training and scoring; 0 keeps libtorch's default (all cores). Default 0.</summary>
     public int NumberOfThreads { get; set; }
@@ -82,7 +86,11 @@ public abstract class MhcTrainerOptions
     /// <summary>Collects mHC mixing diagnostics (gains of H_res, composite gain) after every epoch. Default true.</summary>
     public bool CollectDiagnostics { get; set; } = true;
 
-    /// <summary>Receives one line per epoch and a few status lines. Default none (silent).</summary>
+    /// <summary>
+    /// Also receives the trainer's status lines (one per epoch and a few more). They always go to the log of the
+    /// <see cref="MLContext"/> the trainer was made from (<c>mlContext.Log</c>, as ML.NET's own trainers write, with the
+    /// trainer's name as source); this callback is for callers that want the plain lines too. Default none.
+    /// </summary>
     public Action<string>? Log { get; set; }
 
     /// <summary>Called after every epoch with its metrics and diagnostics. Default none.</summary>
@@ -93,6 +101,18 @@ public abstract class MhcTrainerOptions
 
     /// <summary>Cancels training between steps (an <see cref="OperationCanceledException"/> is thrown). Default none.</summary>
     public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>
+    /// A shallow copy for one Fit: <see cref="Seed"/> resolved to <paramref name="seed"/> and <see cref="Log"/> replaced by
+    /// <paramref name="log"/> (which forwards to the caller's callback itself), so the training loop sees one seed and one sink.
+    /// </summary>
+    internal TOptions ForFit<TOptions>(int seed, Action<string> log) where TOptions : MhcTrainerOptions
+    {
+        var copy = (TOptions)MemberwiseClone();
+        copy.Seed = seed;
+        copy.Log = log;
+        return copy;
+    }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first inconsistent option.</summary>
     public virtual void Validate()
@@ -110,6 +130,21 @@ public abstract class MhcTrainerOptions
         Check(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "at least 1");
         if (EarlyStoppingPatience > 0 && ValidationSet is null)
             throw new ArgumentException($"{nameof(EarlyStoppingPatience)} = {EarlyStoppingPatience} needs a {nameof(ValidationSet)}.", nameof(ValidationSet));
+    }
+
+    /// <summary>
+    /// Checks the expansion rate n of a hyper-connected network (<paramref name="connection"/> is HC or mHC): one stream
+    /// has nothing to mix (H_res is the 1x1 matrix [1] under mHC, a learned scalar under HC), which is a gated residual
+    /// connection rather than a hyper-connection, so n = 1 is rejected with a message that says so.
+    /// </summary>
+    protected static void CheckExpansionRate(int expansionRate, string connection, string residualName)
+    {
+        if (expansionRate >= 2) return;
+        throw new ArgumentOutOfRangeException("ExpansionRate", expansionRate, expansionRate == 1
+            ? $"ExpansionRate must be at least 2 with Connection = {connection}; got 1. With one stream there is nothing to mix " +
+              $"(H_res is the 1x1 matrix [1] under mHC, a learned scalar under HC): that is a residual connection. " +
+              $"Use Connection = {residualName} for a plain residual network, or ExpansionRate = 2 or more."
+            : $"ExpansionRate must be at least 2 with Connection = {connection}; got {expansionRate}.");
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <paramref name="ok"/> is false.</summary>

@@ -32,7 +32,7 @@ public sealed class MhcTrainingLoop
         var token = options.CancellationToken;
         var network = task.Network;
         network.to(device);
-        var random = new Random(options.Seed);
+        var random = new Random(options.Seed ?? 1);
         int batchSize = Math.Min(options.BatchSize, Math.Max(1, task.TrainingCount));
         long stepsPerEpoch = (task.TrainingCount + batchSize - 1) / batchSize;
         int plannedEpochs = options.MaxEpochs;

@@ -19,7 +19,10 @@ public class SweepTests
 
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             var root = doc.RootElement;
-            Assert.True(root.GetProperty("trials").GetInt32() >= 1);
+            // One successive-halving bracket: two configurations for 1 epoch, the better one promoted to 2.
+            Assert.Equal(3, root.GetProperty("trials").GetInt32());
+            Assert.Equal("1/2", root.GetProperty("halving_rungs").GetString());
+            Assert.Equal("2/1", root.GetProperty("trials_per_rung").GetString());
             double best = root.GetProperty("best_accuracy").GetDouble();
             Assert.InRange(best, 0.0, 1.0);
             Assert.Equal(JsonValueKind.Object, root.GetProperty("best_options").ValueKind);
@@ -27,7 +30,7 @@ public class SweepTests
             Assert.True(root.GetProperty("seconds").GetDouble() > 0);
 
             using var history = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "sweep.mbconfig.json")));
-            Assert.True(history.RootElement.GetProperty("RunHistory").GetProperty("Trials").GetArrayLength() >= 1);
+            Assert.Equal(3, history.RootElement.GetProperty("RunHistory").GetProperty("Trials").GetArrayLength());
             Assert.True(new FileInfo(Path.Combine(dir, "sweep-best-training.png")).Length > 1000);
         }
         finally

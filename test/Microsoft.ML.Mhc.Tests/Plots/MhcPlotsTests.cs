@@ -5,7 +5,7 @@ namespace Microsoft.ML.Mhc.Tests.Plots;
 
 public sealed class MhcPlotsTests : IDisposable
 {
-    // ScottPlot's category-10 palette: the first series is blue, the second orange.
+    // The category-10 palette (PlotPanels.SeriesColor): the first series is blue, the second orange.
     private const string Blue = "#1f77b4", Orange = "#ff7f0e";
     // Ends of the Viridis colour map (0 and the top of the shared range).
     private const string ViridisLow = "#440154", ViridisHigh = "#fde725";

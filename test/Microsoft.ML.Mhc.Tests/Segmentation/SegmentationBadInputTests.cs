@@ -120,13 +120,6 @@ public sealed class SegmentationBadInputTests
     {
         var ml = new MLContext(seed: 1);
         var data = PngPairs(ml, [Blank(16, 16), Blank(16, 16), Blank(20, 16)]);
-        if (ImagePixelAccess.Failure is not null)
-        {
-            // This process cannot read MLImage pixels (a SkiaSharp build other than ML.NET's): the error must say so, naming the column.
-            var error = Assert.Throws<NotSupportedException>(() => Trainer(ml).Fit(data));
-            Assert.Contains("'Image' cannot be read", error.Message);
-            return;
-        }
         var e = Assert.Throws<ArgumentException>(() => Trainer(ml).Fit(data));
         Assert.Contains("'Image'", e.Message);
         Assert.Contains("row 2", e.Message);
@@ -141,12 +134,6 @@ public sealed class SegmentationBadInputTests
             .Select(r => (r.Image.Select(v => (byte)(v * 255)).ToArray(), r.Mask.Select(m => (byte)m).ToArray(), SegmentationTestData.Side, SegmentationTestData.Side))
             .ToList();
         var o = SegmentationTestData.TinyOptions(epochs: 1);
-        if (ImagePixelAccess.Failure is not null)
-        {
-            var error = Assert.Throws<NotSupportedException>(() => ml.Segmentation().Trainers.MhcUNet(o).Fit(PngPairs(ml, squares)));
-            Assert.Contains("'Image' cannot be read", error.Message);
-            return;
-        }
         var data = PngPairs(ml, squares);
         using var model = ml.Segmentation().Trainers.MhcUNet(o).Fit(data);
         Assert.Equal(3, model.Spec.NumClasses);

@@ -62,6 +62,17 @@ public sealed class SegmentationTrainerTests
 
         var engine = fresh.Model.CreatePredictionEngine<SquareRow, SquarePrediction>(loaded);
         Assert.Equal(scored.GetColumn<uint[]>("PredictedMask").First(), engine.Predict(rows[0]).PredictedMask);
+
+        // A mask of class ids has no missing value: an image with a NaN pixel is rejected with the column and the pixel,
+        // in memory and after reload, rather than segmented as class 0.
+        var bad = SegmentationTestData.Squares(1, 5)[0];
+        bad.Image[3 * SegmentationTestData.Side + 7] = float.NaN;
+        var e = Assert.ThrowsAny<Exception>(() => model.Transform(ml.Data.LoadFromEnumerable(new[] { bad })).GetColumn<uint[]>("PredictedMask").ToList()).GetBaseException();
+        Assert.IsType<ArgumentException>(e);
+        Assert.Contains("'Image'", e.Message);
+        Assert.Contains("channel 0, y 3, x 7", e.Message);
+        var loadedError = Assert.ThrowsAny<Exception>(() => engine.Predict(bad));
+        Assert.Contains("channel 0, y 3, x 7", loadedError.GetBaseException().Message);
     }
 
     [Fact]

@@ -60,6 +60,30 @@ public class TextGenerationTransformerTests(TextGenerationFixture fixture) : ICl
     }
 
     [Fact]
+    public void UnknownCharacters_CanBeRejected_InTheGeneratorAndInALoadedModel()
+    {
+        var strict = new TextGenerationOptions { MaxNewTokens = 5, Seed = 1, RejectUnknownCharacters = true };
+        var e = Assert.Throws<ArgumentException>(() => fixture.Model.Generate("thé cat Ω", strict));
+        Assert.Contains("2 character(s) the model never saw", e.Message);
+        Assert.Contains("'é' (U+00E9)", e.Message);
+        Assert.Contains("'Ω' (U+03A9)", e.Message);
+        Assert.Contains("RejectUnknownCharacters = false", e.Message);
+        Assert.Equal(5, fixture.Model.Generate("the cat", strict).Length);
+        Assert.Equal(["é", "Ω"], fixture.Model.Vocabulary.UnknownPieces("thé cat Ωé"));
+
+        // The setting is part of the model's sampling defaults, so it survives a save and load.
+        var o = TextGenerationFixture.Options(epochs: 1);
+        o.Generation.RejectUnknownCharacters = true;
+        var model = ml.TextGeneration().Trainers.MhcDecoder(o).Fit(fixture.Train);
+        var path = TestData.TempPath("strict-text.zip");
+        Persistence.MhcModelFile.Save(ml, model, Prompts("x").Schema, path);
+        var loaded = Persistence.MhcModelFile.Load(new MLContext(), path, out _);
+        Assert.Equal(12, Generated(ml, loaded.Transform(Prompts("the dog"))).Single().Length);
+        var error = Assert.ThrowsAny<Exception>(() => Generated(ml, loaded.Transform(Prompts("the ☃"))));
+        Assert.Contains("'☃'", error.GetBaseException().Message);
+    }
+
+    [Fact]
     public void MissingColumns_AreNamed()
     {
         var data = ml.Data.LoadFromEnumerable(new[] { new NumberRow { X = 1 } });
