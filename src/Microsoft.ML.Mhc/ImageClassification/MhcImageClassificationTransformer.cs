@@ -17,7 +17,7 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// same scores, usable by <c>PredictionEngine</c>, without this type. The loaded model scores one row at a
 /// time and its <c>Score</c> column has no slot names (a limit of the stock transforms).
 /// </remarks>
-public sealed class MhcImageClassificationTransformer : ITransformer, IDisposable
+public sealed class MhcImageClassificationTransformer : ITransformer, IDisposable, IReleasable
 {
     private readonly MLContext ml;
     private readonly DataViewSchema trainingSchema;
@@ -82,9 +82,11 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
 
     /// <summary>Adds Score and PredictedLabel to <paramref name="input"/>, lazily, scoring in batches.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The feature column is missing or of the wrong type or size.</exception>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        engine.ThrowIfDisposed();
         var column = ImageFeatureColumn.FromSchema(input.Schema, feature.Name, feature.Channels, feature.Height, feature.Width);
         var prepared = column.ToVector(ml, ImageScoringMappings.FeaturesColumn, SavedScoringChain.TempPrefix)
             .Fit(new SchemaOnlyDataView(input.Schema)).Transform(input);
@@ -93,15 +95,35 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
     }
 
     /// <summary>A row-to-row mapper (one row per forward pass), the same one a saved and loaded model uses.</summary>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)savedForm.Value).GetRowToRowMapper(inputSchema);
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)SavedForm).GetRowToRowMapper(inputSchema);
 
     /// <summary>The chain of stock transforms this model is saved as.</summary>
-    public ITransformer SavedForm => savedForm.Value;
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public ITransformer SavedForm
+    {
+        get
+        {
+            engine.ThrowIfDisposed();
+            return savedForm.Value;
+        }
+    }
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)savedForm.Value).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)SavedForm).Save(ctx);
 
-    /// <summary>Frees the network's native memory.</summary>
-    public void Dispose() => engine.Dispose();
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsReleased => engine.IsDisposed;
+
+    /// <summary>
+    /// Frees the network's native memory, and that of the copy its saved form scores with (prediction engines).
+    /// Afterwards <see cref="Transform"/>, prediction engines (new or existing), data views it made and saving throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        engine.Dispose();
+        if (savedForm.IsValueCreated) SavedNetworks.Release(savedForm.Value);
+    }
 
     private TransformerChain<ITransformer> BuildSavedForm()
     {

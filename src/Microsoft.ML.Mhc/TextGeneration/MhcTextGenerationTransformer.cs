@@ -1,5 +1,6 @@
 using Mhc.Models.Transformers;
 using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;
 
 namespace Microsoft.ML.Mhc.TextGeneration;
@@ -15,11 +16,12 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// Saved with <c>mlContext.Model.Save</c>, the model becomes a chain of stock ML.NET transforms carrying
 /// the network (prompt in, generated text out), which <c>mlContext.Model.Load</c> reads back in a fresh
 /// process; use <see cref="TextGenerationCatalog.CreateGenerator"/> on the loaded model for direct
-/// generation and scoring.
+/// generation and scoring. <see cref="Dispose"/> frees the decoder's native memory.
 /// </remarks>
-public sealed class MhcTextGenerationTransformer : ITransformer
+public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IReleasable
 {
     private readonly MLContext context;
+    private readonly List<ReadOnlyMemory<char>> savedBlobs = [];
 
     internal MhcTextGenerationTransformer(MLContext context, HyperDecoderTransformer network, TextVocabulary vocabulary,
         MhcTrainingHistory? history, TextGenerationColumns columns, TextGenerationOptions generation)
@@ -27,7 +29,7 @@ public sealed class MhcTextGenerationTransformer : ITransformer
         this.context = context;
         Columns = columns;
         History = history;
-        Generator = new TextGenerator(new TextGenerationEngine(network, vocabulary), generation);
+        Generator = new TextGenerator(new TextGenerationEngine(network, vocabulary, nameof(MhcTextGenerationTransformer)), generation);
     }
 
     /// <summary>Generation and scoring outside data views (also as a stream of pieces).</summary>
@@ -66,14 +68,17 @@ public sealed class MhcTextGenerationTransformer : ITransformer
     }
 
     /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        Generator.Engine.ThrowIfDisposed();
         GenerationOptions.Validate();
         return new TextGenerationDataView(input, Generator, Columns);
     }
 
     /// <summary>A row mapper from the prompt column to the generated text (the same chain that is saved).</summary>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
@@ -90,15 +95,41 @@ public sealed class MhcTextGenerationTransformer : ITransformer
         ((ICanSaveModel)SavedChain(schema.ToSchema())).Save(ctx);
     }
 
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsReleased => Generator.Engine.IsDisposed;
+
+    /// <summary>
+    /// Frees the decoder's native memory, and that of the copies its saved chains generate with (prediction engines).
+    /// Afterwards generation, scoring, <see cref="Transform"/>, prediction engines and saving throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        Generator.Engine.Dispose();
+        ReadOnlyMemory<char>[] blobs;
+        lock (savedBlobs)
+        {
+            blobs = savedBlobs.ToArray();
+            savedBlobs.Clear();
+        }
+        foreach (var blob in blobs) SavedNetworks.ReleaseBlob(blob);
+    }
+
     private TransformerChain<ITransformer> SavedChain(DataViewSchema inputSchema)
     {
+        Generator.Engine.ThrowIfDisposed();
         GenerationOptions.Validate();
         var prompt = inputSchema.GetColumnOrNull(Columns.Prompt);
         if (prompt is null || prompt.Value.Type is not TextDataViewType)
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
                 $"The prompt column '{Columns.Prompt}' (text) was not found" + (prompt is null ? "" : $" (it is {prompt.Value.Type})") +
                 $". Available columns: {string.Join(", ", inputSchema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' ({c.Type})"))}.");
-        return TextGenerationModelFile.Chain(context, inputSchema, CurrentEncoding(), Columns);
+        var chain = TextGenerationModelFile.Chain(context, inputSchema, CurrentEncoding(), Columns);
+        // Prediction engines keep the chain's row mappers, not the chain: remember the blob their copy is keyed by.
+        foreach (var blob in SavedNetworks.Blobs(chain))
+            lock (savedBlobs)
+                if (!savedBlobs.Any(b => b.Equals(blob))) savedBlobs.Add(blob);
+        return chain;
     }
 
     private readonly object encodingGate = new();
