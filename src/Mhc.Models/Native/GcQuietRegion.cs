@@ -24,13 +24,22 @@ namespace Mhc.Models.Native;
 /// ones to leave, so overlapping scoring threads cannot hold finalization back for ever.
 /// </para>
 /// <para>
-/// The gate is process-wide and counted: concurrent and nested holders share it. <c>MHC_GC_QUIET=0</c> turns it off.
+/// The gate is process-wide and counted: concurrent and nested holders share it. A lease must be disposed on the thread
+/// that entered, and a holder must not wait for finalizers (<c>GC.WaitForPendingFinalizers</c>): the finalizer thread is
+/// parked for at most a minute at a time for that reason. <c>MHC_GC_QUIET=0</c> turns the gate off.
 /// </para>
 /// </remarks>
 public static class GcQuietRegion
 {
     /// <summary>How long a first holder waits for the finalizer thread to park before it runs unprotected.</summary>
     private static readonly TimeSpan ParkTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest the finalizer thread stays parked at a stretch. TorchSharp calls <c>GC.WaitForPendingFinalizers</c>
+    /// when libtorch fails to allocate a tensor; on a holder's thread that would wait for ever, so after this long the
+    /// finalizer runs again (a step that takes longer is then unprotected for the rest of it).
+    /// </summary>
+    internal static TimeSpan MaxPark { get; set; } = TimeSpan.FromSeconds(60);
 
     private static readonly object Gate = new();
     private static readonly bool Enabled = Environment.GetEnvironmentVariable("MHC_GC_QUIET") != "0";
@@ -142,7 +151,8 @@ public static class GcQuietRegion
                     parked = true;
                     parkedAtCollection = GC.CollectionCount(0);
                     Monitor.PulseAll(Gate);
-                    while (closed) Monitor.Wait(Gate);
+                    var release = DateTime.UtcNow + MaxPark;
+                    while (closed && Wait(release)) { }
                 }
                 parked = false;
                 Monitor.PulseAll(Gate);

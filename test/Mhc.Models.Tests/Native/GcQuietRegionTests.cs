@@ -109,6 +109,33 @@ public class GcQuietRegionTests
     }
 
     [Fact]
+    public void WaitingForFinalizersInsideTheRegion_IsBoundedNotADeadlock()
+    {
+        // TorchSharp calls GC.WaitForPendingFinalizers when libtorch cannot allocate a tensor, on the holder's thread.
+        var saved = GcQuietRegion.MaxPark;
+        GcQuietRegion.MaxPark = TimeSpan.FromMilliseconds(300);
+        try
+        {
+            var finalized = new Probe.Flag();
+            var holder = new Thread(() =>
+            {
+                using var lease = GcQuietRegion.Enter();
+                Probe.Drop(finalized);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            });
+            holder.Start();
+            Assert.True(holder.Join(TimeSpan.FromSeconds(20)), "the holder waited for finalizers for ever");
+            Assert.True(finalized.Value);
+        }
+        finally
+        {
+            GcQuietRegion.MaxPark = saved;
+        }
+        Assert.Equal(0, GcQuietRegion.Holders);
+    }
+
+    [Fact]
     public void OpsWithImplicitScalars_StayExact_WhileAnotherThreadCollects()
     {
         // The original failure: ops that take .NET numbers (implicit Scalars that TorchSharp neither keeps alive nor
