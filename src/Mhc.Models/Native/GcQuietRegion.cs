@@ -36,8 +36,9 @@ public static class GcQuietRegion
 
     /// <summary>
     /// The longest the finalizer thread stays parked at a stretch. TorchSharp calls <c>GC.WaitForPendingFinalizers</c>
-    /// when libtorch fails to allocate a tensor; on a holder's thread that would wait for ever, so after this long the
-    /// finalizer runs again (a step that takes longer is then unprotected for the rest of it).
+    /// when libtorch fails to allocate a tensor, and the runtime runs process-exit handlers on the finalizer thread
+    /// (<c>Environment.Exit</c> inside a step); either would wait for ever, so after this long the finalizer runs again
+    /// (a step that takes longer is then unprotected for the rest of it). Callbacks into user code run outside the gate.
     /// </summary>
     internal static TimeSpan MaxPark { get; set; } = TimeSpan.FromSeconds(60);
 
