@@ -2,6 +2,7 @@ using Mhc.Models.Native;
 using Mhc.Models;
 using Microsoft.ML.Mhc.Lifetime;
 using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Mhc.ImageClassification;
@@ -49,7 +50,7 @@ public sealed class ImageClassifierEngine : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var quiet = GcQuietRegion.Enter();
-        var x = tensor(inputs.ToArray(), [count, InputLength]).to(Device);
+        var x = HostTensors.Copy(inputs, count, InputLength).to(Device);
         var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();
         p.data<float>().CopyTo(probabilities[..(count * Classes)]);
     }

@@ -2,6 +2,7 @@ using Mhc.Models.Native;
 using Mhc.Models;
 using Microsoft.ML.Mhc.Lifetime;
 using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Mhc.Segmentation;
@@ -55,7 +56,7 @@ public sealed class SegmentationEngine : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var quiet = GcQuietRegion.Enter();
-        var x = tensor(inputs.ToArray(), [count, InputLength]).to(Device);
+        var x = HostTensors.Copy(inputs, count, InputLength).to(Device);
         var logits = Network.forward(x);
         var ids = logits.argmax(1).to_type(ScalarType.Float32).cpu().contiguous();
         ids.data<float>().CopyTo(masks[..(count * PixelCount)]);
