@@ -25,7 +25,7 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
     private readonly KeyColumnInfo label;
     private readonly ImageClassifierEngine engine;
     private readonly ImageBatchScorer scorer;
-    private readonly Lazy<TransformerChain<ITransformer>> savedForm;
+    private readonly LazySavedForm savedForm;
 
     internal MhcImageClassificationTransformer(MLContext ml, DataViewSchema trainingSchema, ImageFeatureColumn feature, KeyColumnInfo label,
         ImageClassifierEngine engine, string scoreColumnName, string predictedLabelColumnName, int scoringBatchSize, MhcTrainingHistory history)
@@ -39,7 +39,7 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
         PredictedLabelColumnName = predictedLabelColumnName;
         TrainingHistory = history;
         scorer = new ImageBatchScorer(engine, OutputColumns(scoreColumnName, predictedLabelColumnName, label.Count, label.Names, label), scoringBatchSize);
-        savedForm = new Lazy<TransformerChain<ITransformer>>(BuildSavedForm, LazyThreadSafetyMode.ExecutionAndPublication);
+        savedForm = new LazySavedForm(BuildSavedForm, engine.ThrowIfDisposed);
     }
 
     /// <summary>The trained network (input standardisation + backbone), in eval mode.</summary>
@@ -96,20 +96,13 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
 
     /// <summary>A row-to-row mapper (one row per forward pass), the same one a saved and loaded model uses.</summary>
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)SavedForm).GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => savedForm.GetRowToRowMapper(inputSchema);
 
     /// <summary>The chain of stock transforms this model is saved as.</summary>
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
-    public ITransformer SavedForm
-    {
-        get
-        {
-            engine.ThrowIfDisposed();
-            return savedForm.Value;
-        }
-    }
+    public ITransformer SavedForm => savedForm.Chain;
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)SavedForm).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => savedForm.Save(ctx);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsReleased => engine.IsDisposed;
@@ -122,7 +115,7 @@ public sealed class MhcImageClassificationTransformer : ITransformer, IDisposabl
     public void Dispose()
     {
         engine.Dispose();
-        if (savedForm.IsValueCreated) SavedNetworks.Release(savedForm.Value);
+        savedForm.Release();
     }
 
     private TransformerChain<ITransformer> BuildSavedForm()

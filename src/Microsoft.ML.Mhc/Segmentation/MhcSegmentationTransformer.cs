@@ -24,7 +24,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
     private readonly SegmentationImageColumn image;
     private readonly SegmentationEngine engine;
     private readonly MaskScorer scorer;
-    private readonly Lazy<TransformerChain<ITransformer>> savedForm;
+    private readonly LazySavedForm savedForm;
 
     internal MhcSegmentationTransformer(MLContext ml, DataViewSchema trainingSchema, SegmentationImageColumn image, SegmentationEngine engine,
         string predictedMaskColumnName, string? probabilitiesColumnName, int scoringBatchSize, MhcTrainingHistory history)
@@ -40,7 +40,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
         if (probabilitiesColumnName is not null)
             columns.Add(new ScoredColumn(probabilitiesColumnName, new VectorDataViewType(NumberDataViewType.Single, engine.Classes * engine.PixelCount), null));
         scorer = new MaskScorer(engine, columns, scoringBatchSize);
-        savedForm = new Lazy<TransformerChain<ITransformer>>(BuildSavedForm, LazyThreadSafetyMode.ExecutionAndPublication);
+        savedForm = new LazySavedForm(BuildSavedForm, engine.ThrowIfDisposed);
     }
 
     /// <summary>The trained network (input standardisation + Hyper-UNet), in eval mode.</summary>
@@ -101,20 +101,13 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
 
     /// <summary>A row-to-row mapper (one row per forward pass), the same one a saved and loaded model uses.</summary>
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)SavedForm).GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => savedForm.GetRowToRowMapper(inputSchema);
 
     /// <summary>The chain of stock transforms this model is saved as.</summary>
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
-    public ITransformer SavedForm
-    {
-        get
-        {
-            engine.ThrowIfDisposed();
-            return savedForm.Value;
-        }
-    }
+    public ITransformer SavedForm => savedForm.Chain;
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)SavedForm).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => savedForm.Save(ctx);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsReleased => engine.IsDisposed;
@@ -127,7 +120,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
     public void Dispose()
     {
         engine.Dispose();
-        if (savedForm.IsValueCreated) SavedNetworks.Release(savedForm.Value);
+        savedForm.Release();
     }
 
     private TransformerChain<ITransformer> BuildSavedForm()
