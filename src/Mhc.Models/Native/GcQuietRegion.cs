@@ -43,7 +43,8 @@ public static class GcQuietRegion
     internal static TimeSpan MaxPark { get; set; } = TimeSpan.FromSeconds(60);
 
     private static readonly object Gate = new();
-    private static readonly bool Enabled = Environment.GetEnvironmentVariable("MHC_GC_QUIET") != "0";
+    /// <summary>Whether the gate works (<c>MHC_GC_QUIET=0</c> turns it off); settable for tests and benchmarks.</summary>
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("MHC_GC_QUIET") != "0";
 
     [ThreadStatic]
     private static int heldByThisThread;
