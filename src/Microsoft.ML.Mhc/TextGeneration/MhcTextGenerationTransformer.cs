@@ -21,7 +21,8 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IReleasable
 {
     private readonly MLContext context;
-    private readonly List<ReadOnlyMemory<char>> savedBlobs = [];
+    // The blobs of the saved chains handed out, weakly: a prediction engine keeps its chain's blob alive, a dropped one does not.
+    private readonly List<WeakReference<string>> savedBlobs = [];
 
     internal MhcTextGenerationTransformer(MLContext context, HyperDecoderTransformer network, TextVocabulary vocabulary,
         MhcTrainingHistory? history, TextGenerationColumns columns, TextGenerationOptions generation)
@@ -106,13 +107,13 @@ public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IR
     public void Dispose()
     {
         Generator.Engine.Dispose();
-        ReadOnlyMemory<char>[] blobs;
+        string[] blobs;
         lock (savedBlobs)
         {
-            blobs = savedBlobs.ToArray();
+            blobs = savedBlobs.Select(w => w.TryGetTarget(out var b) ? b : null).OfType<string>().ToArray();
             savedBlobs.Clear();
         }
-        foreach (var blob in blobs) SavedNetworks.ReleaseBlob(blob);
+        foreach (var blob in blobs) SavedNetworks.ReleaseBlob(blob.AsMemory());
     }
 
     private TransformerChain<ITransformer> SavedChain(DataViewSchema inputSchema)
@@ -127,8 +128,14 @@ public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IR
         var chain = TextGenerationModelFile.Chain(context, inputSchema, CurrentEncoding(), Columns);
         // Prediction engines keep the chain's row mappers, not the chain: remember the blob their copy is keyed by.
         foreach (var blob in SavedNetworks.Blobs(chain))
+        {
+            if (!System.Runtime.InteropServices.MemoryMarshal.TryGetString(blob, out var text, out _, out _)) continue;
             lock (savedBlobs)
-                if (!savedBlobs.Any(b => b.Equals(blob))) savedBlobs.Add(blob);
+            {
+                savedBlobs.RemoveAll(w => !w.TryGetTarget(out _));
+                if (!savedBlobs.Any(w => w.TryGetTarget(out var b) && ReferenceEquals(b, text))) savedBlobs.Add(new WeakReference<string>(text));
+            }
+        }
         return chain;
     }
 
