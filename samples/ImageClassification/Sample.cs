@@ -99,13 +99,19 @@ public static class Sample
         var test = mlContext.Data.LoadFromEnumerable(testRows);
 
         var reports = new List<MhcEpochReport>();
+        var rssPerEpoch = new List<double>();
         long stepsPerEpoch = (trainRows.Count + config.BatchSize - 1) / config.BatchSize;
         var clock = Stopwatch.StartNew();
         var model = ConsoleProgress.Run($"training {tag}", stepsPerEpoch * config.MaxEpochs, sink =>
             Train(mlContext, train, config, test,
                 progress: p => sink.Report(p.CompletedSteps, $"epoch {p.Epoch}/{p.MaxEpochs}, loss {p.Loss:F3}"),
                 log: sink.Log,
-                epochs: reports.Add));
+                epochs: r =>
+                {
+                    reports.Add(r);
+                    rssPerEpoch.Add(PeakMemory.ResidentMegabytes());
+                    sink.Log($"resident memory after epoch {r.Epoch}: {rssPerEpoch[^1]:F0} MiB");
+                }));
         double trainSeconds = clock.Elapsed.TotalSeconds;
         var classifier = ((IEnumerable<ITransformer>)model).OfType<MhcImageClassificationTransformer>().Single();
         double stepSeconds = reports.Sum(r => r.TrainSeconds);
@@ -164,6 +170,9 @@ public static class Sample
             ["score_samples_per_second_reloaded"] = scoreReloaded,
             ["reload_max_score_diff"] = maxDiff,
             ["peak_memory_mb"] = PeakMemory.PeakResidentMegabytes(),
+            ["rss_mb_per_epoch"] = rssPerEpoch,
+            // The flat-memory check: growth of the resident set from the end of epoch 2 to the end of the last epoch.
+            ["rss_growth_epoch_2_to_last"] = rssPerEpoch.Count >= 2 ? rssPerEpoch[^1] / rssPerEpoch[1] - 1 : (double?)null,
             ["epochs"] = reports.Count,
             ["train_count"] = trainRows.Count,
             ["test_count"] = testRows.Count,

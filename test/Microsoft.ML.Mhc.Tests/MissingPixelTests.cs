@@ -99,7 +99,7 @@ public sealed class MissingPixelTests(ImageClassifierFixture f)
         var path = TestData.TempPath("numeric-model.zip");
         MhcModelFile.Save(ml, model, ml.Data.LoadFromEnumerable(rows).Schema, path);
         var loaded = MhcModelFile.Load(ml, path, out _);
-        foreach (var m in new[] { model, loaded })
+        foreach (var m in new ITransformer[] { model, loaded })
         {
             var predicted = m.Transform(ml.Data.LoadFromEnumerable(new[] { bad, rows[0] })).GetColumn<float>("PredictedLabel").ToList();
             Assert.True(float.IsNaN(predicted[0]), $"predicted {predicted[0]} for a NaN row");

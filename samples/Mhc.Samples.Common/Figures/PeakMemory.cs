@@ -4,40 +4,48 @@ using System.Globalization;
 namespace Mhc.Samples.Figures;
 
 /// <summary>
-/// Peak resident memory of this process, the figure the samples report. On Linux it is the kernel's
-/// high-water mark <c>VmHWM</c> from <c>/proc/self/status</c>, which also counts native (libtorch)
-/// allocations the GC does not see; elsewhere it falls back to <see cref="Process.PeakWorkingSet64"/>.
+/// Peak and current resident memory of this process, the figures the samples report. On Linux they are the
+/// kernel's <c>VmHWM</c> (high-water mark) and <c>VmRSS</c> from <c>/proc/self/status</c>, which also count native
+/// (libtorch) allocations the GC does not see; elsewhere they fall back to <see cref="Process.PeakWorkingSet64"/>
+/// and <see cref="Process.WorkingSet64"/>.
 /// </summary>
 public static class PeakMemory
 {
     private const string StatusPath = "/proc/self/status";
 
     /// <summary>Peak resident set size in megabytes (MiB).</summary>
-    public static double PeakResidentMegabytes()
+    public static double PeakResidentMegabytes() =>
+        StatusMegabytes("VmHWM") ?? ProcessMegabytes(p => p.PeakWorkingSet64);
+
+    /// <summary>Resident set size now, in megabytes (MiB): <c>VmRSS</c> on Linux, else the working set.</summary>
+    public static double ResidentMegabytes() =>
+        StatusMegabytes("VmRSS") ?? ProcessMegabytes(p => p.WorkingSet64);
+
+    private static double ProcessMegabytes(Func<Process, long> bytes)
+    {
+        using var process = Process.GetCurrentProcess();
+        return bytes(process) / (1024.0 * 1024.0);
+    }
+
+    private static double? StatusMegabytes(string field)
     {
         long? kb = null;
         try
         {
             if (File.Exists(StatusPath))
             {
-                kb = ParseStatusKilobytes(File.ReadAllText(StatusPath), "VmHWM");
+                kb = ParseStatusKilobytes(File.ReadAllText(StatusPath), field);
             }
         }
         catch (IOException)
         {
-            // Unreadable procfs (sandboxes): use the managed fallback below.
+            // Unreadable procfs (sandboxes): the caller falls back to the process figures.
         }
         catch (UnauthorizedAccessException)
         {
         }
 
-        if (kb is long value)
-        {
-            return value / 1024.0;
-        }
-
-        using var process = Process.GetCurrentProcess();
-        return process.PeakWorkingSet64 / (1024.0 * 1024.0);
+        return kb / 1024.0;
     }
 
     /// <summary>

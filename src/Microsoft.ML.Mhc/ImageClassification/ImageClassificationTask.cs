@@ -59,17 +59,17 @@ internal sealed class ImageClassificationTask : MhcTrainingTask
     private static TrainingBatch MakeBatch(ImageDataset data, ReadOnlySpan<int> rows, Device device, Random? random, ImageAugmentation augmentation)
     {
         int length = data.Length;
-        var pixels = new float[rows.Length * length];
-        var labels = new long[rows.Length];
+        var input = empty([rows.Length, data.Channels, data.Height, data.Width], ScalarType.Float32);
+        var target = empty([rows.Length], ScalarType.Int64);
+        var pixels = HostTensors.Floats(input);
+        var labels = HostTensors.Longs(target);
         for (int i = 0; i < rows.Length; i++)
         {
-            var destination = pixels.AsSpan(i * length, length);
+            var destination = pixels.Slice(i * length, length);
             if (random is null || augmentation.IsIdentity) data.Row(rows[i]).CopyTo(destination);
             else augmentation.Apply(data.Row(rows[i]), destination, data.Channels, data.Height, data.Width, random);
             labels[i] = data.Labels[rows[i]];
         }
-        var input = tensor(pixels, [rows.Length, data.Channels, data.Height, data.Width]).to(device);
-        var target = tensor(labels).to(device);
-        return new TrainingBatch(input, target, rows.Length);
+        return new TrainingBatch(input.to(device), target.to(device), rows.Length);
     }
 }

@@ -1,6 +1,8 @@
 using Mhc.Models.Native;
 using Mhc.Models;
+using Microsoft.ML.Mhc.Lifetime;
 using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Mhc.ImageClassification;
@@ -8,15 +10,22 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// <summary>
 /// Runs a trained <see cref="ImageClassifierNetwork"/> for inference: class probabilities for rows of
 /// raw pixels. Thread-safe: the network stays in eval mode and every call works under
-/// <c>no_grad</c> in its own dispose scope, so concurrent calls only read the weights.
+/// <c>no_grad</c> in its own dispose scope, so concurrent calls only read the weights. <see cref="Dispose"/> waits for
+/// calls in flight; calls after it throw <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class ImageClassifierEngine : IDisposable
 {
+    private readonly DisposalGuard guard;
+
     /// <summary>Wraps <paramref name="network"/> (put in eval mode) on <paramref name="device"/>.</summary>
-    public ImageClassifierEngine(ImageClassifierNetwork network, Device device)
+    /// <param name="network">The network; the engine owns it from now on.</param>
+    /// <param name="device">Where it runs.</param>
+    /// <param name="ownerName">The name <see cref="ObjectDisposedException"/> gives after disposal (the transformer's type).</param>
+    public ImageClassifierEngine(ImageClassifierNetwork network, Device device, string ownerName = nameof(ImageClassifierEngine))
     {
         Network = network ?? throw new ArgumentNullException(nameof(network));
         Device = device;
+        guard = new DisposalGuard(ownerName);
         network.eval();
     }
 
@@ -41,25 +50,31 @@ public sealed class ImageClassifierEngine : IDisposable
     {
         if (inputs.Length != count * InputLength)
             throw new ArgumentException($"Expected {count} x {InputLength} input values, got {inputs.Length}.", nameof(inputs));
-        var values = inputs.ToArray();
-        var missing = new bool[count];
+        bool[]? missing = null;
         for (int row = 0; row < count; row++)
+            foreach (var v in inputs.Slice(row * InputLength, InputLength))
+                if (!float.IsFinite(v)) { (missing ??= new bool[count])[row] = true; break; }
+        // A missing row is fed as zeros so it cannot disturb the other rows of the batch; the common case copies
+        // the caller's span straight into libtorch memory.
+        float[]? cleaned = null;
+        if (missing is not null)
         {
-            var pixels = values.AsSpan(row * InputLength, InputLength);
-            foreach (var v in pixels)
-                if (!float.IsFinite(v)) { missing[row] = true; break; }
-            if (missing[row]) pixels.Clear();
+            cleaned = inputs.ToArray();
+            for (int row = 0; row < count; row++)
+                if (missing[row]) cleaned.AsSpan(row * InputLength, InputLength).Clear();
         }
+        using (var use = guard.Enter())
         using (var noGrad = no_grad())
         using (var scope = NewDisposeScope())
         using (var quiet = GcQuietRegion.Enter())
         {
-            var x = tensor(values, [count, InputLength]).to(Device);
+            var x = HostTensors.Copy(cleaned is null ? inputs : cleaned, count, InputLength).to(Device);
             var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();
             p.data<float>().CopyTo(probabilities[..(count * Classes)]);
         }
-        for (int row = 0; row < count; row++)
-            if (missing[row]) probabilities.Slice(row * Classes, Classes).Fill(float.NaN);
+        if (missing is not null)
+            for (int row = 0; row < count; row++)
+                if (missing[row]) probabilities.Slice(row * Classes, Classes).Fill(float.NaN);
     }
 
     /// <summary>The index <see cref="ScoreRow"/> returns for a row it cannot classify (NaN scores): one past the last class.</summary>
@@ -91,7 +106,17 @@ public sealed class ImageClassifierEngine : IDisposable
     }
 
     /// <summary>Serializes the network (spec and weights).</summary>
-    public SerializedNetwork Serialize() => new(ImageClassifierSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
+    public SerializedNetwork Serialize()
+    {
+        using var use = guard.Enter();
+        return new(ImageClassifierSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
+    }
+
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsDisposed => guard.IsDisposed;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
+    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
 
     /// <summary>Rebuilds an engine on CPU from a serialized network.</summary>
     /// <exception cref="InvalidDataException">The network cannot be rebuilt from the data.</exception>
@@ -109,9 +134,9 @@ public sealed class ImageClassifierEngine : IDisposable
             network.Dispose();
             throw;
         }
-        return new ImageClassifierEngine(network, CPU);
+        return new ImageClassifierEngine(network, CPU, $"loaded mHC {ImageClassifierSpec.Kind} model");
     }
 
-    /// <summary>Disposes the network.</summary>
-    public void Dispose() => Network.Dispose();
+    /// <summary>Frees the network's native memory once the calls in flight have finished.</summary>
+    public void Dispose() => guard.Dispose(Network.Dispose);
 }

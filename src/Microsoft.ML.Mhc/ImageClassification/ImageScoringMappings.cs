@@ -24,7 +24,7 @@ public static class ImageScoringMappings
     /// <summary>Contract name prefix; the width is appended.</summary>
     public const string ContractPrefix = "Microsoft.ML.Mhc.ImageClassifier.W";
 
-    internal static readonly LoadedNetworkCache<ImageClassifierEngine> Engines = new(ImageClassifierSpec.Kind, ImageClassifierEngine.Deserialize);
+    internal static readonly LoadedNetworkCache<ImageClassifierEngine> Engines = new(ImageClassifierSpec.Kind, ImageClassifierEngine.Deserialize, engine => engine.Dispose());
 
     /// <summary>The estimator of the scoring mapping for <paramref name="classes"/> classes, and its width.</summary>
     public static (IEstimator<ITransformer> Estimator, int Width) Create(MLContext ml, int classes)

@@ -96,7 +96,8 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
             var task = new ImageClassificationTask(network, train, validation,
                 new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip), o.LabelSmoothing);
             var history = new MhcTrainingLoop(o).Run(task, device.Device);
-            return new MhcImageClassificationTransformer(ml, input.Schema, feature, label, new ImageClassifierEngine(network, device.Device),
+            var engine = new ImageClassifierEngine(network, device.Device, nameof(MhcImageClassificationTransformer));
+            return new MhcImageClassificationTransformer(ml, input.Schema, feature, label, engine,
                 o.ScoreColumnName, o.PredictedLabelColumnName, o.ScoringBatchSize, history);
         }
         catch

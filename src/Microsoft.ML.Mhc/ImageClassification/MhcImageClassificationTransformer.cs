@@ -22,7 +22,7 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// transformer, not the whole chain (ML.NET finds the predictor in a chain only for its own trainers), and data that
 /// went through the transforms before it (e.g. <c>MapValueToKey</c>). It scores the data once per pixel.</para>
 /// </remarks>
-public sealed class MhcImageClassificationTransformer : ISingleFeaturePredictionTransformer<ImageClassifierNetwork>, IDisposable
+public sealed class MhcImageClassificationTransformer : ISingleFeaturePredictionTransformer<ImageClassifierNetwork>, IDisposable, IReleasable
 {
     private readonly MLContext ml;
     private readonly DataViewSchema trainingSchema;
@@ -30,7 +30,7 @@ public sealed class MhcImageClassificationTransformer : ISingleFeaturePrediction
     private readonly KeyColumnInfo label;
     private readonly ImageClassifierEngine engine;
     private readonly ImageBatchScorer scorer;
-    private readonly Lazy<TransformerChain<ITransformer>> savedForm;
+    private readonly LazySavedForm savedForm;
 
     internal MhcImageClassificationTransformer(MLContext ml, DataViewSchema trainingSchema, ImageFeatureColumn feature, KeyColumnInfo label,
         ImageClassifierEngine engine, string scoreColumnName, string predictedLabelColumnName, int scoringBatchSize, MhcTrainingHistory history)
@@ -44,7 +44,7 @@ public sealed class MhcImageClassificationTransformer : ISingleFeaturePrediction
         PredictedLabelColumnName = predictedLabelColumnName;
         TrainingHistory = history;
         scorer = new ImageBatchScorer(engine, OutputColumns(scoreColumnName, predictedLabelColumnName, label.Count, label.Names, label), scoringBatchSize);
-        savedForm = new Lazy<TransformerChain<ITransformer>>(BuildSavedForm, LazyThreadSafetyMode.ExecutionAndPublication);
+        savedForm = new LazySavedForm(BuildSavedForm, engine.ThrowIfDisposed);
     }
 
     /// <summary>The trained network (input standardisation + backbone), in eval mode.</summary>
@@ -93,9 +93,11 @@ public sealed class MhcImageClassificationTransformer : ISingleFeaturePrediction
 
     /// <summary>Adds Score and PredictedLabel to <paramref name="input"/>, lazily, scoring in batches.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The feature column is missing or of the wrong type or size.</exception>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        engine.ThrowIfDisposed();
         var column = ImageFeatureColumn.FromSchema(input.Schema, feature.Name, feature.Channels, feature.Height, feature.Width);
         var prepared = column.ToVector(ml, ImageScoringMappings.FeaturesColumn, SavedScoringChain.TempPrefix)
             .Fit(new SchemaOnlyDataView(input.Schema)).Transform(input);
@@ -104,15 +106,28 @@ public sealed class MhcImageClassificationTransformer : ISingleFeaturePrediction
     }
 
     /// <summary>A row-to-row mapper (one row per forward pass), the same one a saved and loaded model uses.</summary>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)savedForm.Value).GetRowToRowMapper(inputSchema);
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => savedForm.GetRowToRowMapper(inputSchema);
 
     /// <summary>The chain of stock transforms this model is saved as.</summary>
-    public ITransformer SavedForm => savedForm.Value;
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public ITransformer SavedForm => savedForm.Chain;
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)savedForm.Value).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => savedForm.Save(ctx);
 
-    /// <summary>Frees the network's native memory.</summary>
-    public void Dispose() => engine.Dispose();
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsReleased => engine.IsDisposed;
+
+    /// <summary>
+    /// Frees the network's native memory, and that of the copy its saved form scores with (prediction engines).
+    /// Afterwards <see cref="Transform"/>, prediction engines (new or existing), data views it made and saving throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        engine.Dispose();
+        savedForm.Release();
+    }
 
     private TransformerChain<ITransformer> BuildSavedForm()
     {

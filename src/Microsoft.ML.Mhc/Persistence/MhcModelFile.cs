@@ -33,10 +33,14 @@ public static class MhcModelFile
         AtomicFile.Write(path, stream => ml.Model.Save(model, inputSchema, stream));
     }
 
-    /// <summary>Loads a model saved by ML.NET (e.g. with <see cref="Save"/>).</summary>
+    /// <summary>
+    /// Loads a model saved by ML.NET (e.g. with <see cref="Save"/>). Dispose the result to free the native memory of its
+    /// mHC networks at once (a model from <c>mlContext.Model.Load</c> frees it only when collected, or through
+    /// <see cref="SavedNetworks.Release"/>).
+    /// </summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a readable ML.NET model.</exception>
-    public static ITransformer Load(MLContext ml, string path, out DataViewSchema inputSchema)
+    public static MhcLoadedModel Load(MLContext ml, string path, out DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -47,7 +51,7 @@ public static class MhcModelFile
             {
                 if (zip.Entries.Count == 0) throw new InvalidDataException("the archive is empty");
             }
-            return ml.Model.Load(path, out inputSchema);
+            return new MhcLoadedModel(ml.Model.Load(path, out inputSchema));
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or IOException or InvalidOperationException or ArgumentException or EndOfStreamException
                                       && e is not FileNotFoundException)

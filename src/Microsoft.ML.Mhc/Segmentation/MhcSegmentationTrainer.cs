@@ -84,7 +84,8 @@ public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationT
             using var loss = new SegmentationLoss(classes, weights, o.DiceLossWeight, device.Device);
             var task = new SegmentationTask(network, train, validation, loss);
             var history = new MhcTrainingLoop(o).Run(task, device.Device);
-            return new MhcSegmentationTransformer(ml, input.Schema, image, new SegmentationEngine(network, device.Device),
+            var engine = new SegmentationEngine(network, device.Device, nameof(MhcSegmentationTransformer));
+            return new MhcSegmentationTransformer(ml, input.Schema, image, engine,
                 o.PredictedMaskColumnName, o.OutputProbabilities ? o.ProbabilitiesColumnName : null, o.ScoringBatchSize, history);
         }
         catch

@@ -17,14 +17,14 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// <c>mlContext.Model.Load</c> in any process gives back a model with the same masks, usable by
 /// <c>PredictionEngine</c>, without this type. The loaded model scores one row per forward pass.
 /// </remarks>
-public sealed class MhcSegmentationTransformer : ITransformer, IDisposable
+public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IReleasable
 {
     private readonly MLContext ml;
     private readonly DataViewSchema trainingSchema;
     private readonly SegmentationImageColumn image;
     private readonly SegmentationEngine engine;
     private readonly MaskScorer scorer;
-    private readonly Lazy<TransformerChain<ITransformer>> savedForm;
+    private readonly LazySavedForm savedForm;
 
     internal MhcSegmentationTransformer(MLContext ml, DataViewSchema trainingSchema, SegmentationImageColumn image, SegmentationEngine engine,
         string predictedMaskColumnName, string? probabilitiesColumnName, int scoringBatchSize, MhcTrainingHistory history)
@@ -40,7 +40,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable
         if (probabilitiesColumnName is not null)
             columns.Add(new ScoredColumn(probabilitiesColumnName, new VectorDataViewType(NumberDataViewType.Single, engine.Classes * engine.PixelCount), null));
         scorer = new MaskScorer(engine, columns, scoringBatchSize, image.Name);
-        savedForm = new Lazy<TransformerChain<ITransformer>>(BuildSavedForm, LazyThreadSafetyMode.ExecutionAndPublication);
+        savedForm = new LazySavedForm(BuildSavedForm, engine.ThrowIfDisposed);
     }
 
     /// <summary>The trained network (input standardisation + Hyper-UNet), in eval mode.</summary>
@@ -85,9 +85,11 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable
 
     /// <summary>Adds the predicted masks (and probabilities) to <paramref name="input"/>, lazily, scoring in batches.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The image column is missing or of the wrong type or size.</exception>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        engine.ThrowIfDisposed();
         var column = SegmentationImageColumn.FromSchema(ml, input.Schema, image.Name, image.Channels, image.Height, image.Width);
         var prepared = column.ToVector(ml, input.Schema, SegmentationScoringMappings.FeaturesColumn)
             .Fit(new SchemaOnlyDataView(input.Schema)).Transform(input);
@@ -98,15 +100,28 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable
     }
 
     /// <summary>A row-to-row mapper (one row per forward pass), the same one a saved and loaded model uses.</summary>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)savedForm.Value).GetRowToRowMapper(inputSchema);
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => savedForm.GetRowToRowMapper(inputSchema);
 
     /// <summary>The chain of stock transforms this model is saved as.</summary>
-    public ITransformer SavedForm => savedForm.Value;
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public ITransformer SavedForm => savedForm.Chain;
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)savedForm.Value).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => savedForm.Save(ctx);
 
-    /// <summary>Frees the network's native memory.</summary>
-    public void Dispose() => engine.Dispose();
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsReleased => engine.IsDisposed;
+
+    /// <summary>
+    /// Frees the network's native memory, and that of the copy its saved form scores with (prediction engines).
+    /// Afterwards <see cref="Transform"/>, prediction engines (new or existing), data views it made and saving throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        engine.Dispose();
+        savedForm.Release();
+    }
 
     private TransformerChain<ITransformer> BuildSavedForm()
     {

@@ -1,6 +1,8 @@
 using Mhc.Models.Native;
 using Mhc.Models;
+using Microsoft.ML.Mhc.Lifetime;
 using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Mhc.Segmentation;
@@ -8,15 +10,22 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// <summary>
 /// Runs a trained <see cref="SegmentationNetwork"/> for inference: per-pixel class ids and, optionally,
 /// per-pixel class probabilities for rows of raw pixels. Thread-safe: the network stays in eval mode and
-/// every call works under <c>no_grad</c> in its own dispose scope.
+/// every call works under <c>no_grad</c> in its own dispose scope. <see cref="Dispose"/> waits for calls in flight;
+/// calls after it throw <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class SegmentationEngine : IDisposable
 {
+    private readonly DisposalGuard guard;
+
     /// <summary>Wraps <paramref name="network"/> (put in eval mode) on <paramref name="device"/>.</summary>
-    public SegmentationEngine(SegmentationNetwork network, Device device)
+    /// <param name="network">The network; the engine owns it from now on.</param>
+    /// <param name="device">Where it runs.</param>
+    /// <param name="ownerName">The name <see cref="ObjectDisposedException"/> gives after disposal (the transformer's type).</param>
+    public SegmentationEngine(SegmentationNetwork network, Device device, string ownerName = nameof(SegmentationEngine))
     {
         Network = network ?? throw new ArgumentNullException(nameof(network));
         Device = device;
+        guard = new DisposalGuard(ownerName);
         network.eval();
     }
 
@@ -55,10 +64,11 @@ public sealed class SegmentationEngine : IDisposable
                 $"x {slot % Network.Spec.ImageWidth} of an image being segmented; a mask of class ids cannot mark it missing. " +
                 "Replace missing values first (e.g. mlContext.Transforms.ReplaceMissingValues) or drop such rows.", nameof(inputs));
         }
+        using var use = guard.Enter();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var quiet = GcQuietRegion.Enter();
-        var x = tensor(inputs.ToArray(), [count, InputLength]).to(Device);
+        var x = HostTensors.Copy(inputs, count, InputLength).to(Device);
         var logits = Network.forward(x);
         var ids = logits.argmax(1).to_type(ScalarType.Float32).cpu().contiguous();
         ids.data<float>().CopyTo(masks[..(count * PixelCount)]);
@@ -70,7 +80,17 @@ public sealed class SegmentationEngine : IDisposable
     }
 
     /// <summary>Serializes the network (spec and weights).</summary>
-    public SerializedNetwork Serialize() => new(SegmentationSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
+    public SerializedNetwork Serialize()
+    {
+        using var use = guard.Enter();
+        return new(SegmentationSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
+    }
+
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsDisposed => guard.IsDisposed;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
+    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
 
     /// <summary>Rebuilds an engine on CPU from a serialized network.</summary>
     /// <exception cref="InvalidDataException">The network cannot be rebuilt from the data.</exception>
@@ -89,9 +109,9 @@ public sealed class SegmentationEngine : IDisposable
             network.Dispose();
             throw;
         }
-        return new SegmentationEngine(network, CPU);
+        return new SegmentationEngine(network, CPU, $"loaded mHC {SegmentationSpec.Kind} model");
     }
 
-    /// <summary>Disposes the network.</summary>
-    public void Dispose() => Network.Dispose();
+    /// <summary>Frees the network's native memory once the calls in flight have finished.</summary>
+    public void Dispose() => guard.Dispose(Network.Dispose);
 }

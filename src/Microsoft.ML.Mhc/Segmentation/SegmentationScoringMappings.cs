@@ -36,7 +36,7 @@ public static class SegmentationScoringMappings
     /// <summary>Probabilities hold at most this many classes per pixel in a saved model.</summary>
     public const int MaxSavedProbabilityClasses = 16;
 
-    internal static readonly LoadedNetworkCache<SegmentationEngine> Engines = new(SegmentationSpec.Kind, SegmentationEngine.Deserialize);
+    internal static readonly LoadedNetworkCache<SegmentationEngine> Engines = new(SegmentationSpec.Kind, SegmentationEngine.Deserialize, engine => engine.Dispose());
 
     /// <summary>The scoring mapping for <paramref name="pixels"/> pixels (and probabilities of <paramref name="classes"/> classes when asked), with its widths.</summary>
     /// <exception cref="NotSupportedException">The image or the probabilities are too large for a saved model.</exception>

@@ -1,5 +1,6 @@
 using Mhc.Models.Transformers;
 using Microsoft.ML.Data;
+using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;
 
 namespace Microsoft.ML.Mhc.TextGeneration;
@@ -15,11 +16,13 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// Saved with <c>mlContext.Model.Save</c>, the model becomes a chain of stock ML.NET transforms carrying
 /// the network (prompt in, generated text out), which <c>mlContext.Model.Load</c> reads back in a fresh
 /// process; use <see cref="TextGenerationCatalog.CreateGenerator"/> on the loaded model for direct
-/// generation and scoring.
+/// generation and scoring. <see cref="Dispose"/> frees the decoder's native memory.
 /// </remarks>
-public sealed class MhcTextGenerationTransformer : ITransformer
+public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IReleasable
 {
     private readonly MLContext context;
+    // The blobs of the saved chains handed out, weakly: a prediction engine keeps its chain's blob alive, a dropped one does not.
+    private readonly List<WeakReference<string>> savedBlobs = [];
 
     internal MhcTextGenerationTransformer(MLContext context, HyperDecoderTransformer network, TextVocabulary vocabulary,
         MhcTrainingHistory? history, TextGenerationColumns columns, TextGenerationOptions generation)
@@ -27,7 +30,7 @@ public sealed class MhcTextGenerationTransformer : ITransformer
         this.context = context;
         Columns = columns;
         History = history;
-        Generator = new TextGenerator(new TextGenerationEngine(network, vocabulary), generation);
+        Generator = new TextGenerator(new TextGenerationEngine(network, vocabulary, nameof(MhcTextGenerationTransformer)), generation);
     }
 
     /// <summary>Generation and scoring outside data views (also as a stream of pieces).</summary>
@@ -66,14 +69,17 @@ public sealed class MhcTextGenerationTransformer : ITransformer
     }
 
     /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        Generator.Engine.ThrowIfDisposed();
         GenerationOptions.Validate();
         return new TextGenerationDataView(input, Generator, Columns);
     }
 
     /// <summary>A row mapper from the prompt column to the generated text (the same chain that is saved).</summary>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
@@ -90,15 +96,47 @@ public sealed class MhcTextGenerationTransformer : ITransformer
         ((ICanSaveModel)SavedChain(schema.ToSchema())).Save(ctx);
     }
 
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsReleased => Generator.Engine.IsDisposed;
+
+    /// <summary>
+    /// Frees the decoder's native memory, and that of the copies its saved chains generate with (prediction engines).
+    /// Afterwards generation, scoring, <see cref="Transform"/>, prediction engines and saving throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        Generator.Engine.Dispose();
+        string[] blobs;
+        lock (savedBlobs)
+        {
+            blobs = savedBlobs.Select(w => w.TryGetTarget(out var b) ? b : null).OfType<string>().ToArray();
+            savedBlobs.Clear();
+        }
+        foreach (var blob in blobs) SavedNetworks.ReleaseBlob(blob.AsMemory());
+    }
+
     private TransformerChain<ITransformer> SavedChain(DataViewSchema inputSchema)
     {
+        Generator.Engine.ThrowIfDisposed();
         GenerationOptions.Validate();
         var prompt = inputSchema.GetColumnOrNull(Columns.Prompt);
         if (prompt is null || prompt.Value.Type is not TextDataViewType)
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
                 $"The prompt column '{Columns.Prompt}' (text) was not found" + (prompt is null ? "" : $" (it is {prompt.Value.Type})") +
                 $". Available columns: {string.Join(", ", inputSchema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' ({c.Type})"))}.");
-        return TextGenerationModelFile.Chain(context, inputSchema, CurrentEncoding(), Columns);
+        var chain = TextGenerationModelFile.Chain(context, inputSchema, CurrentEncoding(), Columns);
+        // Prediction engines keep the chain's row mappers, not the chain: remember the blob their copy is keyed by.
+        foreach (var blob in SavedNetworks.Blobs(chain))
+        {
+            if (!System.Runtime.InteropServices.MemoryMarshal.TryGetString(blob, out var text, out _, out _)) continue;
+            lock (savedBlobs)
+            {
+                savedBlobs.RemoveAll(w => !w.TryGetTarget(out _));
+                if (!savedBlobs.Any(w => w.TryGetTarget(out var b) && ReferenceEquals(b, text))) savedBlobs.Add(new WeakReference<string>(text));
+            }
+        }
+        return chain;
     }
 
     private readonly object encodingGate = new();

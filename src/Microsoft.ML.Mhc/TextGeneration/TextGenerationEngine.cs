@@ -1,4 +1,5 @@
 using Mhc.Models.Transformers;
+using Microsoft.ML.Mhc.Lifetime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,15 +8,19 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// <summary>
 /// A trained decoder with its vocabulary: generates text from prompts and scores texts. Thread-safe:
 /// forward passes are serialised on the network, every generation has its own cache and random source.
+/// <see cref="Dispose"/> waits for the token or score in flight; later calls (and streams already started) throw
+/// <see cref="ObjectDisposedException"/>.
 /// </summary>
-internal sealed class TextGenerationEngine
+internal sealed class TextGenerationEngine : IDisposable
 {
     private readonly AutoregressiveGenerator generator;
+    private readonly DisposalGuard guard;
 
-    public TextGenerationEngine(HyperDecoderTransformer network, TextVocabulary vocabulary)
+    public TextGenerationEngine(HyperDecoderTransformer network, TextVocabulary vocabulary, string ownerName)
     {
         Network = network;
         Vocabulary = vocabulary;
+        guard = new DisposalGuard(ownerName);
         if (vocabulary.Count != network.Options.VocabSize)
             throw new InvalidDataException($"The vocabulary has {vocabulary.Count} tokens but the network expects {network.Options.VocabSize}.");
         network.eval();
@@ -33,6 +38,7 @@ internal sealed class TextGenerationEngine
     public IEnumerable<string> Stream(string? prompt, TextGenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        guard.ThrowIfDisposed();
         var sampler = options.CreateSampler();
         var ids = PromptIds(prompt ?? "", options.RejectUnknownCharacters);
         var random = options.Seed is { } seed ? new Random(seed) : new Random();
@@ -68,7 +74,7 @@ internal sealed class TextGenerationEngine
     {
         if (Vocabulary is CharacterVocabulary characters)
         {
-            foreach (int id in generator.Generate(prompt, maxNewTokens, sampler, random, useCache))
+            foreach (int id in Tokens(prompt, maxNewTokens, sampler, random, useCache))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 yield return characters.Characters[id].ToString();
@@ -79,7 +85,7 @@ internal sealed class TextGenerationEngine
         // once it extends what was emitted.
         var generated = new List<int>();
         string emitted = "";
-        foreach (int id in generator.Generate(prompt, maxNewTokens, sampler, random, useCache))
+        foreach (int id in Tokens(prompt, maxNewTokens, sampler, random, useCache))
         {
             cancellationToken.ThrowIfCancellationRequested();
             generated.Add(id);
@@ -94,6 +100,20 @@ internal sealed class TextGenerationEngine
         if (final.Length > emitted.Length && final.StartsWith(emitted, StringComparison.Ordinal)) yield return final[emitted.Length..];
     }
 
+    // The generator's tokens, each decoder step inside a use of the network, so Dispose never frees it mid-step.
+    private IEnumerable<int> Tokens(int[] prompt, int maxNewTokens, TokenSampler sampler, Random random, bool useCache)
+    {
+        using var tokens = generator.Generate(prompt, maxNewTokens, sampler, random, useCache).GetEnumerator();
+        while (true)
+        {
+            using (guard.Enter())
+            {
+                if (!tokens.MoveNext()) yield break;
+            }
+            yield return tokens.Current;
+        }
+    }
+
     /// <summary>
     /// Summed negative log-likelihood (nats) of <paramref name="text"/> read as one row, and the tokens
     /// predicted: every token when the vocabulary has a row separator (it is prefixed, as in training),
@@ -103,6 +123,16 @@ internal sealed class TextGenerationEngine
     {
         var separator = Vocabulary.DocumentSeparator;
         var ids = separator.Concat(Vocabulary.Encode(text)).ToArray();
+        using var use = guard.Enter();
         return DecoderScorer.NegativeLogLikelihood(Network, ids, separator.Length, Device, Network);
     }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
+    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
+
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsDisposed => guard.IsDisposed;
+
+    /// <summary>Frees the network's native memory once the step in flight has finished.</summary>
+    public void Dispose() => guard.Dispose(Network.Dispose);
 }

@@ -41,7 +41,7 @@ public sealed class TextGenerationMapping : CustomMappingFactory<TextGenerationM
     internal const string PromptColumn = SavedScoringChain.TempPrefix + "prompt";
     internal const string GeneratedColumn = SavedScoringChain.TempPrefix + "generated";
 
-    internal static readonly LoadedNetworkCache<TextGenerator> Cache = new(NetworkKind, TextGenerationModelFile.Decode);
+    internal static readonly LoadedNetworkCache<TextGenerator> Cache = new(NetworkKind, TextGenerationModelFile.Decode, generator => generator.Engine.Dispose());
 
     /// <inheritdoc />
     public override Action<TextGenerationMappingInput, TextGenerationMappingOutput> GetMapping() => Map;

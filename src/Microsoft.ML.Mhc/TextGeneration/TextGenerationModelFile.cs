@@ -38,7 +38,7 @@ internal static class TextGenerationModelFile
         var generation = config["generation"].Deserialize<TextGenerationOptions>(Json) ?? new TextGenerationOptions();
         var network = new HyperDecoderTransformer(networkOptions);
         NetworkWeights.Load(network, serialized.Weights);
-        return new TextGenerator(new TextGenerationEngine(network, vocabulary), generation);
+        return new TextGenerator(new TextGenerationEngine(network, vocabulary, $"loaded mHC {TextGenerationMapping.NetworkKind} model"), generation);
     }
 
     /// <summary>The chain a model is saved as: prompt column in, generated-text column out.</summary>

@@ -69,24 +69,28 @@ public sealed class MhcTrainingLoop
                     while (true)
                     {
                         token.ThrowIfCancellationRequested();
-                        using var scope = NewDisposeScope();
-                        if (!batches.MoveNext()) break;
-                        using var quiet = GcQuietRegion.Enter();
-                        var batch = batches.Current;
-                        lr = schedule.At(step++);
-                        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                        optimizer.zero_grad();
-                        var output = network.forward(batch.Input);
-                        var loss = task.Loss(output, batch);
-                        float lossValue = loss.detach().cpu().item<float>();
-                        if (!float.IsFinite(lossValue))
-                            throw new InvalidOperationException(
-                                $"Training diverged at epoch {epoch}, step {step}: the loss is {lossValue}. Lower LearningRate (now {options.LearningRate}) or check the inputs.");
-                        loss.backward();
-                        if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm);
-                        optimizer.step();
-                        train.Add(MhcTrainingTask.LossMetric, lossValue * (double)batch.Count, batch.Count);
-                        using (no_grad()) task.Accumulate(output.detach(), batch, train);
+                        float lossValue;
+                        using (var scope = NewDisposeScope())
+                        {
+                            if (!batches.MoveNext()) break;
+                            using var quiet = GcQuietRegion.Enter();
+                            var batch = batches.Current;
+                            lr = schedule.At(step++);
+                            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                            optimizer.zero_grad();
+                            var output = network.forward(batch.Input);
+                            var loss = task.Loss(output, batch);
+                            lossValue = loss.detach().cpu().item<float>();
+                            if (!float.IsFinite(lossValue))
+                                throw new InvalidOperationException(
+                                    $"Training diverged at epoch {epoch}, step {step}: the loss is {lossValue}. Lower LearningRate (now {options.LearningRate}) or check the inputs.");
+                            loss.backward();
+                            if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm);
+                            optimizer.step();
+                            train.Add(MhcTrainingTask.LossMetric, lossValue * (double)batch.Count, batch.Count);
+                            using (no_grad()) task.Accumulate(output.detach(), batch, train);
+                        }
+                        // User code runs outside the finalizer gate (it may block, or even exit the process).
                         options.ProgressCallback?.Invoke(new MhcTrainingProgress(epoch, plannedEpochs, ++stepInEpoch, stepsPerEpoch, lossValue));
                     }
                 }

@@ -34,6 +34,11 @@ public class ImageClassificationSampleTests
         Assert.True(f["accuracy"].GetDouble() > 0.15, $"accuracy {f["accuracy"]}");
         Assert.True(f["reload_max_score_diff"].GetDouble() <= 1e-5);
         Assert.True(f["train_samples_per_second"].GetDouble() > 0);
+        var rss = f["rss_mb_per_epoch"];
+        Assert.Equal(JsonValueKind.Array, rss.ValueKind);
+        Assert.Equal(f["epochs"].GetInt32(), rss.GetArrayLength());
+        Assert.All(rss.EnumerateArray(), r => Assert.InRange(r.GetDouble(), 1, f["peak_memory_mb"].GetDouble()));
+        Assert.Equal(JsonValueKind.Number, f["rss_growth_epoch_2_to_last"].ValueKind);
         Assert.InRange(f["composite_forward_gain"].GetDouble(), 0.99, 1.01);
         Assert.True(File.Exists(f["model_path"].GetString()));
         var png = File.ReadAllBytes(f["curve_png"].GetString()!);

@@ -15,7 +15,7 @@ public class FiguresJsonTests
         FiguresJson.Write(path,
         [
             new("accuracy", 0.9125), new("epochs", 3), new("connection", "mhc"), new("quick", true),
-            new("loss", double.NaN), new("note", null),
+            new("loss", double.NaN), new("note", null), new("rss_mb_per_epoch", new List<double> { 812.5, 820, double.NaN }),
         ]);
 
         var figures = FiguresJson.Read(path);
@@ -25,6 +25,9 @@ public class FiguresJsonTests
         Assert.True(figures["quick"].GetBoolean());
         Assert.Equal("NaN", figures["loss"].GetString());
         Assert.Equal(JsonValueKind.Null, figures["note"].ValueKind);
+        var series = figures["rss_mb_per_epoch"].EnumerateArray().ToList();
+        Assert.Equal([812.5, 820.0], series.Take(2).Select(e => e.GetDouble()));
+        Assert.Equal("NaN", series[2].GetString());
         Assert.Equal(new[] { "figures.json" }, Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
     }
 
