@@ -40,6 +40,7 @@ public sealed class ImageClassifierEngine : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var quiet = GcQuietRegion.Enter();
+        using var threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default;
         var x = tensor(inputs.ToArray(), [count, InputLength]).to(Device);
         var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();
         p.data<float>().CopyTo(probabilities[..(count * Classes)]);

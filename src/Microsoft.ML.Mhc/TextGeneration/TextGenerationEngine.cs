@@ -1,3 +1,4 @@
+using Mhc.Models;
 using Mhc.Models.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,7 +59,7 @@ internal sealed class TextGenerationEngine
     {
         if (Vocabulary is CharacterVocabulary characters)
         {
-            foreach (int id in generator.Generate(prompt, maxNewTokens, sampler, random, useCache))
+            foreach (int id in OneRowSteps(generator.Generate(prompt, maxNewTokens, sampler, random, useCache)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 yield return characters.Characters[id].ToString();
@@ -69,7 +70,7 @@ internal sealed class TextGenerationEngine
         // once it extends what was emitted.
         var generated = new List<int>();
         string emitted = "";
-        foreach (int id in generator.Generate(prompt, maxNewTokens, sampler, random, useCache))
+        foreach (int id in OneRowSteps(generator.Generate(prompt, maxNewTokens, sampler, random, useCache)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             generated.Add(id);
@@ -82,6 +83,23 @@ internal sealed class TextGenerationEngine
         }
         var final = Vocabulary.Decode(generated);
         if (final.Length > emitted.Length && final.StartsWith(emitted, StringComparison.Ordinal)) yield return final[emitted.Length..];
+    }
+
+    /// <summary>
+    /// Runs each step of a generation (one single-row forward pass) within the single-row scoring thread limit, on
+    /// whichever thread asks for the next token, and lifts the limit between steps (see
+    /// <see cref="MhcRuntimeOptions.SingleRowScoringThreads"/>).
+    /// </summary>
+    private static IEnumerable<int> OneRowSteps(IEnumerable<int> ids)
+    {
+        using var steps = ids.GetEnumerator();
+        while (true)
+        {
+            bool more;
+            using (MhcEnvironment.EnterSingleRowScoring()) more = steps.MoveNext();
+            if (!more) yield break;
+            yield return steps.Current;
+        }
     }
 
     /// <summary>
