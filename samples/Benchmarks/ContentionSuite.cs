@@ -104,7 +104,7 @@ public sealed class ContentionSuite : IBenchmarkSuite
 public sealed record ContentionSizes(int ImageBatch, int DecoderBatch, int DecoderContext, int Rounds, int StepsPerBlock, int Predictions)
 {
     /// <summary>The measured configuration.</summary>
-    public static ContentionSizes Full { get; } = new(64, 32, 128, Rounds: 4, StepsPerBlock: 4, Predictions: 500);
+    public static ContentionSizes Full { get; } = new(64, 32, 128, Rounds: 3, StepsPerBlock: 4, Predictions: 500);
 
     /// <summary>The test suite's smoke run: same networks, small batches, one short round.</summary>
     public static ContentionSizes Quick { get; } = new(8, 4, 32, Rounds: 1, StepsPerBlock: 1, Predictions: 20);

@@ -36,7 +36,7 @@ public sealed record MhcRuntimeOptions
     public const string SingleRowScoringThreadsSetting = "Mhc.Runtime.SingleRowScoringThreads", SingleRowScoringThreadsVariable = "MHC_SCORING_THREADS";
 
     /// <summary>
-    /// How idle libtorch worker threads wait: <see cref="OpenMPWaitPolicy.Brief"/> (default) spins about 0.1 ms, then
+    /// How idle libtorch worker threads wait: <see cref="OpenMPWaitPolicy.Brief"/> (default) spins a few tens of microseconds, then
     /// sleeps. Fixed at process start (see the remarks of <see cref="MhcRuntimeOptions"/>).
     /// </summary>
     public OpenMPWaitPolicy WorkerWait { get; init; } = OpenMPWaitPolicy.Brief;
