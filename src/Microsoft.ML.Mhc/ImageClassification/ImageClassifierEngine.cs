@@ -67,6 +67,7 @@ public sealed class ImageClassifierEngine : IDisposable
         using (var noGrad = no_grad())
         using (var scope = NewDisposeScope())
         using (var quiet = GcQuietRegion.Enter())
+        using (var threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default)
         {
             var x = HostTensors.Copy(cleaned is null ? inputs : cleaned, count, InputLength).to(Device);
             var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();

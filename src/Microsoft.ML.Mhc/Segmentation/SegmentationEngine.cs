@@ -68,6 +68,7 @@ public sealed class SegmentationEngine : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var quiet = GcQuietRegion.Enter();
+        using var threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default;
         var x = HostTensors.Copy(inputs, count, InputLength).to(Device);
         var logits = Network.forward(x);
         var ids = logits.argmax(1).to_type(ScalarType.Float32).cpu().contiguous();

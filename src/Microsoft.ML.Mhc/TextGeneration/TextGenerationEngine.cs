@@ -1,3 +1,4 @@
+using Mhc.Models;
 using Mhc.Models.Transformers;
 using Microsoft.ML.Mhc.Lifetime;
 using TorchSharp;
@@ -100,13 +101,16 @@ internal sealed class TextGenerationEngine : IDisposable
         if (final.Length > emitted.Length && final.StartsWith(emitted, StringComparison.Ordinal)) yield return final[emitted.Length..];
     }
 
-    // The generator's tokens, each decoder step inside a use of the network, so Dispose never frees it mid-step.
+    // The generator's tokens, each decoder step inside a use of the network, so Dispose never frees it mid-step, and
+    // within the single-row scoring thread limit (MhcRuntimeOptions.SingleRowScoringThreads) on whichever thread asks
+    // for the next token; the limit is lifted between steps.
     private IEnumerable<int> Tokens(int[] prompt, int maxNewTokens, TokenSampler sampler, Random random, bool useCache)
     {
         using var tokens = generator.Generate(prompt, maxNewTokens, sampler, random, useCache).GetEnumerator();
         while (true)
         {
             using (guard.Enter())
+            using (MhcEnvironment.EnterSingleRowScoring())
             {
                 if (!tokens.MoveNext()) yield break;
             }

@@ -1,0 +1,122 @@
+using System.Globalization;
+
+namespace Mhc.Models;
+
+/// <summary>
+/// Process-wide threading choices of the native (libtorch) backend. The defaults keep training and scoring fast when
+/// other processes share the CPU, at no cost when the machine is free. The options in effect are
+/// <see cref="MhcEnvironment.RuntimeOptions"/>; change them with <see cref="MhcEnvironment.Configure"/>, e.g.
+/// <c>MhcEnvironment.Configure(MhcEnvironment.RuntimeOptions with { SingleRowScoringThreads = 2 })</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="WorkerWait"/> is read by the OpenMP runtime once, when libtorch loads, which happens as soon as this
+/// library is first used; so it can only be chosen before the process starts: in the app's project file
+/// (<c>&lt;RuntimeHostConfigurationOption Include="Mhc.Runtime.WorkerWait" Value="Passive" /&gt;</c>, which goes to
+/// runtimeconfig.json) or by the environment variable <c>MHC_WORKER_WAIT</c>. The other options can also be set that
+/// way (<c>Mhc.Runtime.IntraOpThreads</c> / <c>MHC_THREADS</c>, <c>Mhc.Runtime.SingleRowScoringThreads</c> /
+/// <c>MHC_SCORING_THREADS</c>), and changed at any time with <see cref="MhcEnvironment.Configure"/>. Environment
+/// variables override runtimeconfig.json; they are read in <see cref="FromEnvironment"/> and nowhere else.
+/// </para>
+/// <para>
+/// An <c>OMP_WAIT_POLICY</c>, <c>GOMP_SPINCOUNT</c> or <c>KMP_BLOCKTIME</c> set in the environment (before start, or
+/// with <c>Environment.SetEnvironmentVariable</c> before this library is first used) is the user's own choice and
+/// wins: <see cref="WorkerWait"/> is then <see cref="OpenMPWaitPolicy.RuntimeDefault"/>.
+/// </para>
+/// </remarks>
+public sealed record MhcRuntimeOptions
+{
+    /// <summary>runtimeconfig.json knob and environment variable of <see cref="WorkerWait"/>.</summary>
+    public const string WorkerWaitSetting = "Mhc.Runtime.WorkerWait", WorkerWaitVariable = "MHC_WORKER_WAIT";
+
+    /// <summary>runtimeconfig.json knob and environment variable of <see cref="IntraOpThreads"/>.</summary>
+    public const string IntraOpThreadsSetting = "Mhc.Runtime.IntraOpThreads", IntraOpThreadsVariable = "MHC_THREADS";
+
+    /// <summary>runtimeconfig.json knob and environment variable of <see cref="SingleRowScoringThreads"/>.</summary>
+    public const string SingleRowScoringThreadsSetting = "Mhc.Runtime.SingleRowScoringThreads", SingleRowScoringThreadsVariable = "MHC_SCORING_THREADS";
+
+    /// <summary>
+    /// How idle libtorch worker threads wait: <see cref="OpenMPWaitPolicy.Brief"/> (default) spins a few tens of microseconds, then
+    /// sleeps. Fixed at process start (see the remarks of <see cref="MhcRuntimeOptions"/>).
+    /// </summary>
+    public OpenMPWaitPolicy WorkerWait { get; init; } = OpenMPWaitPolicy.Brief;
+
+    /// <summary>
+    /// libtorch's intra-op thread count for the process (training, batched <c>Transform</c>). Default 0: the CPUs
+    /// this process may use (<see cref="Environment.ProcessorCount"/>, which honours CPU affinity and a container's
+    /// CPU quota), never more than libtorch's own default (which honours <c>OMP_NUM_THREADS</c>). A trainer's
+    /// <c>NumberOfThreads</c> overrides it for its run.
+    /// </summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>
+    /// Intra-op threads for a call that scores one row (<c>PredictionEngine</c>, the saved model's row mapping, text
+    /// generation): default 1. A one-row forward pass gains nothing from a second thread on a free machine and waits
+    /// for it whenever another process keeps a core busy. 0: no limit (the process setting).
+    /// </summary>
+    public int SingleRowScoringThreads { get; init; } = 1;
+
+    /// <summary>The process-wide thread count asked for: <see cref="IntraOpThreads"/>, or for 0 the CPUs available, at most libtorch's default.</summary>
+    internal int IntraOpThreadsFor(int libTorchDefault, int availableCpus) =>
+        IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Math.Min(libTorchDefault, availableCpus));
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option when a value is out of range.</summary>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(WorkerWait))
+            throw new ArgumentOutOfRangeException(nameof(WorkerWait), WorkerWait, $"Use one of {string.Join(", ", Enum.GetNames<OpenMPWaitPolicy>())}.");
+        if (IntraOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "0 (the CPUs available) or a positive thread count.");
+        if (SingleRowScoringThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(SingleRowScoringThreads), SingleRowScoringThreads, "0 (no limit) or a positive thread count.");
+    }
+
+    /// <summary>
+    /// The options this process starts with: the defaults, then the runtimeconfig.json knobs, then the environment
+    /// variables (<c>MHC_WORKER_WAIT</c> = brief | passive | runtimedefault, <c>MHC_THREADS</c>,
+    /// <c>MHC_SCORING_THREADS</c>); an OpenMP wait variable already in the environment makes
+    /// <see cref="WorkerWait"/> <see cref="OpenMPWaitPolicy.RuntimeDefault"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting has a value that is not understood; the message names it.</exception>
+    public static MhcRuntimeOptions FromEnvironment()
+    {
+        var options = new MhcRuntimeOptions
+        {
+            WorkerWait = Read(WorkerWaitSetting, WorkerWaitVariable, ParsePolicy) ?? OpenMPWaitPolicy.Brief,
+            IntraOpThreads = Read(IntraOpThreadsSetting, IntraOpThreadsVariable, ParseCount) ?? 0,
+            SingleRowScoringThreads = Read(SingleRowScoringThreadsSetting, SingleRowScoringThreadsVariable, ParseCount) ?? 1,
+        };
+        if (UserWaitVariable() is not null) options = options with { WorkerWait = OpenMPWaitPolicy.RuntimeDefault };
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>The first OpenMP wait variable set in the environment, as <c>NAME=value</c>, or null.</summary>
+    internal static string? UserWaitVariable()
+    {
+        foreach (var name in new[] { "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME" })
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value) return $"{name}={value}";
+        return null;
+    }
+
+    private static T? Read<T>(string setting, string variable, Func<string, T?> parse) where T : struct
+    {
+        T? value = null;
+        if (AppContext.GetData(setting) is { } configured && configured.ToString() is { Length: > 0 } text)
+            value = parse(text) ?? throw new ArgumentException($"runtimeconfig.json setting {setting} = '{text}' is not understood ({Expected<T>()}).");
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } env)
+            value = parse(env) ?? throw new ArgumentException($"Environment variable {variable} = '{env}' is not understood ({Expected<T>()}).");
+        return value;
+    }
+
+    private static string Expected<T>() => typeof(T) == typeof(OpenMPWaitPolicy)
+        ? $"expected {string.Join(", ", Enum.GetNames<OpenMPWaitPolicy>())}"
+        : "expected 0 or a positive whole number";
+
+    private static OpenMPWaitPolicy? ParsePolicy(string text) =>
+        Enum.TryParse<OpenMPWaitPolicy>(text.Trim().Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var p)
+        && Enum.IsDefined(p) && !int.TryParse(text, out _) ? p : null;
+
+    private static int? ParseCount(string text) =>
+        int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+}
