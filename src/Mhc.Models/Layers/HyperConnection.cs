@@ -158,16 +158,19 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     /// </summary>
     private Tensor? ForwardFused(Tensor x)
     {
-        if (!TensorMemory.IsKernelReady(phi!) || !TensorMemory.IsKernelReady(gates!) || !TensorMemory.IsKernelReady(bias_pre!)
-            || !TensorMemory.IsKernelReady(bias_post!) || !TensorMemory.IsKernelReady(bias_res!))
-            return null;
-        if (x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32) return null;
+        if (!FusedReady(x)) return null;
         if (Options.Granularity == DynamicGranularity.PerSample && x.dim() > 3)
             return Options.Layout == StreamFeatureLayout.ChannelsFirst && x.shape[2] == Options.Dim && ProjectionIsLinear()
                 ? ForwardFusedPooled(x)
                 : null;
         return projection is null ? ForwardFusedTokens(x) : null;
     }
+
+    /// <summary>Whether the fused kernels can run: float32 streams and mixing parameters on the CPU.</summary>
+    private bool FusedReady(Tensor x) =>
+        x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32
+        && TensorMemory.IsKernelReady(phi!) && TensorMemory.IsKernelReady(gates!) && TensorMemory.IsKernelReady(bias_pre!)
+        && TensorMemory.IsKernelReady(bias_post!) && TensorMemory.IsKernelReady(bias_res!);
 
     // Mixing before or after the projection is the same map only for a linear projection (an affine one would add
     // its bias with weight sum_j H[i, j], and a batch norm would see other statistics).
@@ -183,20 +186,64 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     private Tensor ForwardFusedTokens(Tensor x)
     {
         var layout = new TokenLayout(x.shape, Options.Layout);
-        var link = new MixingLink();
-        Tensor x3, u2, coefficients;
+        Tensor rows;
         long b, s, c;
         using (MixingProfiler.Section(MixingProfiler.Mixing))
         {
             var tokens = layout.ToTokens(x).contiguous();                 // (B, S, n, C)
             (b, s, c) = (tokens.shape[0], tokens.shape[1], tokens.shape[3]);
-            x3 = tokens.view(b * s, n, c);
+            rows = tokens.view(b * s, n, c);
+        }
+        var output = MixRows(rows, u2 => layout.SingleFromTokens(u2.view(b, s, 1, c)), y => layout.SingleToTokens(y).reshape(b * s, c));
+        return layout.FromTokens(output.view(b, s, n, c));
+    }
+
+    /// <summary>
+    /// The connection on streams kept as token rows (B T, n, C), the layout a decoder can hold them in between its
+    /// blocks: no layout change at all. The branch sees (B, T, C). Same result as <see cref="forward"/> on the
+    /// streams (B, n, T, C) these rows are the tokens of.
+    /// </summary>
+    /// <param name="rows">Streams, (B T, n, C).</param>
+    /// <param name="batch">B.</param>
+    internal Tensor ForwardRows(Tensor rows, long batch)
+    {
+        if (rows.dim() != 3 || rows.shape[1] != n || rows.shape[0] % batch != 0)
+            throw new ArgumentException(
+                $"{GetName()} expects token rows (B T, {n}, C) for a batch of {batch}; got shape [{string.Join(", ", rows.shape)}].", nameof(rows));
+        long tokens = rows.shape[0] / batch, c = rows.shape[2];
+        Tensor output;
+        if (Options.Kind == ConnectionKind.Residual)
+        {
+            var x = rows.view(batch, tokens, c);
+            output = ForwardResidual(x.unsqueeze(1)).view(rows.shape);
+        }
+        else if (Options.Dynamic && projection is null && Options.Layout == StreamFeatureLayout.ChannelsLast && FusedReady(rows))
+            output = MixRows(rows.contiguous(), u2 => u2.view(batch, tokens, c), y => y.reshape(batch * tokens, c));
+        else
+        {
+            // The tensor path on the same tokens, seen as streams (B, n, T, C).
+            var streams = rows.view(batch, tokens, n, c).permute(0, 2, 1, 3);
+            output = (Options.Dynamic ? ForwardDynamic(streams) : ForwardStatic(streams)).permute(0, 2, 1, 3).reshape(rows.shape);
+        }
+        return MixingProfiler.Mark(output, MixingProfiler.Other);
+    }
+
+    /// <summary>
+    /// The fused per-token connection on contiguous rows (R, n, C): read-out, the branch on
+    /// <paramref name="toBranch"/>(u) (u is (R, C)), and the write-in of <paramref name="fromBranch"/>(y) (R, C).
+    /// </summary>
+    private Tensor MixRows(Tensor rows, Func<Tensor, Tensor> toBranch, Func<Tensor, Tensor> fromBranch)
+    {
+        var link = new MixingLink();
+        Tensor u2, coefficients;
+        using (MixingProfiler.Section(MixingProfiler.Mixing))
+        {
             tokenSpec ??= Spec(MixingState.PerToken);
-            (u2, coefficients) = MixInFunction.Apply(tokenSpec, link, MixingProfiler.Mark(x3, MixingProfiler.Mixing),
+            (u2, coefficients) = MixInFunction.Apply(tokenSpec, link, MixingProfiler.Mark(rows, MixingProfiler.Mixing),
                 phi!, gates!, bias_pre!, bias_post!, bias_res!);
         }
         RecordCoefficients(coefficients);
-        var u = layout.SingleFromTokens(u2.view(b, s, 1, c));
+        var u = toBranch(u2);
         Tensor y;
         using (MixingProfiler.Section(MixingProfiler.Branch))
             y = branch.forward(MixingProfiler.Mark(u, MixingProfiler.Branch));
@@ -204,9 +251,8 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
             throw new InvalidOperationException(
                 $"{GetName()}: the branch maps [{string.Join(", ", u.shape)}] to [{string.Join(", ", y.shape)}]; without a projection it must keep the shape.");
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
-        var y2 = layout.SingleToTokens(MixingProfiler.Mark(y, MixingProfiler.Mixing)).reshape(b * s, c).contiguous();
-        var output = MixOutFunction.Apply(link, deferred: true, x3, coefficients, y2);
-        return layout.FromTokens(output.view(b, s, n, c));
+        var y2 = fromBranch(MixingProfiler.Mark(y, MixingProfiler.Mixing)).contiguous();
+        return MixOutFunction.Apply(link, deferred: true, rows, coefficients, y2);
     }
 
     /// <summary>Per-sample mixing: each sample's state is the spatial mean of its streams (channels first).</summary>
