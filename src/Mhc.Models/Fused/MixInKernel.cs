@@ -175,17 +175,25 @@ internal static unsafe class MixInKernel
         int lanes = (int)Math.Min(Lanes, input.Rows - first);
         int d = spec.StateLength, q = spec.Q;
         Span<float> r = stackalloc float[Lanes];
+        Span<float> four = stackalloc float[4];
         for (int l = 0; l < Lanes; l++)
         {
             if (l >= lanes)
             {
                 r[l] = 1f;                                         // keeps missing lanes finite
-                for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = 0f;
+                for (int e = 0; e < q; e++) ws.Stage[e * Lanes + l] = 0f;
                 continue;
             }
             float* state = State(spec, input, first + l, ws, l);
             r[l] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);
-            for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = VectorOps.Dot(input.Phi + (long)k * d, state, d);
+            float* phi = input.Phi;
+            int k = 0;
+            for (; k + 4 <= q; k += 4)
+            {
+                VectorOps.Dot4(phi + (long)k * d, phi + (long)(k + 1) * d, phi + (long)(k + 2) * d, phi + (long)(k + 3) * d, state, d, four);
+                for (int i = 0; i < 4; i++) ws.Stage[(k + i) * Lanes + l] = four[i];
+            }
+            for (; k < q; k++) ws.Stage[k * Lanes + l] = VectorOps.Dot(phi + (long)k * d, state, d);
         }
         for (int k = 0; k < q; k++) ws.Projected[k] = new Vector<float>(ws.Stage, k * Lanes);
         ws.R = new Vector<float>(r);
@@ -209,11 +217,13 @@ internal static unsafe class MixInKernel
     /// <summary>u = sum_k pre[k] X[k] for one row.</summary>
     private static void ReadOut(float* x, float* coefficients, int n, int m, float* u)
     {
+        Span<Vector<float>> pre = stackalloc Vector<float>[n];
+        VectorOps.Broadcast(coefficients, n, pre);
         int c = 0;
         for (; c + Lanes <= m; c += Lanes)
         {
-            var acc = VectorOps.Load(x + c) * coefficients[0];
-            for (int k = 1; k < n; k++) acc += VectorOps.Load(x + k * m + c) * coefficients[k];
+            var acc = VectorOps.Load(x + c) * pre[0];
+            for (int k = 1; k < n; k++) acc += VectorOps.Load(x + k * m + c) * pre[k];
             VectorOps.Store(u + c, acc);
         }
         for (; c < m; c++)
@@ -234,18 +244,25 @@ internal static unsafe class MixInKernel
         int n = spec.N, m = input.Features, q = spec.Q, d = spec.StateLength;
         float* x = input.X + t * n * m;
         float* res = coefficients + 2 * n;
+        Span<Vector<float>> resV = stackalloc Vector<float>[n * n];
+        VectorOps.Broadcast(res, n * n, resV);
         if (spec.State == MixingState.PerToken)
         {
+            Span<Vector<float>> dmrV = stackalloc Vector<float>[q];
+            VectorOps.Broadcast(dmr, q, dmrV);
+            var scaleV = new Vector<float>(scale);
             for (int j = 0; j < n; j++)
             {
+                var preV = new Vector<float>(coefficients[j]);
+                float* phiColumn = input.Phi + j * m;
                 int c = 0;
                 for (; c + Lanes <= m; c += Lanes)
                 {
-                    var acc = VectorOps.Load(x + j * m + c) * scale;
-                    for (int k = 0; k < q; k++) acc += VectorOps.Load(input.Phi + (long)k * d + j * m + c) * dmr[k];
-                    if (du != null) acc += VectorOps.Load(du + c) * coefficients[j];
+                    var acc = VectorOps.Load(x + j * m + c) * scaleV;
+                    for (int k = 0; k < q; k++) acc += VectorOps.Load(phiColumn + (long)k * d + c) * dmrV[k];
+                    if (du != null) acc += VectorOps.Load(du + c) * preV;
                     if (dOut != null)
-                        for (int i = 0; i < n; i++) acc += VectorOps.Load(dOut + i * m + c) * res[i * n + j];
+                        for (int i = 0; i < n; i++) acc += VectorOps.Load(dOut + i * m + c) * resV[i * n + j];
                     VectorOps.Store(dx + j * m + c, acc);
                 }
                 for (; c < m; c++)

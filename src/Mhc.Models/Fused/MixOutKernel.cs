@@ -19,17 +19,20 @@ internal static unsafe class MixOutKernel
         int q = n * n + 2 * n;
         KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), (start, end) =>
         {
+            Span<Vector<float>> resV = stackalloc Vector<float>[n * n];
             for (long t = start; t < end; t++)
             {
                 float* xr = (float*)xa + t * n * m, yr = (float*)ya + t * m, outRow = (float*)oa + t * n * m;
                 float* post = (float*)ca + t * q + n, res = post + n;
+                VectorOps.Broadcast(res, n * n, resV);
                 for (int i = 0; i < n; i++)
                 {
+                    var postV = new Vector<float>(post[i]);
                     int c = 0;
                     for (; c + Lanes <= m; c += Lanes)
                     {
-                        var acc = VectorOps.Load(yr + c) * post[i];
-                        for (int j = 0; j < n; j++) acc += VectorOps.Load(xr + j * m + c) * res[i * n + j];
+                        var acc = VectorOps.Load(yr + c) * postV;
+                        for (int j = 0; j < n; j++) acc += VectorOps.Load(xr + j * m + c) * resV[i * n + j];
                         VectorOps.Store(outRow + i * m + c, acc);
                     }
                     for (; c < m; c++)
@@ -54,6 +57,8 @@ internal static unsafe class MixOutKernel
         int q = n * n + 2 * n;
         KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), (start, end) =>
         {
+            Span<Vector<float>> postV = stackalloc Vector<float>[n];
+            Span<Vector<float>> resV = stackalloc Vector<float>[n * n];
             for (long t = start; t < end; t++)
             {
                 float* xr = (float*)xa + t * n * m, yr = (float*)ya + t * m, g = (float*)ga + t * n * m;
@@ -62,11 +67,12 @@ internal static unsafe class MixOutKernel
                 for (int k = 0; k < q; k++) dc[k] = 0f;
                 for (int i = 0; i < n; i++) dc[n + i] = VectorOps.Dot(g + i * m, yr, m);
                 float* dyr = (float*)dya + t * m;
+                VectorOps.Broadcast(post, n, postV);
                 int c = 0;
                 for (; c + Lanes <= m; c += Lanes)
                 {
-                    var acc = VectorOps.Load(g + c) * post[0];
-                    for (int i = 1; i < n; i++) acc += VectorOps.Load(g + i * m + c) * post[i];
+                    var acc = VectorOps.Load(g + c) * postV[0];
+                    for (int i = 1; i < n; i++) acc += VectorOps.Load(g + i * m + c) * postV[i];
                     VectorOps.Store(dyr + c, acc);
                 }
                 for (; c < m; c++)
@@ -80,13 +86,14 @@ internal static unsafe class MixOutKernel
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++)
                         dc[2 * n + i * n + j] = VectorOps.Dot(g + i * m, xr + j * m, m);
+                VectorOps.Broadcast(res, n * n, resV);
                 for (int j = 0; j < n; j++)
                 {
                     c = 0;
                     for (; c + Lanes <= m; c += Lanes)
                     {
-                        var acc = VectorOps.Load(g + c) * res[j];
-                        for (int i = 1; i < n; i++) acc += VectorOps.Load(g + i * m + c) * res[i * n + j];
+                        var acc = VectorOps.Load(g + c) * resV[j];
+                        for (int i = 1; i < n; i++) acc += VectorOps.Load(g + i * m + c) * resV[i * n + j];
                         VectorOps.Store(dxr + j * m + c, acc);
                     }
                     for (; c < m; c++)

@@ -24,6 +24,42 @@ internal static unsafe class VectorOps
         return sum;
     }
 
+    /// <summary>The four dot products of rows a0..a3 with b, sharing b's loads: written to result[0..3].</summary>
+    public static void Dot4(float* a0, float* a1, float* a2, float* a3, float* b, int length, Span<float> result)
+    {
+        var acc0 = Vector<float>.Zero;
+        var acc1 = Vector<float>.Zero;
+        var acc2 = Vector<float>.Zero;
+        var acc3 = Vector<float>.Zero;
+        int i = 0;
+        for (; i + Lanes <= length; i += Lanes)
+        {
+            var v = Load(b + i);
+            acc0 += Load(a0 + i) * v;
+            acc1 += Load(a1 + i) * v;
+            acc2 += Load(a2 + i) * v;
+            acc3 += Load(a3 + i) * v;
+        }
+        float s0 = Vector.Sum(acc0), s1 = Vector.Sum(acc1), s2 = Vector.Sum(acc2), s3 = Vector.Sum(acc3);
+        for (; i < length; i++)
+        {
+            s0 += a0[i] * b[i];
+            s1 += a1[i] * b[i];
+            s2 += a2[i] * b[i];
+            s3 += a3[i] * b[i];
+        }
+        result[0] = s0;
+        result[1] = s1;
+        result[2] = s2;
+        result[3] = s3;
+    }
+
+    /// <summary>Broadcasts each of <paramref name="values"/> to a vector.</summary>
+    public static void Broadcast(float* values, int count, Span<Vector<float>> into)
+    {
+        for (int k = 0; k < count; k++) into[k] = new Vector<float>(values[k]);
+    }
+
     /// <summary>Sum of a[i]^2.</summary>
     public static float SumOfSquares(float* a, int length) => Dot(a, a, length);
 
