@@ -234,31 +234,11 @@ internal static class SinkhornKernel
         return workspace;
     }
 
-    /// <summary>Gathers matrices first..first+Lanes-1 into SIMD lanes; missing lanes (past the end) get zeros.</summary>
-    private static unsafe void Load(float* source, long first, long count, int nn, Span<Vector<float>> into)
-    {
-        var stage = Staging(nn);
-        int lanes = (int)Math.Min(Lanes, count - first);
-        for (int l = 0; l < Lanes; l++)
-        {
-            float* matrix = source + (first + l) * nn;
-            for (int e = 0; e < nn; e++) stage[e * Lanes + l] = l < lanes ? matrix[e] : 0f;
-        }
-        for (int e = 0; e < nn; e++) into[e] = new Vector<float>(stage, e * Lanes);
-    }
+    private static unsafe void Load(float* source, long first, long count, int nn, Span<Vector<float>> into) =>
+        VectorOps.Gather(source, first, count, nn, nn, into, Staging(nn));
 
-    /// <summary>Scatters SIMD lanes back into matrices first..first+Lanes-1 (only those that exist).</summary>
-    private static unsafe void Store(float* target, long first, long count, int nn, Span<Vector<float>> from)
-    {
-        var stage = Staging(nn);
-        for (int e = 0; e < nn; e++) from[e].CopyTo(stage, e * Lanes);
-        int lanes = (int)Math.Min(Lanes, count - first);
-        for (int l = 0; l < lanes; l++)
-        {
-            float* matrix = target + (first + l) * nn;
-            for (int e = 0; e < nn; e++) matrix[e] = stage[e * Lanes + l];
-        }
-    }
+    private static unsafe void Store(float* target, long first, long count, int nn, Span<Vector<float>> from) =>
+        VectorOps.Scatter(target, first, count, nn, nn, from, Staging(nn));
 
     private static float[] Staging(int nn)
     {

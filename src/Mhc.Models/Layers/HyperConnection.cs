@@ -144,9 +144,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     private Tensor ForwardResidual(Tensor streams)
     {
         var x = streams.select(1, 0);
-        Tensor y;
-        using (MixingProfiler.Section(MixingProfiler.Branch))
-            y = branch.forward(MixingProfiler.Mark(x, MixingProfiler.Branch));
+        var y = RunBranch(x, keepShape: false);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
         var skip = projection is null ? x : projection.forward(x);
         return (MixingProfiler.Mark(skip, MixingProfiler.Mixing) + MixingProfiler.Mark(y, MixingProfiler.Mixing)).unsqueeze(1);
@@ -235,21 +233,10 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     private Tensor MixRows(Tensor rows, Func<Tensor, Tensor> toBranch, Func<Tensor, Tensor> fromBranch)
     {
         var link = new MixingLink();
-        Tensor u2, coefficients;
-        using (MixingProfiler.Section(MixingProfiler.Mixing))
-        {
-            tokenSpec ??= Spec(MixingState.PerToken);
-            (u2, coefficients) = MixInFunction.Apply(tokenSpec, link, MixingProfiler.Mark(rows, MixingProfiler.Mixing),
-                phi!, gates!, bias_pre!, bias_post!, bias_res!);
-        }
-        RecordCoefficients(coefficients);
+        tokenSpec ??= Spec(MixingState.PerToken);
+        var (u2, coefficients) = ReadOut(tokenSpec, link, rows);
         var u = toBranch(u2);
-        Tensor y;
-        using (MixingProfiler.Section(MixingProfiler.Branch))
-            y = branch.forward(MixingProfiler.Mark(u, MixingProfiler.Branch));
-        if (!y.shape.SequenceEqual(u.shape))
-            throw new InvalidOperationException(
-                $"{GetName()}: the branch maps [{string.Join(", ", u.shape)}] to [{string.Join(", ", y.shape)}]; without a projection it must keep the shape.");
+        var y = RunBranch(u, keepShape: true);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
         var y2 = fromBranch(MixingProfiler.Mark(y, MixingProfiler.Mixing)).contiguous();
         return MixOutFunction.Apply(link, deferred: true, rows, coefficients, y2);
@@ -263,25 +250,14 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         var xc = x.contiguous();
         long m = xc.numel() / (b * n);
         var x3 = xc.view(b, n, m);
-        Tensor u2, coefficients;
-        using (MixingProfiler.Section(MixingProfiler.Mixing))
-        {
-            pooledSpec ??= Spec(MixingState.PooledChannelsFirst);
-            (u2, coefficients) = MixInFunction.Apply(pooledSpec, link, MixingProfiler.Mark(x3, MixingProfiler.Mixing),
-                phi!, gates!, bias_pre!, bias_post!, bias_res!);
-        }
-        RecordCoefficients(coefficients);
+        pooledSpec ??= Spec(MixingState.PooledChannelsFirst);
+        var (u2, coefficients) = ReadOut(pooledSpec, link, x3);
         var u = u2.view([b, .. x.shape[2..]]);
-        Tensor y;
-        using (MixingProfiler.Section(MixingProfiler.Branch))
-            y = branch.forward(MixingProfiler.Mark(u, MixingProfiler.Branch));
+        var y = RunBranch(u, keepShape: projection is null);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
         y = MixingProfiler.Mark(y, MixingProfiler.Mixing);
         if (projection is null)
         {
-            if (!y.shape.SequenceEqual(u.shape))
-                throw new InvalidOperationException(
-                    $"{GetName()}: the branch maps [{string.Join(", ", u.shape)}] to [{string.Join(", ", y.shape)}]; without a projection it must keep the shape.");
             return MixOutFunction.Apply(link, deferred: true, x3, coefficients, y.reshape(b, m).contiguous()).view(x.shape);
         }
         // A linear projection commutes with the mixing: project every stream, then mix at the output's size.
@@ -289,6 +265,28 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         long mp = projected.numel() / (b * n);
         var output = MixOutFunction.Apply(link, deferred: false, projected.view(b, n, mp), coefficients, y.reshape(b, mp).contiguous());
         return output.view(projected.shape);
+    }
+
+    /// <summary>The fused read-out of contiguous rows (R, n, M): the branch input (R, M) and the coefficients (R, Q).</summary>
+    private (Tensor U, Tensor Coefficients) ReadOut(MixingSpec spec, MixingLink link, Tensor rows)
+    {
+        using var section = MixingProfiler.Section(MixingProfiler.Mixing);
+        var (u, coefficients) = MixInFunction.Apply(spec, link, MixingProfiler.Mark(rows, MixingProfiler.Mixing),
+            phi!, gates!, bias_pre!, bias_post!, bias_res!);
+        RecordCoefficients(coefficients);
+        return (u, coefficients);
+    }
+
+    /// <summary>F(u); with <paramref name="keepShape"/>, checks that F keeps the shape (no projection to change it).</summary>
+    private Tensor RunBranch(Tensor u, bool keepShape)
+    {
+        Tensor y;
+        using (MixingProfiler.Section(MixingProfiler.Branch))
+            y = branch.forward(MixingProfiler.Mark(u, MixingProfiler.Branch));
+        if (keepShape && !y.shape.SequenceEqual(u.shape))
+            throw new InvalidOperationException(
+                $"{GetName()}: the branch maps [{string.Join(", ", u.shape)}] to [{string.Join(", ", y.shape)}]; without a projection it must keep the shape.");
+        return y;
     }
 
     private MixingSpec Spec(MixingState state) => new(n, Options.Kind == ConnectionKind.Mhc, Options.ResidualLogitBound,
@@ -382,8 +380,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         using (MixingProfiler.Section(MixingProfiler.Mixing))
             u = layout.SingleFromTokens(matmul(MixingProfiler.Mark(pre, MixingProfiler.Mixing).to_type(dtype).unsqueeze(-2),
                 MixingProfiler.Mark(tokens, MixingProfiler.Mixing)));
-        using (MixingProfiler.Section(MixingProfiler.Branch))
-            y = branch.forward(MixingProfiler.Mark(u, MixingProfiler.Branch));
+        y = RunBranch(u, keepShape: false);
         using var mixingSection = MixingProfiler.Section(MixingProfiler.Mixing);
         post = MixingProfiler.Mark(post, MixingProfiler.Mixing);
         y = MixingProfiler.Mark(y, MixingProfiler.Mixing);
@@ -414,8 +411,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
             u = matmul(MixingProfiler.Mark(pre, MixingProfiler.Mixing).to_type(dtype).unsqueeze(-2), MixingProfiler.Mark(flat, MixingProfiler.Mixing))
                 .view(new long[] { b }.Concat(x.shape[2..]).ToArray());
         }
-        using (MixingProfiler.Section(MixingProfiler.Branch))
-            y = branch.forward(MixingProfiler.Mark(u, MixingProfiler.Branch));
+        y = RunBranch(u, keepShape: false);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
         post = MixingProfiler.Mark(post, MixingProfiler.Mixing);
         y = MixingProfiler.Mark(y, MixingProfiler.Mixing);
