@@ -34,6 +34,8 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var spec = (MixingSpec)vars[6];
         var (u, coefficients) = Run(spec, x, phi, gates, biasPre, biasPost, biasRes);
         ctx.save_for_backward([x, phi, gates, biasPre, biasPost, biasRes, coefficients]);
+        // Unused outputs get no gradient (not a tensor of zeros made from a cache the caller's dispose scope may free).
+        ctx.set_materialize_grads(false);
         ctx.save_data("spec", spec);
         ctx.save_data("link", vars[7]);
         return [u, coefficients];
@@ -46,8 +48,8 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var (x, phi, gates, biasPre, biasPost, biasRes, coefficients) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5], saved[6]);
         var spec = (MixingSpec)ctx.get_data("spec");
         var link = (MixingLink)ctx.get_data("link");
-        var du = grad_outputs[0].contiguous();
-        var dCoefficients = grad_outputs[1].contiguous();
+        var du = grad_outputs[0].IsInvalid ? null : grad_outputs[0].contiguous();
+        var dCoefficients = grad_outputs[1].IsInvalid ? null : grad_outputs[1].contiguous();
         var dOut = link.Take();
         long rows = x.shape[0];
         int features = (int)x.shape[2];
@@ -59,7 +61,8 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         unsafe
         {
             MixInKernel.Backward(spec, Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes), TensorMemory.Pointer(coefficients),
-                TensorMemory.Pointer(du), TensorMemory.Pointer(dCoefficients), dOut is null ? null : TensorMemory.Pointer(dOut),
+                du is null ? null : TensorMemory.Pointer(du), dCoefficients is null ? null : TensorMemory.Pointer(dCoefficients),
+                dOut is null ? null : TensorMemory.Pointer(dOut),
                 TensorMemory.Pointer(dx), TensorMemory.Pointer(dmr), gateGradient, biasGradient,
                 state is null ? null : TensorMemory.Pointer(state));
         }

@@ -26,6 +26,7 @@ internal sealed class MixOutFunction : SingleTensorFunction<MixOutFunction>
     {
         var (x, coefficients, y) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
         ctx.save_for_backward([x, coefficients, y]);
+        ctx.set_materialize_grads(false);
         ctx.save_data("link", vars[3]);
         ctx.save_data("deferred", vars[4]);
         return Run(x, coefficients, y);
@@ -34,6 +35,7 @@ internal sealed class MixOutFunction : SingleTensorFunction<MixOutFunction>
     /// <inheritdoc />
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
+        if (grad_output.IsInvalid) return [null!, null!, null!, null!, null!];
         var saved = ctx.get_saved_variables();
         var (x, coefficients, y) = (saved[0], saved[1], saved[2]);
         bool deferred = (bool)ctx.get_data("deferred");

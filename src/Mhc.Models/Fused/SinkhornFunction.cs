@@ -34,6 +34,7 @@ internal sealed class SinkhornFunction : SingleTensorFunction<SinkhornFunction>
         var output = empty_like(logits);
         Run(logits, output, projection);
         ctx.save_for_backward([logits]);
+        ctx.set_materialize_grads(false);
         ctx.save_data("projection", projection);
         return output;
     }
@@ -41,6 +42,7 @@ internal sealed class SinkhornFunction : SingleTensorFunction<SinkhornFunction>
     /// <inheritdoc />
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
+        if (grad_output.IsInvalid) return [null!, null!];
         var logits = ctx.get_saved_variables()[0];
         var projection = (SinkhornProjection)ctx.get_data("projection");
         var grad = grad_output.contiguous();

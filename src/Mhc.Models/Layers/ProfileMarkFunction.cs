@@ -17,6 +17,7 @@ internal sealed class ProfileMarkFunction : SingleTensorFunction<ProfileMarkFunc
     {
         var input = (Tensor)vars[0];
         ctx.save_data("section", vars[1]);
+        ctx.set_materialize_grads(false);
         return input.alias();
     }
 
@@ -24,6 +25,6 @@ internal sealed class ProfileMarkFunction : SingleTensorFunction<ProfileMarkFunc
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
         MixingProfiler.Active?.OnBackward((string)ctx.get_data("section"));
-        return [grad_output, null!];
+        return [grad_output.IsInvalid ? null! : grad_output, null!];
     }
 }

@@ -78,6 +78,35 @@ public class FusedMixingTests
                 Assert.Equal(reference[i, j], fused[i, j], 5);
     }
 
+    [Fact]
+    public void ABranchThatIgnoresItsInput_LeavesTheReadOutWithoutGradient_AndStillMatches()
+    {
+        // u gets no gradient at all: the read-out node must take the missing gradient as zero.
+        T.Init(53);
+        using var scope = NewDisposeScope();
+        var hc = new HyperConnection("const", new Constant(8), new HyperConnectionOptions { Dim = 8, Streams = 4 });
+        var x = randn(5, 4, 8).requires_grad_(true);
+        var weights = randn(5, 4, 8);
+        var (fusedOut, fused) = Run(hc, x, weights, h => h.forward);
+        var (referenceOut, reference) = Run(hc, x, weights, h => h.ForwardDynamic);
+        Assert.True(T.MaxAbsDiff(fusedOut, referenceOut) < 2e-5);
+        foreach (var (name, g) in reference)
+            Assert.True(T.MaxAbsDiff(fused[name], g) < 1e-4, $"gradient of {name} differs by {T.MaxAbsDiff(fused[name], g)}");
+    }
+
+    private sealed class Constant : Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Parameter value;
+
+        public Constant(int dim) : base("constant")
+        {
+            value = new TorchSharp.Modules.Parameter(randn(dim));
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor u) => value.expand_as(u);
+    }
+
     private static (HyperConnection Hc, Tensor X) Build(ConnectionKind kind, Shape shape, SinkhornVariant variant)
     {
         const int n = 4;
