@@ -46,25 +46,34 @@ public class HyperConnectionDtypeTests
         }
     }
 
+    public static TheoryData<ConnectionKind, bool, bool, ScalarType> HalfConfigurations()
+    {
+        var data = new TheoryData<ConnectionKind, bool, bool, ScalarType>();
+        foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float16 })
+            foreach (var row in Configurations())
+                data.Add((ConnectionKind)row[0], (bool)row[1], (bool)row[2], dtype);
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Configurations))]
-    public void BFloat16_Runs_AndStaysCloseToFloat32(ConnectionKind kind, bool dynamic, bool perSample)
+    [MemberData(nameof(HalfConfigurations))]
+    public void HalfPrecision_Runs_AndStaysCloseToFloat32(ConnectionKind kind, bool dynamic, bool perSample, ScalarType dtype)
     {
         T.Init(62);
         using var scope = NewDisposeScope();
         var (hc32, x32) = Build(kind, dynamic, perSample);
         var (hc16, _) = Build(kind, dynamic, perSample);
         hc16.load_state_dict(hc32.state_dict());
-        hc16.to(ScalarType.BFloat16);
-        var x16 = x32.detach().to_type(ScalarType.BFloat16).requires_grad_(true);
+        hc16.to(dtype);
+        var x16 = x32.detach().to_type(dtype).requires_grad_(true);
 
         var y16 = hc16.forward(x16);
-        Assert.Equal(ScalarType.BFloat16, y16.dtype);
+        Assert.Equal(dtype, y16.dtype);
         var y32 = hc32.forward(x32);
         double scale = y32.abs().max().ToDouble();
-        Assert.True(T.MaxAbsDiff(y32, y16) < 0.05 * scale, $"bf16 output differs from float32 by {T.MaxAbsDiff(y32, y16)} (scale {scale})");
+        Assert.True(T.MaxAbsDiff(y32, y16) < 0.05 * scale, $"{dtype} output differs from float32 by {T.MaxAbsDiff(y32, y16)} (scale {scale})");
         y16.to_type(ScalarType.Float32).square().sum().backward();
-        Assert.Equal(ScalarType.BFloat16, x16.grad!.dtype);
+        Assert.Equal(dtype, x16.grad!.dtype);
     }
 
     [Fact]
