@@ -161,7 +161,10 @@ internal static class SinkhornKernel
         }
     }
 
-    /// <summary>Divides each column (or row) by its sum plus <paramref name="eps"/>; records the result and the divisors.</summary>
+    /// <summary>
+    /// Divides each column (or row) by its sum plus <paramref name="eps"/>, as one reciprocal and n products (a
+    /// division costs several products); records the result and the reciprocals.
+    /// </summary>
     private static void Normalize(Span<Vector<float>> m, int n, bool columns, Vector<float> eps, Span<Vector<float>> record)
     {
         for (int a = 0; a < n; a++)
@@ -169,9 +172,9 @@ internal static class SinkhornKernel
             int first = columns ? a : a * n, stride = columns ? n : 1;
             var sum = m[first];
             for (int k = 1; k < n; k++) sum += m[first + k * stride];
-            sum += eps;
-            for (int k = 0; k < n; k++) m[first + k * stride] /= sum;
-            if (!record.IsEmpty) record[n * n + a] = sum;
+            var inverse = Vector<float>.One / (sum + eps);
+            for (int k = 0; k < n; k++) m[first + k * stride] *= inverse;
+            if (!record.IsEmpty) record[n * n + a] = inverse;
         }
         if (!record.IsEmpty) m.CopyTo(record);
     }
@@ -184,8 +187,8 @@ internal static class SinkhornKernel
             int first = columns ? a : a * n, stride = columns ? n : 1;
             var dot = Vector<float>.Zero;
             for (int k = 0; k < n; k++) dot += g[first + k * stride] * record[first + k * stride];
-            var sum = record[n * n + a];
-            for (int k = 0; k < n; k++) g[first + k * stride] = (g[first + k * stride] - dot) / sum;
+            var inverse = record[n * n + a];
+            for (int k = 0; k < n; k++) g[first + k * stride] = (g[first + k * stride] - dot) * inverse;
         }
     }
 
