@@ -4,12 +4,17 @@ using Mhc.Models.Layers;
 namespace Mhc.Models.Fused;
 
 /// <summary>
-/// The first half of a hyper-connection, fused: from the streams X (rows x n x M) and Phi, each row's state v, its
-/// RMS scale r, the projection Phi v, the coefficients (see <see cref="MixingCoefficients"/>) and the branch input
-/// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward, which also takes the gradient of
-/// the output streams that the second half (<see cref="MixOutKernel"/>) left to it, so the whole gradient of X is
-/// written in one pass.
+/// The first half of a hyper-connection, fused: from the streams X (rows x n x M), each row's RMS scale r, its
+/// coefficients from the projection Phi v (see <see cref="MixingCoefficients"/>) and the branch input
+/// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward in two passes: the coefficients'
+/// gradient (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to
+/// it), then the whole gradient of X at once.
 /// </summary>
+/// <remarks>
+/// For per-token states the products with Phi (Phi v forward; Phi^T (dm r) and Phi's gradient backward) are whole
+/// matrix products done by libtorch's GEMM on the rows seen as (rows, n M), which runs them several times faster than
+/// row-by-row dot products; pooled states are small, and are projected here.
+/// </remarks>
 internal static unsafe class MixInKernel
 {
     private static readonly int Lanes = Vector<float>.Count;
@@ -48,10 +53,14 @@ internal static unsafe class MixInKernel
         public float[] Biases { get; }
     }
 
-    /// <summary>Writes the branch input <paramref name="u"/> (rows x M) and the coefficients (rows x Q).</summary>
-    public static void Forward(MixingSpec spec, Inputs input, float* u, float* coefficients)
+    /// <summary>
+    /// Writes the branch input <paramref name="u"/> (rows x M), the coefficients (rows x Q) and each row's r
+    /// (<paramref name="r"/>, rows). <paramref name="projected"/> (rows x Q) holds Phi v for per-token states (read)
+    /// and receives it for pooled ones.
+    /// </summary>
+    public static void Forward(MixingSpec spec, Inputs input, float* projected, float* r, float* u, float* coefficients)
     {
-        nint uAddress = (nint)u, cAddress = (nint)coefficients;
+        nint uAddress = (nint)u, cAddress = (nint)coefficients, pA = (nint)projected, rA = (nint)r;
         long groups = (input.Rows + Lanes - 1) / Lanes;
         var clock = new PhaseClock();
         KernelParallel.For(groups, 4, (start, end) =>
@@ -62,7 +71,7 @@ internal static unsafe class MixInKernel
             {
                 long first = g * Lanes;
                 long t0 = clock.Now();
-                ProjectGroup(spec, input, first, ws);
+                StateGroup(spec, input, first, ws, (float*)pA, (float*)rA);
                 long t1 = clock.Now();
                 MixingCoefficients.Forward(spec, ws.Projected, ws.R, input.Gates, input.Biases, ws.Coefficients);
                 projectTicks += t1 - t0;
@@ -82,25 +91,28 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>
-    /// The gradient of X (<paramref name="dx"/>, written whole), of Phi v scaled by r per row (<paramref name="dmr"/>,
-    /// rows x Q, for Phi's gradient), and the summed gradients of the gates (3) and biases (Q).
+    /// First pass of the backward: each row's coefficient gradient (from du, the deferred dOut and
+    /// <paramref name="dCoefficients"/>) taken through the activations and Sinkhorn to dmr = d(Phi v) r
+    /// (<paramref name="dmr"/>, rows x Q) and the norm's factor (<paramref name="scale"/>, rows: the state's gradient
+    /// is scale v + Phi^T dmr); the gates' and biases' gradients; for pooled states, the states (rows x D).
     /// </summary>
     /// <param name="spec">The connection's settings.</param>
     /// <param name="input">The forward's inputs.</param>
-    /// <param name="coefficients">The forward's coefficients (rows x Q).</param>
+    /// <param name="projected">The forward's Phi v (rows x Q).</param>
+    /// <param name="r">The forward's r (rows).</param>
     /// <param name="du">Gradient of the branch input, rows x M (null: zero).</param>
     /// <param name="dCoefficients">Gradient of the coefficients from elsewhere, rows x Q (null: zero).</param>
     /// <param name="dOut">Gradient of the output streams that the second half deferred, rows x n x M (null: none).</param>
-    /// <param name="dx">Receives the gradient of X.</param>
-    /// <param name="dmr">Receives the gradient of Phi v times r.</param>
+    /// <param name="dmr">Receives the gradient of Phi v, times r.</param>
+    /// <param name="scale">Receives the norm's factor per row.</param>
     /// <param name="gateGradient">Receives the gates' gradient (3).</param>
     /// <param name="biasGradient">Receives the biases' gradient (Q).</param>
-    /// <param name="states">Receives the pooled states, rows x D, for Phi's gradient (pooled state only; else null).</param>
-    public static void Backward(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dCoefficients, float* dOut,
-        float* dx, float* dmr, float[] gateGradient, float[] biasGradient, float* states)
+    /// <param name="states">Receives the pooled states (pooled state only; else null).</param>
+    public static void BackwardCoefficients(MixingSpec spec, Inputs input, float* projected, float* r, float* du, float* dCoefficients,
+        float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, float* states)
     {
-        nint c = (nint)coefficients, duA = (nint)du, dcA = (nint)dCoefficients, dOutA = (nint)dOut, dxA = (nint)dx, dmrA = (nint)dmr;
-        nint statesA = (nint)states;
+        nint pA = (nint)projected, rA = (nint)r, duA = (nint)du, dcA = (nint)dCoefficients, dOutA = (nint)dOut, dmrA = (nint)dmr;
+        nint scaleA = (nint)scale, statesA = (nint)states;
         long groups = (input.Rows + Lanes - 1) / Lanes;
         var gate = new double[3];
         var bias = new double[spec.Q];
@@ -108,7 +120,7 @@ internal static unsafe class MixInKernel
         var clock = new PhaseClock();
         KernelParallel.For(groups, 4, (start, end) =>
         {
-            long projectTicks = 0, coefficientTicks = 0;
+            long coefficientTicks = 0;
             var ws = Workspace.For(spec);
             var gates = ws.GateGradient;
             var biases = ws.BiasGradient;
@@ -119,13 +131,10 @@ internal static unsafe class MixInKernel
             {
                 long first = g * Lanes;
                 int lanes = (int)Math.Min(Lanes, input.Rows - first);
-                long t0 = clock.Now();
-                ProjectGroup(spec, input, first, ws);
-                projectTicks += clock.Now() - t0;
+                VectorOps.Gather((float*)pA, first, input.Rows, q, q, ws.Projected, ws.Stage);
+                ws.R = GatherScalars((float*)rA, first, input.Rows);
                 if (statesA != 0)
-                    fixed (float* pooled = ws.Pooled)
-                        Buffer.MemoryCopy(pooled, (float*)statesA + first * spec.StateLength, (long)lanes * spec.StateLength * sizeof(float),
-                            (long)lanes * spec.StateLength * sizeof(float));
+                    for (int l = 0; l < lanes; l++) Pool(spec, input, first + l, (float*)statesA + (first + l) * spec.StateLength);
                 // Gradient of every coefficient of the group's rows, one row per lane.
                 for (int l = 0; l < Lanes; l++)
                 {
@@ -149,69 +158,97 @@ internal static unsafe class MixInKernel
                 coefficientTicks += clock.Now() - t1;
                 VectorOps.Scatter((float*)dmrA, first, input.Rows, q, q, ws.Gradient, ws.Stage);
                 // r = (|v|^2 / D + eps)^(-1/2): dv = dr * (-r^3 / D) * v.
-                var scale = -dr * ws.R * ws.R * ws.R / spec.StateLength;
-                for (int l = 0; l < lanes; l++)
-                {
-                    long t = first + l;
-                    WriteInputGradient(spec, input, t, (float*)c + t * q, duA == 0 ? null : (float*)duA + t * m,
-                        dOutA == 0 ? null : (float*)dOutA + t * n * m, (float*)dmrA + t * q, scale[l], ws, l, (float*)dxA + t * n * m);
-                }
+                var factor = -dr * ws.R * ws.R * ws.R / spec.StateLength;
+                for (int l = 0; l < lanes; l++) ((float*)scaleA)[first + l] = factor[l];
             }
             lock (gateLock)
             {
                 for (int k = 0; k < 3; k++) gate[k] += Vector.Sum(gates[k]);
                 for (int k = 0; k < q; k++) bias[k] += Vector.Sum(biases[k]);
             }
-            clock.Add(projectTicks, coefficientTicks);
+            clock.Add(0, coefficientTicks);
         });
         clock.Report(spec);
         for (int k = 0; k < 3; k++) gateGradient[k] = (float)gate[k];
         for (int k = 0; k < spec.Q; k++) biasGradient[k] = (float)bias[k];
     }
 
-    /// <summary>Each lane's state v, r and Phi v, for the group of rows starting at <paramref name="first"/>.</summary>
-    private static void ProjectGroup(MixingSpec spec, Inputs input, long first, Workspace ws)
+    /// <summary>
+    /// Second pass of the backward: dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's gradient, read
+    /// back into X: per token, scale v + <paramref name="phiTerm"/> (Phi^T dmr, rows x n M, which
+    /// <paramref name="dx"/> may overwrite); pooled, scale v + Phi^T dmr per channel spread over its positions.
+    /// </summary>
+    public static void BackwardInput(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dOut, float* dmr,
+        float* scale, float* states, float* phiTerm, float* dx)
+    {
+        nint cA = (nint)coefficients, duA = (nint)du, dOutA = (nint)dOut, dmrA = (nint)dmr, scaleA = (nint)scale;
+        nint statesA = (nint)states, phiA = (nint)phiTerm, dxA = (nint)dx;
+        int n = spec.N, m = input.Features, q = spec.Q;
+        KernelParallel.For(input.Rows, Math.Max(1, 16384 / Math.Max(1, n * m)), (start, end) =>
+        {
+            for (long t = start; t < end; t++)
+                WriteInputGradient(spec, input, t, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
+                    dOutA == 0 ? null : (float*)dOutA + t * n * m, (float*)dmrA + t * q, ((float*)scaleA)[t],
+                    statesA == 0 ? null : (float*)statesA + t * spec.StateLength, phiA == 0 ? null : (float*)phiA + t * n * m,
+                    (float*)dxA + t * n * m);
+        });
+    }
+
+    private static Vector<float> GatherScalars(float* values, long first, long count)
+    {
+        Span<float> lanes = stackalloc float[Lanes];
+        for (int l = 0; l < Lanes; l++) lanes[l] = first + l < count ? values[first + l] : 1f;   // 1 keeps missing lanes finite
+        return new Vector<float>(lanes);
+    }
+
+    /// <summary>
+    /// Each lane's r and Phi v for the group of rows starting at <paramref name="first"/>, into the workspace; r is
+    /// written to <paramref name="r"/>. Per token, Phi v is read from <paramref name="projected"/>; pooled, it is
+    /// computed here and written there.
+    /// </summary>
+    private static void StateGroup(MixingSpec spec, Inputs input, long first, Workspace ws, float* projected, float* r)
     {
         int lanes = (int)Math.Min(Lanes, input.Rows - first);
         int d = spec.StateLength, q = spec.Q;
-        Span<float> r = stackalloc float[Lanes];
+        Span<float> rLanes = stackalloc float[Lanes];
         Span<float> four = stackalloc float[4];
-        for (int l = 0; l < Lanes; l++)
+        bool pooled = spec.State != MixingState.PerToken;
+        fixed (float* pool = ws.Pooled)
         {
-            if (l >= lanes)
+            for (int l = 0; l < Lanes; l++)
             {
-                r[l] = 1f;                                         // keeps missing lanes finite
-                for (int e = 0; e < q; e++) ws.Stage[e * Lanes + l] = 0f;
-                continue;
+                if (l >= lanes)
+                {
+                    rLanes[l] = 1f;                                    // keeps missing lanes finite
+                    if (pooled) for (int e = 0; e < q; e++) ws.Stage[e * Lanes + l] = 0f;
+                    continue;
+                }
+                long t = first + l;
+                float* state = pooled ? pool + l * d : input.X + t * spec.N * input.Features;
+                if (pooled) Pool(spec, input, t, state);
+                rLanes[l] = r[t] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);
+                if (!pooled) continue;
+                float* phi = input.Phi;
+                int k = 0;
+                for (; k + 4 <= q; k += 4)
+                {
+                    VectorOps.Dot4(phi + (long)k * d, phi + (long)(k + 1) * d, phi + (long)(k + 2) * d, phi + (long)(k + 3) * d, state, d, four);
+                    for (int i = 0; i < 4; i++) projected[t * q + k + i] = four[i];
+                }
+                for (; k < q; k++) projected[t * q + k] = VectorOps.Dot(phi + (long)k * d, state, d);
             }
-            float* state = State(spec, input, first + l, ws, l);
-            r[l] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);
-            float* phi = input.Phi;
-            int k = 0;
-            for (; k + 4 <= q; k += 4)
-            {
-                VectorOps.Dot4(phi + (long)k * d, phi + (long)(k + 1) * d, phi + (long)(k + 2) * d, phi + (long)(k + 3) * d, state, d, four);
-                for (int i = 0; i < 4; i++) ws.Stage[(k + i) * Lanes + l] = four[i];
-            }
-            for (; k < q; k++) ws.Stage[k * Lanes + l] = VectorOps.Dot(phi + (long)k * d, state, d);
         }
-        for (int k = 0; k < q; k++) ws.Projected[k] = new Vector<float>(ws.Stage, k * Lanes);
-        ws.R = new Vector<float>(r);
+        VectorOps.Gather(projected, first, input.Rows, q, q, ws.Projected, ws.Stage);
+        ws.R = new Vector<float>(rLanes);
     }
 
-    /// <summary>The state of row <paramref name="t"/>: the row itself, or its per-channel means kept in the workspace.</summary>
-    private static float* State(MixingSpec spec, Inputs input, long t, Workspace ws, int lane)
+    /// <summary>The pooled state of row <paramref name="t"/> (the mean over positions of every stream channel) into <paramref name="target"/>.</summary>
+    private static void Pool(MixingSpec spec, Inputs input, long t, float* target)
     {
         float* row = input.X + t * spec.N * input.Features;
-        if (spec.State == MixingState.PerToken) return row;
         int channels = spec.StateChannels, spatial = input.Features / channels;
-        fixed (float* pooled = ws.Pooled)
-        {
-            float* target = pooled + lane * spec.StateLength;
-            for (int k = 0; k < spec.StateLength; k++)
-                target[k] = VectorOps.Sum(row + (long)k * spatial, spatial) / spatial;
-            return target;   // ws.Pooled is a pinned-for-life array (see Workspace)
-        }
+        for (int k = 0; k < spec.StateLength; k++)
+            target[k] = VectorOps.Sum(row + (long)k * spatial, spatial) / spatial;
     }
 
     /// <summary>u = sum_k pre[k] X[k] for one row.</summary>
@@ -234,32 +271,25 @@ internal static unsafe class MixInKernel
         }
     }
 
-    /// <summary>
-    /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + (the state's gradient: scale v + Phi^T dmr, read back
-    /// into X directly per token or spread over the pooled positions).
-    /// </summary>
+    /// <summary>dX of one row (see <see cref="BackwardInput"/>).</summary>
     private static void WriteInputGradient(MixingSpec spec, Inputs input, long t, float* coefficients, float* du, float* dOut,
-        float* dmr, float scale, Workspace ws, int lane, float* dx)
+        float* dmr, float scale, float* state, float* phiTerm, float* dx)
     {
         int n = spec.N, m = input.Features, q = spec.Q, d = spec.StateLength;
         float* x = input.X + t * n * m;
         float* res = coefficients + 2 * n;
         Span<Vector<float>> resV = stackalloc Vector<float>[n * n];
         VectorOps.Broadcast(res, n * n, resV);
+        var scaleV = new Vector<float>(scale);
         if (spec.State == MixingState.PerToken)
         {
-            Span<Vector<float>> dmrV = stackalloc Vector<float>[q];
-            VectorOps.Broadcast(dmr, q, dmrV);
-            var scaleV = new Vector<float>(scale);
             for (int j = 0; j < n; j++)
             {
                 var preV = new Vector<float>(coefficients[j]);
-                float* phiColumn = input.Phi + j * m;
                 int c = 0;
                 for (; c + Lanes <= m; c += Lanes)
                 {
-                    var acc = VectorOps.Load(x + j * m + c) * scaleV;
-                    for (int k = 0; k < q; k++) acc += VectorOps.Load(phiColumn + (long)k * d + c) * dmrV[k];
+                    var acc = VectorOps.Load(phiTerm + j * m + c) + VectorOps.Load(x + j * m + c) * scaleV;
                     if (du != null) acc += VectorOps.Load(du + c) * preV;
                     if (dOut != null)
                         for (int i = 0; i < n; i++) acc += VectorOps.Load(dOut + i * m + c) * resV[i * n + j];
@@ -267,8 +297,7 @@ internal static unsafe class MixInKernel
                 }
                 for (; c < m; c++)
                 {
-                    float acc = x[j * m + c] * scale;
-                    for (int k = 0; k < q; k++) acc += input.Phi[(long)k * d + j * m + c] * dmr[k];
+                    float acc = phiTerm[j * m + c] + x[j * m + c] * scale;
                     if (du != null) acc += du[c] * coefficients[j];
                     if (dOut != null)
                         for (int i = 0; i < n; i++) acc += dOut[i * m + c] * res[i * n + j];
@@ -279,35 +308,34 @@ internal static unsafe class MixInKernel
         }
         // Pooled state: dv per stream channel, then spread evenly over that channel's positions.
         int channels = spec.StateChannels, spatial = m / channels;
-        fixed (float* pooled = ws.Pooled)
+        for (int j = 0; j < n; j++)
         {
-            float* v = pooled + lane * d;
-            for (int j = 0; j < n; j++)
-                for (int ch = 0; ch < channels; ch++)
+            var preV = new Vector<float>(coefficients[j]);
+            for (int ch = 0; ch < channels; ch++)
+            {
+                int e = j * channels + ch;
+                float dv = scale * state[e];
+                for (int k = 0; k < q; k++) dv += input.Phi[(long)k * d + e] * dmr[k];
+                float spread = dv / spatial;
+                int start = ch * spatial, stop = start + spatial, c = start;
+                var spreadVector = new Vector<float>(spread);
+                for (; c + Lanes <= stop; c += Lanes)
                 {
-                    int e = j * channels + ch;
-                    float dv = scale * v[e];
-                    for (int k = 0; k < q; k++) dv += input.Phi[(long)k * d + e] * dmr[k];
-                    float spread = dv / spatial;
-                    int start = ch * spatial, stop = start + spatial, c = start;
-                    var spreadVector = new Vector<float>(spread);
-                    for (; c + Lanes <= stop; c += Lanes)
-                    {
-                        var acc = spreadVector;
-                        if (du != null) acc += VectorOps.Load(du + c) * coefficients[j];
-                        if (dOut != null)
-                            for (int i = 0; i < n; i++) acc += VectorOps.Load(dOut + i * m + c) * res[i * n + j];
-                        VectorOps.Store(dx + j * m + c, acc);
-                    }
-                    for (; c < stop; c++)
-                    {
-                        float acc = spread;
-                        if (du != null) acc += du[c] * coefficients[j];
-                        if (dOut != null)
-                            for (int i = 0; i < n; i++) acc += dOut[i * m + c] * res[i * n + j];
-                        dx[j * m + c] = acc;
-                    }
+                    var acc = spreadVector;
+                    if (du != null) acc += VectorOps.Load(du + c) * preV;
+                    if (dOut != null)
+                        for (int i = 0; i < n; i++) acc += VectorOps.Load(dOut + i * m + c) * resV[i * n + j];
+                    VectorOps.Store(dx + j * m + c, acc);
                 }
+                for (; c < stop; c++)
+                {
+                    float acc = spread;
+                    if (du != null) acc += du[c] * coefficients[j];
+                    if (dOut != null)
+                        for (int i = 0; i < n; i++) acc += dOut[i * m + c] * res[i * n + j];
+                    dx[j * m + c] = acc;
+                }
+            }
         }
     }
 
