@@ -1,4 +1,4 @@
-using TorchSharp;
+using Mhc.Models.Fused;
 using static TorchSharp.torch;
 
 namespace Mhc.Models.Constraints;
@@ -53,20 +53,40 @@ public sealed class SinkhornProjection : IMixingConstraint
     public string Name => $"sinkhorn-{Variant.ToString().ToLowerInvariant()}-{Iterations}";
 
     /// <inheritdoc />
+    /// <remarks>
+    /// On the CPU the projection is one autograd node (<see cref="SinkhornFunction"/>) whose forward and backward run
+    /// in a fused kernel; elsewhere it is the unrolled iteration (<see cref="ProjectUnrolled"/>). Both compute the same
+    /// operations; the tests hold them to 1e-5.
+    /// </remarks>
     public Tensor Project(Tensor logits)
+    {
+        CheckSquare(logits);
+        using var scope = NewDisposeScope();
+        var x = logits.to_type(ScalarType.Float32).contiguous();
+        var result = TensorMemory.IsKernelReady(x) ? SinkhornFunction.Project(x, this) : Unrolled(x);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The projection as unrolled tensor operations (autograd records every iteration): the reference.</summary>
+    internal Tensor ProjectUnrolled(Tensor logits)
+    {
+        CheckSquare(logits);
+        using var scope = NewDisposeScope();
+        return Unrolled(logits.to_type(ScalarType.Float32)).MoveToOuterDisposeScope();
+    }
+
+    private static void CheckSquare(Tensor logits)
     {
         if (logits.dim() < 2 || logits.shape[^1] != logits.shape[^2])
             throw new ArgumentException($"Sinkhorn needs square matrices in the last two axes; got shape [{string.Join(", ", logits.shape)}].", nameof(logits));
-        using var scope = NewDisposeScope();
-        var x = logits.to_type(ScalarType.Float32);
-        var result = Variant switch
-        {
-            SinkhornVariant.ExpFirst => ExpFirst(x),
-            SinkhornVariant.SoftmaxFirst => SoftmaxFirst(x),
-            _ => LogDomain(x),
-        };
-        return result.MoveToOuterDisposeScope();
     }
+
+    private Tensor Unrolled(Tensor x) => Variant switch
+    {
+        SinkhornVariant.ExpFirst => ExpFirst(x),
+        SinkhornVariant.SoftmaxFirst => SoftmaxFirst(x),
+        _ => LogDomain(x),
+    };
 
     private Tensor ExpFirst(Tensor x)
     {

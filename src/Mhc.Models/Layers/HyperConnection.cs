@@ -1,4 +1,5 @@
 using Mhc.Models.Constraints;
+using Mhc.Models.Fused;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,6 +36,8 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     private readonly Parameter? bias_res;
     private readonly IMixingConstraint? residualConstraint;
     private readonly int n;
+    private MixingSpec? tokenSpec;
+    private MixingSpec? pooledSpec;
 
     /// <summary>Creates the connection around <paramref name="branch"/>.</summary>
     /// <param name="name">Module name.</param>
@@ -118,24 +121,195 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     private static double Logit(double p) => Math.Log(p / (1 - p));
 
     /// <inheritdoc />
+    /// <remarks>
+    /// On the CPU with float32 streams and parameters, the dynamic connection runs through the fused kernels
+    /// (<see cref="ForwardFused"/>); otherwise, and for static mixing, through tensor operations. Both compute the
+    /// same equations; the tests hold them together. Mixing coefficients are float32 whatever the stream dtype.
+    /// </remarks>
     public override Tensor forward(Tensor streams)
     {
         if (streams.dim() < 3 || streams.shape[1] != n)
             throw new ArgumentException(
                 $"{GetName()} expects streams (B, {n}, *features); got shape [{string.Join(", ", streams.shape)}].", nameof(streams));
+        Tensor output;
         if (Options.Kind == ConnectionKind.Residual)
-        {
-            var x = streams.select(1, 0);
-            var skip = projection is null ? x : projection.forward(x);
-            return (skip + branch.forward(x)).unsqueeze(1);
-        }
-        return Options.Dynamic ? ForwardDynamic(streams) : ForwardStatic(streams);
+            output = ForwardResidual(streams);
+        else if (!Options.Dynamic)
+            output = ForwardStatic(streams);
+        else
+            output = ForwardFused(streams) ?? ForwardDynamic(streams);
+        return MixingProfiler.Mark(output, MixingProfiler.Other);
     }
 
+    private Tensor ForwardResidual(Tensor streams)
+    {
+        var x = streams.select(1, 0);
+        var y = RunBranch(x, keepShape: false);
+        using var section = MixingProfiler.Section(MixingProfiler.Mixing);
+        var skip = projection is null ? x : projection.forward(x);
+        return (MixingProfiler.Mark(skip, MixingProfiler.Mixing) + MixingProfiler.Mark(y, MixingProfiler.Mixing)).unsqueeze(1);
+    }
+
+    /// <summary>
+    /// The dynamic connection through the fused kernels (<see cref="MixInFunction"/>, <see cref="MixOutFunction"/>),
+    /// or null when they do not apply (device, dtype, layout, or a projection not known to be linear).
+    /// </summary>
+    private Tensor? ForwardFused(Tensor x)
+    {
+        if (!FusedReady(x)) return null;
+        if (Options.Granularity == DynamicGranularity.PerSample && x.dim() > 3)
+            return Options.Layout == StreamFeatureLayout.ChannelsFirst && x.shape[2] == Options.Dim && ProjectionIsLinear()
+                ? ForwardFusedPooled(x)
+                : null;
+        return projection is null ? ForwardFusedTokens(x) : null;
+    }
+
+    /// <summary>Whether the fused kernels can run: float32 streams and mixing parameters on the CPU.</summary>
+    private bool FusedReady(Tensor x) =>
+        x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32
+        && TensorMemory.IsKernelReady(phi!) && TensorMemory.IsKernelReady(gates!) && TensorMemory.IsKernelReady(bias_pre!)
+        && TensorMemory.IsKernelReady(bias_post!) && TensorMemory.IsKernelReady(bias_res!);
+
+    // Mixing before or after the projection is the same map only for a linear projection (an affine one would add
+    // its bias with weight sum_j H[i, j], and a batch norm would see other statistics).
+    private bool ProjectionIsLinear() => projection switch
+    {
+        null => true,
+        Conv2d conv => conv.bias is null,
+        Linear linear => linear.bias is null,
+        _ => false,
+    };
+
+    /// <summary>Per-token mixing (mHC eq. 3, 5-9 as written): every token's n x C state sets its own coefficients.</summary>
+    private Tensor ForwardFusedTokens(Tensor x)
+    {
+        var layout = new TokenLayout(x.shape, Options.Layout);
+        Tensor rows;
+        long b, s, c;
+        using (MixingProfiler.Section(MixingProfiler.Mixing))
+        {
+            var tokens = layout.ToTokens(x).contiguous();                 // (B, S, n, C)
+            (b, s, c) = (tokens.shape[0], tokens.shape[1], tokens.shape[3]);
+            rows = tokens.view(b * s, n, c);
+        }
+        var output = MixRows(rows, u2 => layout.SingleFromTokens(u2.view(b, s, 1, c)), y => layout.SingleToTokens(y).reshape(b * s, c));
+        return layout.FromTokens(output.view(b, s, n, c));
+    }
+
+    /// <summary>
+    /// The connection on streams kept as token rows (B T, n, C), the layout a decoder can hold them in between its
+    /// blocks: no layout change at all. The branch sees (B, T, C). Same result as <see cref="forward"/> on the
+    /// streams (B, n, T, C) these rows are the tokens of.
+    /// </summary>
+    /// <param name="rows">Streams, (B T, n, C).</param>
+    /// <param name="batch">B.</param>
+    internal Tensor ForwardRows(Tensor rows, long batch)
+    {
+        if (rows.dim() != 3 || rows.shape[1] != n || rows.shape[0] % batch != 0)
+            throw new ArgumentException(
+                $"{GetName()} expects token rows (B T, {n}, C) for a batch of {batch}; got shape [{string.Join(", ", rows.shape)}].", nameof(rows));
+        long tokens = rows.shape[0] / batch, c = rows.shape[2];
+        Tensor output;
+        if (Options.Kind == ConnectionKind.Residual)
+        {
+            var x = rows.view(batch, tokens, c);
+            output = ForwardResidual(x.unsqueeze(1)).view(rows.shape);
+        }
+        else if (Options.Dynamic && projection is null && Options.Layout == StreamFeatureLayout.ChannelsLast && FusedReady(rows))
+            output = MixRows(rows.contiguous(), u2 => u2.view(batch, tokens, c), y => y.reshape(batch * tokens, c));
+        else
+        {
+            // The tensor path on the same tokens, seen as streams (B, n, T, C).
+            var streams = rows.view(batch, tokens, n, c).permute(0, 2, 1, 3);
+            output = (Options.Dynamic ? ForwardDynamic(streams) : ForwardStatic(streams)).permute(0, 2, 1, 3).reshape(rows.shape);
+        }
+        return MixingProfiler.Mark(output, MixingProfiler.Other);
+    }
+
+    /// <summary>
+    /// The fused per-token connection on contiguous rows (R, n, C): read-out, the branch on
+    /// <paramref name="toBranch"/>(u) (u is (R, C)), and the write-in of <paramref name="fromBranch"/>(y) (R, C).
+    /// </summary>
+    private Tensor MixRows(Tensor rows, Func<Tensor, Tensor> toBranch, Func<Tensor, Tensor> fromBranch)
+    {
+        var link = new MixingLink();
+        tokenSpec ??= Spec(MixingState.PerToken);
+        var (u2, coefficients) = ReadOut(tokenSpec, link, rows);
+        var u = toBranch(u2);
+        var y = RunBranch(u, keepShape: true);
+        using var section = MixingProfiler.Section(MixingProfiler.Mixing);
+        var y2 = fromBranch(MixingProfiler.Mark(y, MixingProfiler.Mixing)).contiguous();
+        return MixOutFunction.Apply(link, deferred: true, rows, coefficients, y2);
+    }
+
+    /// <summary>Per-sample mixing: each sample's state is the spatial mean of its streams (channels first).</summary>
+    private Tensor ForwardFusedPooled(Tensor x)
+    {
+        var link = new MixingLink();
+        long b = x.shape[0];
+        var xc = x.contiguous();
+        long m = xc.numel() / (b * n);
+        var x3 = xc.view(b, n, m);
+        pooledSpec ??= Spec(MixingState.PooledChannelsFirst);
+        var (u2, coefficients) = ReadOut(pooledSpec, link, x3);
+        var u = u2.view([b, .. x.shape[2..]]);
+        var y = RunBranch(u, keepShape: projection is null);
+        using var section = MixingProfiler.Section(MixingProfiler.Mixing);
+        y = MixingProfiler.Mark(y, MixingProfiler.Mixing);
+        if (projection is null)
+        {
+            return MixOutFunction.Apply(link, deferred: true, x3, coefficients, y.reshape(b, m).contiguous()).view(x.shape);
+        }
+        // A linear projection commutes with the mixing: project every stream, then mix at the output's size.
+        var projected = Project(MixingProfiler.Mark(xc, MixingProfiler.Mixing)).contiguous();
+        long mp = projected.numel() / (b * n);
+        var output = MixOutFunction.Apply(link, deferred: false, projected.view(b, n, mp), coefficients, y.reshape(b, mp).contiguous());
+        return output.view(projected.shape);
+    }
+
+    /// <summary>The fused read-out of contiguous rows (R, n, M): the branch input (R, M) and the coefficients (R, Q).</summary>
+    private (Tensor U, Tensor Coefficients) ReadOut(MixingSpec spec, MixingLink link, Tensor rows)
+    {
+        using var section = MixingProfiler.Section(MixingProfiler.Mixing);
+        var (u, coefficients) = MixInFunction.Apply(spec, link, MixingProfiler.Mark(rows, MixingProfiler.Mixing),
+            phi!, gates!, bias_pre!, bias_post!, bias_res!);
+        RecordCoefficients(coefficients);
+        return (u, coefficients);
+    }
+
+    /// <summary>F(u); with <paramref name="keepShape"/>, checks that F keeps the shape (no projection to change it).</summary>
+    private Tensor RunBranch(Tensor u, bool keepShape)
+    {
+        Tensor y;
+        using (MixingProfiler.Section(MixingProfiler.Branch))
+            y = branch.forward(MixingProfiler.Mark(u, MixingProfiler.Branch));
+        if (keepShape && !y.shape.SequenceEqual(u.shape))
+            throw new InvalidOperationException(
+                $"{GetName()}: the branch maps [{string.Join(", ", u.shape)}] to [{string.Join(", ", y.shape)}]; without a projection it must keep the shape.");
+        return y;
+    }
+
+    private MixingSpec Spec(MixingState state) => new(n, Options.Kind == ConnectionKind.Mhc, Options.ResidualLogitBound,
+        residualConstraint as SinkhornProjection, Options.NormEpsilon, state, Options.Dim);
+
+    private void RecordCoefficients(Tensor coefficients)
+    {
+        if (!RecordDiagnostics) return;
+        Record(coefficients.narrow(1, 0, n), coefficients.narrow(1, n, n), coefficients.narrow(1, 2 * n, n * n).reshape(-1, n, n));
+    }
+
+    /// <summary>Activations of eq. (7)-(9) on float32 logits; HC uses its logits as they are.</summary>
     private (Tensor Pre, Tensor Post, Tensor Res) Activate(Tensor hPre, Tensor hPost, Tensor hRes)
     {
         if (Options.Kind == ConnectionKind.Hc) return (hPre, hPost, hRes);
-        return (hPre.sigmoid(), hPost.sigmoid() * 2, residualConstraint!.Project(BoundResidualLogits(hRes)));
+        Tensor pre, post;
+        using (MixingProfiler.Section(MixingProfiler.PhiNorm))
+        {
+            pre = hPre.sigmoid();
+            post = hPost.sigmoid() * 2;
+        }
+        using var section = MixingProfiler.Section(MixingProfiler.Sinkhorn);
+        return (pre, post, residualConstraint!.Project(BoundResidualLogits(MixingProfiler.Mark(hRes, MixingProfiler.Sinkhorn))));
     }
 
     // L tanh(h / L): keeps Sinkhorn within the range where its 20 iterations balance the columns (see
@@ -145,16 +319,22 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
 
     private Tensor ForwardStatic(Tensor x)
     {
-        var (pre, post, res) = Activate(bias_pre!, bias_post!, bias_res!);
+        var (pre, post, res) = Activate(Float32(bias_pre!), Float32(bias_post!), Float32(bias_res!));
         Record(pre, post, res);
         return ApplyFlat(x, pre.unsqueeze(0), post.unsqueeze(0), res.unsqueeze(0));
     }
 
-    /// <summary>The dynamic mapping of eq. (5)-(6) on states v (..., nC), before activation.</summary>
+    // The mixing parameters may have been converted with the module (module.to(float64 / bf16)); the coefficients are
+    // computed in float32 all the same, as the paper does, and only applied in the streams' dtype.
+    private static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to_type(ScalarType.Float32);
+
+    /// <summary>The dynamic mapping of eq. (5)-(6) on states v (..., nC), before activation, in float32.</summary>
     private (Tensor Pre, Tensor Post, Tensor Res) DynamicLogits(Tensor v)
     {
+        using var section = MixingProfiler.Section(MixingProfiler.PhiNorm);
+        v = MixingProfiler.Mark(Float32(v), MixingProfiler.PhiNorm);
         var r = (v.square().mean(new long[] { -1 }, keepdim: true) + Options.NormEpsilon).rsqrt();
-        var m = functional.linear(v, phi!) * r;
+        var m = functional.linear(v, Float32(phi!)) * r;
         int last = (int)m.dim() - 1;
         var mPre = m.narrow(last, 0, n);
         var mPost = m.narrow(last, n, n);
@@ -163,33 +343,48 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         {
             mPre = mPre.tanh(); mPost = mPost.tanh(); mRes = mRes.tanh();
         }
-        return (gates![0] * mPre + bias_pre!, gates[1] * mPost + bias_post!, gates[2] * mRes + bias_res!);
+        var g = Float32(gates!);
+        return (g[0] * mPre + Float32(bias_pre!), g[1] * mPost + Float32(bias_post!), g[2] * mRes + Float32(bias_res!));
     }
 
-    private Tensor ForwardDynamic(Tensor x)
+    /// <summary>The dynamic connection as tensor operations (any device and dtype): the reference for the fused path.</summary>
+    internal Tensor ForwardDynamic(Tensor x)
     {
         bool perSample = Options.Granularity == DynamicGranularity.PerSample && x.dim() > 3;
         if (perSample)
         {
             // One n x C state per sample: the spatial (or sequence) mean of each stream.
-            var pooled = Options.Layout == StreamFeatureLayout.ChannelsFirst
-                ? x.flatten(3).mean(new long[] { -1 })
-                : x.flatten(2, -2).mean(new long[] { 2 });
-            var (hp, hq, hr) = DynamicLogits(pooled.flatten(1).to_type(ScalarType.Float32));
+            Tensor pooled;
+            using (MixingProfiler.Section(MixingProfiler.PhiNorm))
+            {
+                var marked = MixingProfiler.Mark(x, MixingProfiler.PhiNorm);
+                pooled = Options.Layout == StreamFeatureLayout.ChannelsFirst
+                    ? marked.flatten(3).mean(new long[] { -1 })
+                    : marked.flatten(2, -2).mean(new long[] { 2 });
+            }
+            var (hp, hq, hr) = DynamicLogits(pooled.flatten(1));
             var (p, q, r) = Activate(hp, hq, hr);
             Record(p, q, r);
             return ApplyFlat(x, p, q, r);
         }
 
         var layout = new TokenLayout(x.shape, Options.Layout);
-        var tokens = layout.ToTokens(x);                                    // (B, S, n, C)
-        var (lp, lq, lr) = DynamicLogits(tokens.flatten(2).to_type(ScalarType.Float32));
+        Tensor tokens;
+        using (MixingProfiler.Section(MixingProfiler.Mixing))
+            tokens = layout.ToTokens(x);                                    // (B, S, n, C)
+        var (lp, lq, lr) = DynamicLogits(tokens.flatten(2));
         var (pre, post, res) = Activate(lp, lq, lr);
         Record(pre, post, res);
         var dtype = x.dtype;
-        var u = layout.SingleFromTokens(matmul(pre.to_type(dtype).unsqueeze(-2), tokens));
-        var y = branch.forward(u);
-        var mixed = matmul(res.to_type(dtype), tokens);                     // (B, S, n, C)
+        Tensor u, y;
+        using (MixingProfiler.Section(MixingProfiler.Mixing))
+            u = layout.SingleFromTokens(matmul(MixingProfiler.Mark(pre, MixingProfiler.Mixing).to_type(dtype).unsqueeze(-2),
+                MixingProfiler.Mark(tokens, MixingProfiler.Mixing)));
+        y = RunBranch(u, keepShape: false);
+        using var mixingSection = MixingProfiler.Section(MixingProfiler.Mixing);
+        post = MixingProfiler.Mark(post, MixingProfiler.Mixing);
+        y = MixingProfiler.Mark(y, MixingProfiler.Mixing);
+        var mixed = matmul(MixingProfiler.Mark(res, MixingProfiler.Mixing).to_type(dtype), MixingProfiler.Mark(tokens, MixingProfiler.Mixing)); // (B, S, n, C)
         if (projection is null && y.shape.SequenceEqual(u.shape))
             return layout.FromTokens(addcmul(mixed, post.to_type(dtype).unsqueeze(-1), layout.SingleToTokens(y), 1));
 
@@ -209,10 +404,18 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     {
         var dtype = x.dtype;
         long b = x.shape[0];
-        var flat = x.reshape(b, n, -1);
-        var u = matmul(pre.to_type(dtype).unsqueeze(-2), flat).view(new long[] { b }.Concat(x.shape[2..]).ToArray());
-        var y = branch.forward(u);
-        var mixed = matmul(res.to_type(dtype), flat);
+        Tensor flat, u, y;
+        using (MixingProfiler.Section(MixingProfiler.Mixing))
+        {
+            flat = x.reshape(b, n, -1);
+            u = matmul(MixingProfiler.Mark(pre, MixingProfiler.Mixing).to_type(dtype).unsqueeze(-2), MixingProfiler.Mark(flat, MixingProfiler.Mixing))
+                .view(new long[] { b }.Concat(x.shape[2..]).ToArray());
+        }
+        y = RunBranch(u, keepShape: false);
+        using var section = MixingProfiler.Section(MixingProfiler.Mixing);
+        post = MixingProfiler.Mark(post, MixingProfiler.Mixing);
+        y = MixingProfiler.Mark(y, MixingProfiler.Mixing);
+        var mixed = matmul(MixingProfiler.Mark(res, MixingProfiler.Mixing).to_type(dtype), MixingProfiler.Mark(flat, MixingProfiler.Mixing));
         var carried = projection is null ? mixed : Project(mixed.view(x.shape)).reshape(b, n, -1);
         var outShape = new long[] { b, n }.Concat(y.shape[1..]).ToArray();
         return addcmul(carried, post.to_type(dtype).unsqueeze(-1), y.reshape(b, 1, -1), 1).view(outShape);

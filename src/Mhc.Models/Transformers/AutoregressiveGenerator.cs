@@ -1,3 +1,4 @@
+using Mhc.Models.Fused;
 using Mhc.Models.Native;
 using static TorchSharp.torch;
 
@@ -107,10 +108,17 @@ public sealed class AutoregressiveGenerator
     {
         using var scope = NewDisposeScope();
         using var quiet = GcQuietRegion.Enter();
-        using var noGrad = no_grad();
-        var x = tensor(ids, dtype: ScalarType.Int64, device: device).unsqueeze(0);
+        // Inference mode: no graph, and no version counters or view tracking on any op either. The ids were
+        // checked on the host (the prompt in Generate, the samples are drawn from the vocabulary).
+        using var inference = inference_mode();
+        var x = tensor(ids, [1, ids.Length], dtype: ScalarType.Int64, device: device);
         Tensor logits;
-        lock (model) logits = cache is null ? model.forward(x) : model.Forward(x, cache);
-        return logits[0, -1].to(CPU).to_type(ScalarType.Float32).data<float>().ToArray();
+        lock (model) logits = cache is null ? model.forward(x) : model.Forward(x, cache, checkIds: false);
+        var last = logits.select(0, 0).select(0, -1);
+        if (!TensorMemory.IsKernelReady(last)) last = last.to(CPU).to_type(ScalarType.Float32).contiguous();
+        unsafe
+        {
+            return new ReadOnlySpan<float>(TensorMemory.Pointer(last), (int)last.numel()).ToArray();
+        }
     }
 }

@@ -75,7 +75,7 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
     public KeyValueCache CreateCache() => new(Options.Layers, Options.ContextLength);
 
     /// <summary>Next-token logits (B, T, V) for token ids (B, T), all positions at once (training, scoring).</summary>
-    public override Tensor forward(Tensor tokens) => Run(tokens, 0, null);
+    public override Tensor forward(Tensor tokens) => Run(tokens, 0, null, checkIds: true);
 
     /// <summary>
     /// Incremental decoding: appends the new token ids (B, T) at positions cache.Length .. cache.Length+T-1
@@ -83,7 +83,13 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
     /// same logits as <see cref="forward(Tensor)"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The cache would exceed the context length.</exception>
-    public Tensor Forward(Tensor tokens, KeyValueCache cache)
+    public Tensor Forward(Tensor tokens, KeyValueCache cache) => Forward(tokens, cache, checkIds: true);
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, KeyValueCache)"/>; <paramref name="checkIds"/> false skips the range check of the
+    /// ids (two reductions read back to the host), for a caller that has checked them already.
+    /// </summary>
+    internal Tensor Forward(Tensor tokens, KeyValueCache cache, bool checkIds)
     {
         ArgumentNullException.ThrowIfNull(cache);
         if (cache.Layers != Options.Layers || cache.Capacity != Options.ContextLength)
@@ -94,7 +100,7 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
         for (int i = 0; i < blocks.Count; i++) blocks[i].Attention.Cache = cache[i];
         try
         {
-            return Run(tokens, offset, cache);
+            return Run(tokens, offset, cache, checkIds);
         }
         finally
         {
@@ -102,7 +108,7 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
         }
     }
 
-    private Tensor Run(Tensor tokens, int offset, KeyValueCache? cache)
+    private Tensor Run(Tensor tokens, int offset, KeyValueCache? cache, bool checkIds)
     {
         if (tokens.dim() != 2 || tokens.dtype != ScalarType.Int64)
             throw new ArgumentException(
@@ -114,20 +120,26 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
                 ? $"{GetName()} has a context of {Options.ContextLength} tokens; got {t}. Feed at most the last {Options.ContextLength} tokens."
                 : $"{GetName()} has a context of {Options.ContextLength} tokens; the cache holds {offset} and {t} more do not fit. Start a new window.",
                 nameof(tokens));
-        using (no_grad())
-        {
-            using var min = tokens.min();
-            using var max = tokens.max();
-            long lo = min.item<long>(), hi = max.item<long>();
-            if (lo < 0 || hi >= Options.VocabSize)
-                throw new ArgumentException(
-                    $"{GetName()} has a vocabulary of {Options.VocabSize} ids (0..{Options.VocabSize - 1}); got ids in {lo}..{hi}.", nameof(tokens));
-        }
+        if (checkIds) CheckIds(tokens);
         var positions = arange(offset, offset + t, dtype: ScalarType.Int64, device: tokens.device);
         var x = embedding_dropout.forward(token_embedding.forward(tokens) + position_embedding.forward(positions));
-        var streams = expand.forward(x);                              // (B, n, T, C)
-        foreach (var block in blocks) streams = block.forward(streams);
-        var h = final_norm.forward(collapse.forward(streams));
+        long b = x.shape[0], c = x.shape[2];
+        // The streams are kept as token rows (B T, n, C) between the blocks: the layout in which the per-token mixing
+        // reads them, so no block changes layout (streams (B, n, T, C) would need a transpose per sublayer).
+        var rows = expand.forward(x.reshape(b * t, c));              // (B T, n, C)
+        foreach (var block in blocks) rows = block.ForwardRows(rows, b);
+        var h = final_norm.forward(collapse.forward(rows).view(b, t, c));
         return head is not null ? head.forward(h) : functional.linear(h, token_embedding.weight!);
+    }
+
+    private void CheckIds(Tensor tokens)
+    {
+        using var noGrad = no_grad();
+        using var min = tokens.min();
+        using var max = tokens.max();
+        long lo = min.item<long>(), hi = max.item<long>();
+        if (lo < 0 || hi >= Options.VocabSize)
+            throw new ArgumentException(
+                $"{GetName()} has a vocabulary of {Options.VocabSize} ids (0..{Options.VocabSize - 1}); got ids in {lo}..{hi}.", nameof(tokens));
     }
 }

@@ -13,6 +13,8 @@ public sealed class HyperTransformerBlock : Module<Tensor, Tensor>
 {
     private readonly HyperConnection attention;
     private readonly HyperConnection mlp;
+    // Set after RegisterComponents, so not registered a second time; found once instead of on every decoding step.
+    private readonly MultiHeadSelfAttention attentionModule;
 
     /// <summary>Creates the block.</summary>
     /// <param name="layer">Block index; the two sublayers are hyper-connection layers 2i and 2i+1 (their home streams alternate).</param>
@@ -36,6 +38,7 @@ public sealed class HyperTransformerBlock : Module<Tensor, Tensor>
             Sequential(("norm", new RmsNorm(dim)), ("mlp", new FeedForward(dim, mlpRatio, dropout, outputInitStd))),
             connection.WithLayer(2 * layer + 1, dim));
         RegisterComponents();
+        attentionModule = (MultiHeadSelfAttention)attention.Branch.named_children().Single(c => c.name == "attention").module;
     }
 
     /// <summary>The attention and MLP hyper-connections, in depth order.</summary>
@@ -49,10 +52,11 @@ public sealed class HyperTransformerBlock : Module<Tensor, Tensor>
     }
 
     /// <summary>The attention module inside the first sublayer (the decoder attaches its cache here).</summary>
-    /// <remarks>Looked up rather than kept in a field: a second field would register the module twice.</remarks>
-    internal MultiHeadSelfAttention Attention =>
-        (MultiHeadSelfAttention)attention.Branch.named_children().Single(c => c.name == "attention").module;
+    internal MultiHeadSelfAttention Attention => attentionModule;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor streams) => mlp.forward(attention.forward(streams));
+
+    /// <summary>The block on streams kept as token rows (B T, n, C) (see <see cref="HyperConnection.ForwardRows"/>).</summary>
+    internal Tensor ForwardRows(Tensor rows, long batch) => mlp.ForwardRows(attention.ForwardRows(rows, batch), batch);
 }

@@ -1,3 +1,4 @@
+using Mhc.Models.Fused;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -34,6 +35,16 @@ public sealed class RmsNorm : Module<Tensor, Tensor>
     {
         if (x.shape[^1] != Dim)
             throw new ArgumentException($"{GetName()} expects a last axis of {Dim}; got shape [{string.Join(", ", x.shape)}].", nameof(x));
+        if (!is_grad_enabled() && TensorMemory.IsKernelReady(x) && TensorMemory.IsKernelReady(weight))
+        {
+            // Inference (no graph wanted): one pass per row instead of eight tensor ops.
+            var y = empty_like(x);
+            unsafe
+            {
+                RmsNormKernel.Forward(TensorMemory.Pointer(x), TensorMemory.Pointer(weight), TensorMemory.Pointer(y), x.numel() / Dim, Dim, (float)eps);
+            }
+            return y;
+        }
         // Statistics in float32 even for half-precision inputs: the mean square underflows otherwise.
         var x32 = x.to_type(ScalarType.Float32);
         var normed = x32 * (x32.square().mean(new long[] { -1 }, keepdim: true) + eps).rsqrt();

@@ -17,4 +17,18 @@ public class RmsNormTests
         Assert.Equal(4 / Math.Sqrt(12.5), y[1], 5);
         Assert.Throws<ArgumentException>(() => norm.forward(zeros(1, 3)));
     }
+
+    [Fact]
+    public void InferenceKernel_MatchesTheTensorPath()
+    {
+        T.Init(71);
+        using var scope = NewDisposeScope();
+        var norm = new RmsNorm(13);
+        using (no_grad()) norm.parameters().Single().copy_(randn(13));
+        var x = randn(3, 7, 13) * 3;
+        var graph = norm.forward(x);                  // gradients enabled: tensor operations
+        Tensor fused;
+        using (no_grad()) fused = norm.forward(x);    // inference: the one-pass kernel
+        Assert.True(T.MaxAbsDiff(graph, fused) < 1e-5, $"max diff {T.MaxAbsDiff(graph, fused)}");
+    }
 }

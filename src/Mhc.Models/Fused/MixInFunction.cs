@@ -1,0 +1,136 @@
+using Mhc.Models.Layers;
+using System.Diagnostics;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace Mhc.Models.Fused;
+
+/// <summary>
+/// The read-out half of a fused hyper-connection as one autograd node (see <see cref="MixInKernel"/>): inputs
+/// X (rows, n, M), Phi, the gates and the three biases; outputs the branch input u (rows, M) and the coefficients
+/// (rows, Q). Its backward writes the full gradient of X, including the part of the write-in node
+/// (<see cref="MixOutFunction"/>) that the shared <see cref="MixingLink"/> carries.
+/// </summary>
+internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
+{
+    /// <inheritdoc />
+    public override string Name => "MhcMixIn";
+
+    /// <summary>u and the coefficients; recorded for autograd when a gradient is wanted.</summary>
+    public static (Tensor U, Tensor Coefficients) Apply(MixingSpec spec, MixingLink link, Tensor x, Tensor phi, Tensor gates,
+        Tensor biasPre, Tensor biasPost, Tensor biasRes)
+    {
+        bool record = is_grad_enabled() && (x.requires_grad || phi.requires_grad || gates.requires_grad
+            || biasPre.requires_grad || biasPost.requires_grad || biasRes.requires_grad);
+        if (!record)
+        {
+            var (u, coefficients, _, _) = Forward(spec, x, phi, gates, biasPre, biasPost, biasRes);
+            return (u, coefficients);
+        }
+        var outputs = apply(x, phi, gates, biasPre, biasPost, biasRes, spec, link);
+        return (outputs[0], outputs[1]);
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
+    {
+        var (x, phi, gates, biasPre, biasPost, biasRes) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
+        var spec = (MixingSpec)vars[6];
+        var (u, coefficients, projected, r) = Forward(spec, x, phi, gates, biasPre, biasPost, biasRes);
+        ctx.save_for_backward([x, phi, gates, biasPre, biasPost, biasRes, coefficients, projected, r]);
+        // Unused outputs get no gradient (not a tensor of zeros made from a cache the caller's dispose scope may free).
+        ctx.set_materialize_grads(false);
+        ctx.save_data("spec", spec);
+        ctx.save_data("link", vars[7]);
+        return [u, coefficients];
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> grad_outputs)
+    {
+        var saved = ctx.get_saved_variables();
+        var (x, phi, gates, biasPre, biasPost, biasRes) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
+        var (coefficients, projected, r) = (saved[6], saved[7], saved[8]);
+        var spec = (MixingSpec)ctx.get_data("spec");
+        var link = (MixingLink)ctx.get_data("link");
+        var du = grad_outputs[0].IsInvalid ? null : grad_outputs[0].contiguous();
+        var dCoefficients = grad_outputs[1].IsInvalid ? null : grad_outputs[1].contiguous();
+        var dOut = link.Take();
+        long rows = x.shape[0];
+        bool pooled = spec.State != MixingState.PerToken;
+        var dmr = empty(rows, spec.Q, dtype: ScalarType.Float32);
+        var scale = empty(rows, dtype: ScalarType.Float32);
+        var states = pooled ? empty(rows, spec.StateLength, dtype: ScalarType.Float32) : null;
+        var gateGradient = new float[3];
+        var biasGradient = new float[spec.Q];
+        var input = Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes);
+        unsafe
+        {
+            MixInKernel.BackwardCoefficients(spec, input, TensorMemory.Pointer(projected), TensorMemory.Pointer(r),
+                du is null ? null : TensorMemory.Pointer(du), dCoefficients is null ? null : TensorMemory.Pointer(dCoefficients),
+                dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
+                gateGradient, biasGradient, states is null ? null : TensorMemory.Pointer(states));
+        }
+        long start = Stopwatch.GetTimestamp();
+        var view = states ?? x.view(rows, spec.StateLength);
+        // Phi^T (dm r) for every token at once, written over by the gradient of X (same shape).
+        var dx = pooled ? empty_like(x) : matmul(dmr, phi).view(x.shape);
+        // dPhi = sum over rows of (dm r) v^T.
+        var dphi = matmul(dmr.t(), view);
+        MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
+        unsafe
+        {
+            MixInKernel.BackwardInput(spec, input, TensorMemory.Pointer(coefficients), du is null ? null : TensorMemory.Pointer(du),
+                dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
+                states is null ? null : TensorMemory.Pointer(states), pooled ? null : TensorMemory.Pointer(dx), TensorMemory.Pointer(dx));
+        }
+        dOut?.Dispose();
+        int n = spec.N;
+        var biases = tensor(biasGradient);
+        return
+        [
+            dx, dphi, tensor(gateGradient),
+            biases.narrow(0, 0, n), biases.narrow(0, n, n), biases.narrow(0, 2 * n, n * n).view(n, n),
+            null!, null!,
+        ];
+    }
+
+    /// <summary>u, the coefficients, Phi v and r (the last two kept for the backward).</summary>
+    private static (Tensor U, Tensor Coefficients, Tensor Projected, Tensor R) Forward(MixingSpec spec, Tensor x, Tensor phi, Tensor gates,
+        Tensor biasPre, Tensor biasPost, Tensor biasRes)
+    {
+        long rows = x.shape[0];
+        Tensor projected;
+        if (spec.State == MixingState.PerToken)
+        {
+            // Phi v for every token at once: one matrix product on the rows seen as (rows, n M).
+            long start = Stopwatch.GetTimestamp();
+            projected = matmul(x.view(rows, spec.StateLength), phi.t());
+            MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
+        }
+        else projected = empty(rows, spec.Q, dtype: ScalarType.Float32);
+        var r = empty(rows, dtype: ScalarType.Float32);
+        var u = empty(rows, x.shape[2], dtype: ScalarType.Float32);
+        var coefficients = empty(rows, spec.Q, dtype: ScalarType.Float32);
+        unsafe
+        {
+            MixInKernel.Forward(spec, Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes), TensorMemory.Pointer(projected),
+                TensorMemory.Pointer(r), TensorMemory.Pointer(u), TensorMemory.Pointer(coefficients));
+        }
+        return (u, coefficients, projected, r);
+    }
+
+    private static unsafe MixInKernel.Inputs Inputs(MixingSpec spec, Tensor x, Tensor phi, Tensor gates, Tensor biasPre, Tensor biasPost, Tensor biasRes)
+    {
+        var biases = new float[spec.Q];
+        int n = spec.N;
+        Read(biasPre, biases.AsSpan(0, n));
+        Read(biasPost, biases.AsSpan(n, n));
+        Read(biasRes, biases.AsSpan(2 * n, n * n));
+        var g = new float[3];
+        Read(gates, g);
+        return new MixInKernel.Inputs(TensorMemory.Pointer(x), x.shape[0], (int)x.shape[2], TensorMemory.Pointer(phi), g, biases);
+    }
+
+    private static unsafe void Read(Tensor t, Span<float> into) => new ReadOnlySpan<float>(TensorMemory.Pointer(t), into.Length).CopyTo(into);
+}
