@@ -18,14 +18,15 @@ using static ImageClassificationSample.ImageClassificationModel;
 namespace ImageClassificationSample;
 
 /// <summary>
-/// Trains an mHC Hyper-ResNet on real MNIST digits (seeded per-class 80/20 split) or Fashion-MNIST (official
+/// Trains an mHC Hyper-ResNet or vision transformer on real MNIST digits (seeded per-class 80/20 split) or Fashion-MNIST (official
 /// 60k/10k split) through ML.NET, evaluates it, saves and reloads it, and reports the figures.
 /// </summary>
 public static class Sample
 {
     private static readonly SampleOption[] Extra =
     [
-        new("epochs", "N", "training epochs (default: per data set)"),
+        new("architecture", "X", "resnet (Hyper-ResNet, default) or vit (vision transformer, the reference's MNIST configuration)"),
+        new("epochs", "N", "training epochs (default: per data set and architecture)"),
         new("width", "N", "channels of the first Hyper-ResNet stage"),
         new("threads", "N", "CPU threads for libtorch (default: all)"),
         new("streams", "N", "expansion rate n of HC/mHC (default 4)"),
@@ -40,7 +41,13 @@ public static class Sample
         var dataset = (a.Dataset ?? MnistDigits.DatasetName).ToLowerInvariant();
         if (dataset != MnistDigits.DatasetName && dataset != FashionMnist.DatasetName)
             throw new ArgumentException($"--dataset must be '{MnistDigits.DatasetName}' or '{FashionMnist.DatasetName}', got '{a.Dataset}'.");
-        var config = RunConfig.For(dataset, a.Quick);
+        var architecture = (a.GetValue("architecture") ?? "resnet").ToLowerInvariant() switch
+        {
+            "resnet" => MhcImageArchitecture.HyperResNet,
+            "vit" => MhcImageArchitecture.VisionTransformer,
+            var other => throw new ArgumentException($"--architecture must be resnet or vit, got '{other}'."),
+        };
+        var config = RunConfig.For(dataset, a.Quick, architecture);
         config.Connection = (a.Connection ?? "mhc").ToLowerInvariant() switch
         {
             "residual" => ConnectionKind.Residual,
@@ -50,7 +57,11 @@ public static class Sample
         };
         if (a.BudgetMinutes is { } budget) config.BudgetMinutes = budget;
         if (a.GetPositiveInt("epochs") is { } epochs) config.MaxEpochs = epochs;
-        if (a.GetPositiveInt("width") is { } width) config.BaseWidth = width;
+        if (a.GetPositiveInt("width") is { } width)
+        {
+            if (architecture == MhcImageArchitecture.VisionTransformer) throw new ArgumentException("--width sets the Hyper-ResNet's first stage; the vision transformer has no such width.");
+            config.BaseWidth = width;
+        }
         if (a.GetPositiveInt("threads") is { } threads) config.Threads = threads;
         if (a.GetPositiveInt("streams") is { } streams) config.ExpansionRate = streams;
         return config;
@@ -90,9 +101,13 @@ public static class Sample
         var (trainRows, testRows) = LoadData(config);
         config.TrainCount = trainRows.Count;
         config.TestCount = testRows.Count;
-        var tag = $"{config.Dataset}-{config.Connection.ToString().ToLowerInvariant()}";
+        bool vit = config.Architecture == MhcImageArchitecture.VisionTransformer;
+        var tag = $"{config.Dataset}-{(vit ? "vit-" : "")}{config.Connection.ToString().ToLowerInvariant()}";
+        var network = vit
+            ? $"vision transformer {config.PatchSize}x{config.PatchSize} patches, dim {config.TransformerDim}, {config.TransformerLayers} blocks x {config.TransformerHeads} heads"
+            : $"Hyper-ResNet width {config.BaseWidth} depths [{string.Join(",", config.StageDepths)}]";
         AnsiConsole.MarkupLine($"[bold]mHC image classification[/]: {config.Dataset}, {trainRows.Count} train / {testRows.Count} test, " +
-            Markup.Escape($"Hyper-ResNet width {config.BaseWidth} depths [{string.Join(",", config.StageDepths)}], {config.Connection} n={config.ExpansionRate}, {config.MaxEpochs} epochs"));
+            Markup.Escape($"{network}, {config.Connection} n={config.ExpansionRate}, {config.MaxEpochs} epochs"));
 
         var mlContext = new MLContext(seed: config.Seed);
         var train = mlContext.Data.LoadFromEnumerable(trainRows);
@@ -178,7 +193,7 @@ public static class Sample
             ["test_count"] = testRows.Count,
             ["threads"] = TorchSharp.torch.get_num_threads(),
             ["parameters"] = classifier.Network.parameters().Sum(p => p.numel()),
-            ["base_width"] = config.BaseWidth,
+            ["base_width"] = vit ? null : config.BaseWidth,
             ["expansion_rate"] = config.ExpansionRate,
             ["final_train_loss"] = reports[^1].TrainLoss,
             ["max_layer_forward_gain"] = classifier.Diagnostics?.MaxLayerForwardGain,

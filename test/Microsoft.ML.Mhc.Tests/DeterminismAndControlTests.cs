@@ -118,6 +118,29 @@ public sealed class DeterminismAndControlTests
     }
 
     [Fact]
+    public void VisionTransformerSavedBeforeHeadOptions_IsRebuiltWithTheMeanPoolAndLearnedPositions()
+    {
+        // Specs saved before the head and position settings existed lack them; their weights fit the old network.
+        var options = TestData.TinyOptions(epochs: 1);
+        options.Architecture = MhcImageArchitecture.VisionTransformer;
+        options.PatchSize = 2;
+        options.TransformerDim = 16;
+        options.TransformerLayers = 1;
+        options.TransformerHeads = 2;
+        var spec = MhcImageClassificationTrainer.CreateSpec(options, 3);
+        var current = ImageClassifierSpec.FromJson(spec.ToJson());
+        Assert.Equal(global::Mhc.Models.Transformers.VisionTransformerHead.TokenGrid, Backbone(current).Options.Head);
+        foreach (var key in new[] { "Head", "HeadGridSize", "Positions" }) Assert.True(spec.VisionTransformer!.Remove(key), key);
+        var legacy = Backbone(ImageClassifierSpec.FromJson(spec.ToJson()));
+        Assert.Equal(global::Mhc.Models.Transformers.VisionTransformerHead.MeanPool, legacy.Options.Head);
+        Assert.Equal(global::Mhc.Models.Transformers.PatchPositionEncoding.Learned, legacy.Options.Positions);
+        Assert.Contains(legacy.named_parameters(), p => p.name == "position_embedding");
+
+        static global::Mhc.Models.Transformers.HyperVisionTransformer Backbone(ImageClassifierSpec s) =>
+            (global::Mhc.Models.Transformers.HyperVisionTransformer)ImageNetworkFactory.Create(s).Network;
+    }
+
+    [Fact]
     public void VisionTransformerOptionsAreValidated()
     {
         var options = TestData.TinyOptions(epochs: 1);

@@ -1,3 +1,4 @@
+using Mhc.Models.Initialization;
 using Mhc.Models.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,21 +8,23 @@ namespace Mhc.Models.Transformers;
 
 /// <summary>
 /// A vision transformer (ViT) whose residual connections are hyper-connections: non-overlapping patches
-/// are embedded (a strided convolution) with learned positions, expanded into n streams, passed through
-/// bidirectional <see cref="HyperTransformerBlock"/>s, collapsed once, normalised, mean-pooled over the
-/// tokens and classified. In training a random <see cref="HyperVisionTransformerOptions.MaskRatio"/>
-/// share of the patches of each image is dropped. Input (B, C, H, W) float32; output logits (B, classes).
+/// are embedded (a strided convolution), given positions (<see cref="HyperVisionTransformerOptions.Positions"/>),
+/// expanded into n streams, passed through bidirectional <see cref="HyperTransformerBlock"/>s, collapsed once,
+/// normalised and classified by the head of <see cref="HyperVisionTransformerOptions.Head"/>. In training a random
+/// <see cref="HyperVisionTransformerOptions.MaskRatio"/> share of the patches of each image is dropped.
+/// Input (B, C, H, W) float32; output logits (B, classes).
 /// </summary>
+/// <remarks>The initialisation and head choices, and what each is worth, are measured in <c>HyperVisionTransformer.md</c>.</remarks>
 public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
 {
     private readonly Conv2d patch_embedding;
-    private readonly Parameter position_embedding;
+    private readonly Parameter? position_embedding;
+    private readonly Tensor? fixed_positions;
     private readonly Dropout embedding_dropout;
     private readonly StreamExpand expand;
     private readonly ModuleList<HyperTransformerBlock> blocks;
     private readonly StreamCollapse collapse;
     private readonly RmsNorm final_norm;
-    private readonly Dropout head_dropout;
     private readonly Linear classifier;
 
     /// <summary>Builds the network from <paramref name="options"/> (validated).</summary>
@@ -32,7 +35,10 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
         Options = options;
         int n = options.EffectiveStreams;
         patch_embedding = Conv2d(options.InChannels, options.Dim, options.PatchSize, stride: options.PatchSize);
-        position_embedding = new Parameter(zeros(1, options.Patches, options.Dim));
+        if (options.Positions == PatchPositionEncoding.Learned)
+            position_embedding = new Parameter(zeros(1, options.Patches, options.Dim));
+        else
+            fixed_positions = SinusoidalPositions2D.Create(options.PatchRows, options.PatchColumns, options.Dim).unsqueeze(0);
         embedding_dropout = Dropout(options.Dropout);
         expand = new StreamExpand(n);
         var connection = new HyperConnectionOptions
@@ -44,35 +50,44 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
             Init = options.Init,
             Layout = StreamFeatureLayout.ChannelsLast,
         };
-        double outputStd = 0.02 / Math.Sqrt(2.0 * options.Layers);
         blocks = new ModuleList<HyperTransformerBlock>();
         for (int i = 0; i < options.Layers; i++)
             blocks.Add(new HyperTransformerBlock(i, options.Dim, options.Heads, options.MlpRatio, options.Dropout,
-                causal: false, connection, outputStd, $"block{i}"));
+                causal: false, connection, OutputInitStd, $"block{i}"));
         collapse = new StreamCollapse(n, options.Collapse);
         final_norm = new RmsNorm(options.Dim);
-        head_dropout = Dropout(options.Dropout);
-        classifier = Linear(options.Dim, options.NumClasses);
+        classifier = Linear(FeatureChannels, options.NumClasses);
         using (no_grad())
         {
-            // init.trunc_normal_ leaves the tensor at zero in TorchSharp 0.107, so a plain normal init.
-            init.normal_(position_embedding, 0, 0.02);
-            init.normal_(classifier.weight!, 0, 0.02);
+            // Every weight starts near N(0, 0.02^2), the ViT convention; libtorch's default for the patch
+            // convolution (uniform, bound 1/sqrt(fan-in) = 0.25 for 4x4 grey patches) made the tokens ~10x
+            // larger than that and drowned the positions (HyperVisionTransformer.md, suspect 1).
+            TruncatedNormal.Fill(patch_embedding.weight!, 0.02);
+            init.zeros_(patch_embedding.bias!);
+            if (position_embedding is not null) TruncatedNormal.Fill(position_embedding, 0.02);
+            TruncatedNormal.Fill(classifier.weight!, 0.02);
             init.zeros_(classifier.bias!);
         }
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Init std of the sublayers' output projections: the same 0.02 as every other weight. A depth-scaled
+    /// std (GPT-2's 0.02/sqrt(2 layers)) starts each block's contribution several times smaller than the
+    /// token stream, which costs a shallow ViT trained for few steps (HyperVisionTransformer.md).
+    /// </summary>
+    private const double OutputInitStd = 0.02;
+
     /// <summary>The configuration this network was built with.</summary>
     public HyperVisionTransformerOptions Options { get; }
 
-    /// <summary>Width of the pooled features entering the classifier.</summary>
-    public int FeatureChannels => Options.Dim;
+    /// <summary>Width of the features entering the classifier: Dim (mean pool) or Dim x the head grid's cells (token grid).</summary>
+    public int FeatureChannels => Options.Head == VisionTransformerHead.TokenGrid ? Options.Dim * Options.HeadGrid.Rows * Options.HeadGrid.Columns : Options.Dim;
 
     /// <summary>The hyper-connections (attention and MLP of every block), in depth order, for diagnostics.</summary>
     public IReadOnlyList<HyperConnection> HyperConnections => blocks.SelectMany(b => b.HyperConnections).ToList();
 
-    /// <summary>Pooled features before the classifier, (B, <see cref="FeatureChannels"/>).</summary>
+    /// <summary>Features before the classifier, (B, <see cref="FeatureChannels"/>).</summary>
     public Tensor Features(Tensor images)
     {
         var o = Options;
@@ -81,24 +96,43 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
                 $"{GetName()} expects images (B, {o.InChannels}, {o.ImageHeight}, {o.ImageWidth}); got [{string.Join(", ", images.shape)}].",
                 nameof(images));
         // (B, C, H, W) -> (B, D, H/p, W/p) -> (B, P, D)
-        var tokens = patch_embedding.forward(images).flatten(2).transpose(1, 2) + position_embedding;
-        if (training && o.MaskRatio > 0) tokens = KeepRandomPatches(tokens, o.KeptPatches);
+        var tokens = patch_embedding.forward(images).flatten(2).transpose(1, 2);
+        tokens = tokens + (position_embedding ?? fixed_positions!);
+        Tensor? kept = null;
+        if (training && o.MaskRatio > 0) (tokens, kept) = KeepRandomPatches(tokens, o.KeptPatches);
         var streams = expand.forward(embedding_dropout.forward(tokens));   // (B, n, P, D)
         foreach (var block in blocks) streams = block.forward(streams);
-        var h = final_norm.forward(collapse.forward(streams));
-        return h.mean(new long[] { 1 });
+        var h = final_norm.forward(collapse.forward(streams));           // (B, P, D)
+        return o.Head == VisionTransformerHead.TokenGrid ? PoolTokenGrid(h, kept) : h.mean(new long[] { 1 });
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor images) => classifier.forward(head_dropout.forward(Features(images)));
+    public override Tensor forward(Tensor images) => classifier.forward(Features(images));
 
-    /// <summary>A random subset of <paramref name="keep"/> patch tokens per image (positions already added).</summary>
-    private static Tensor KeepRandomPatches(Tensor tokens, int keep)
+    /// <summary>
+    /// The final tokens back on their (H/p, W/p) grid, resampled to the head grid (nearest neighbour: evenly spaced
+    /// tokens; measured better than average pooling) and flattened. Patches dropped by masking are zeros on the grid.
+    /// </summary>
+    private Tensor PoolTokenGrid(Tensor h, Tensor? kept)
+    {
+        var o = Options;
+        long b = h.shape[0], d = h.shape[2];
+        if (kept is not null)
+            h = zeros(b, o.Patches, d, dtype: h.dtype, device: h.device).scatter(1, kept.unsqueeze(-1).expand(b, kept.shape[1], d), h);
+        var grid = h.transpose(1, 2).reshape(b, d, o.PatchRows, o.PatchColumns);
+        var (rows, columns) = o.HeadGrid;
+        if (rows != o.PatchRows || columns != o.PatchColumns)
+            grid = functional.interpolate(grid, new long[] { rows, columns }, mode: InterpolationMode.Nearest);
+        return grid.flatten(1);
+    }
+
+    /// <summary>A random subset of <paramref name="keep"/> patch tokens per image (positions already added) and their patch indices.</summary>
+    private static (Tensor Tokens, Tensor? Kept) KeepRandomPatches(Tensor tokens, int keep)
     {
         long b = tokens.shape[0], p = tokens.shape[1], d = tokens.shape[2];
-        if (keep >= p) return tokens;
+        if (keep >= p) return (tokens, null);
         // The first `keep` entries of a random permutation per image, drawn from libtorch's seeded generator.
         var ids = rand(b, p, device: tokens.device).argsort(1)[.., ..keep];
-        return tokens.gather(1, ids.unsqueeze(-1).expand(b, keep, d));
+        return (tokens.gather(1, ids.unsqueeze(-1).expand(b, keep, d)), ids);
     }
 }

@@ -23,7 +23,7 @@ public static class ImageNetworkFactory
                 return (resnet, resnet.HyperConnections);
             case MhcImageArchitecture.VisionTransformer:
                 var node = spec.VisionTransformer ?? throw new InvalidDataException("The spec names VisionTransformer but has no VisionTransformer options.");
-                var vitOptions = ImageClassifierSpec.Options<HyperVisionTransformerOptions>(node);
+                var vitOptions = VisionTransformerSpec.Read(node);
                 if (vitOptions.InChannels != spec.Channels || vitOptions.ImageHeight != spec.ImageHeight || vitOptions.ImageWidth != spec.ImageWidth || vitOptions.NumClasses != spec.NumClasses)
                     throw new InvalidDataException("The vision transformer options disagree with the spec's input shape or class count.");
                 var vit = new HyperVisionTransformer(vitOptions);

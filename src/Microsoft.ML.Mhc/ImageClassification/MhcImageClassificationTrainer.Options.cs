@@ -1,5 +1,6 @@
 using Microsoft.ML.SearchSpace;
 using Mhc.Models.Layers;
+using Mhc.Models.Transformers;
 using Mhc.Models.Vision;
 using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Training;
@@ -98,6 +99,25 @@ public sealed partial class MhcImageClassificationTrainer
 
         /// <summary>Vision transformer: attention heads (must divide <see cref="TransformerDim"/>). Default 4.</summary>
         public int TransformerHeads { get; set; } = 4;
+
+        /// <summary>
+        /// Vision transformer: how the final patch tokens become class scores. Default
+        /// <see cref="VisionTransformerHead.TokenGrid"/> (the tokens flattened on their grid, so the classifier sees where
+        /// features are); <see cref="VisionTransformerHead.MeanPool"/> averages all tokens.
+        /// </summary>
+        public VisionTransformerHead TransformerHead { get; set; } = VisionTransformerHead.TokenGrid;
+
+        /// <summary>
+        /// Vision transformer, token-grid head: side of the grid of evenly spaced tokens the classifier reads (the
+        /// reference implementation uses 4); 0 reads every patch token. Default 0.
+        /// </summary>
+        public int TransformerHeadGridSize { get; set; }
+
+        /// <summary>
+        /// Vision transformer: position information of the patch tokens. Default <see cref="PatchPositionEncoding.Sinusoidal2D"/>
+        /// (fixed 2-D sinusoids; <see cref="TransformerDim"/> must be divisible by 4); <see cref="PatchPositionEncoding.Learned"/> learns one vector per patch.
+        /// </summary>
+        public PatchPositionEncoding TransformerPositions { get; set; } = PatchPositionEncoding.Sinusoidal2D;
 
         /// <summary>Vision transformer: share of patch tokens dropped at random in training. Default 0.</summary>
         public double MaskRatio { get; set; }

@@ -1,8 +1,9 @@
+using System.Text.Json.Nodes;
 using Mhc.Models.Transformers;
 
 namespace Microsoft.ML.Mhc.ImageClassification;
 
-/// <summary>The hyper-connected vision transformer's options for an image classifier.</summary>
+/// <summary>The hyper-connected vision transformer's options for an image classifier, and their saved form.</summary>
 internal static class VisionTransformerSpec
 {
     /// <summary>The options for <paramref name="classes"/> classes.</summary>
@@ -16,6 +17,9 @@ internal static class VisionTransformerSpec
         Dim = o.TransformerDim,
         Layers = o.TransformerLayers,
         Heads = o.TransformerHeads,
+        Head = o.TransformerHead,
+        HeadGridSize = o.TransformerHeadGridSize,
+        Positions = o.TransformerPositions,
         ExpansionRate = o.ExpansionRate,
         Connection = o.Connection,
         DynamicMixing = o.DynamicMixing,
@@ -23,4 +27,17 @@ internal static class VisionTransformerSpec
         Dropout = o.Dropout,
         MaskRatio = o.MaskRatio,
     };
+
+    /// <summary>
+    /// The options stored in a saved spec. Models saved before the head and position settings existed
+    /// lack them and were built with the mean pool and learned positions; they are read as such, not with
+    /// today's defaults, so that their weights still fit.
+    /// </summary>
+    public static HyperVisionTransformerOptions Read(JsonObject node)
+    {
+        var options = ImageClassifierSpec.Options<HyperVisionTransformerOptions>(node);
+        if (!node.ContainsKey(nameof(HyperVisionTransformerOptions.Head))) options.Head = VisionTransformerHead.MeanPool;
+        if (!node.ContainsKey(nameof(HyperVisionTransformerOptions.Positions))) options.Positions = PatchPositionEncoding.Learned;
+        return options;
+    }
 }

@@ -2,27 +2,32 @@ using System.Text.Json;
 using Mhc.Models.Diagnostics;
 using Mhc.Models.Layers;
 using Mhc.Models.Transformers;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Mhc.Models.Tests.Transformers;
 
 public class HyperVisionTransformerTests
 {
-    private static HyperVisionTransformerOptions Small(ConnectionKind kind, double maskRatio = 0) => new()
+    private static HyperVisionTransformerOptions Small(ConnectionKind kind, double maskRatio = 0,
+        VisionTransformerHead head = VisionTransformerHead.TokenGrid, PatchPositionEncoding positions = PatchPositionEncoding.Sinusoidal2D) => new()
     {
         InChannels = 1, NumClasses = 3, ImageHeight = 8, ImageWidth = 12, PatchSize = 4, Dim = 16, Layers = 2, Heads = 2,
-        MlpRatio = 2, Connection = kind, Dropout = 0, MaskRatio = maskRatio,
+        MlpRatio = 2, Connection = kind, Dropout = 0, MaskRatio = maskRatio, Head = head, HeadGridSize = 2, Positions = positions,
     };
 
     [Theory]
-    [InlineData(ConnectionKind.Residual)]
-    [InlineData(ConnectionKind.Hc)]
-    [InlineData(ConnectionKind.Mhc)]
-    public void Forward_GivesLogits_AndGradientsReachEveryParameter(ConnectionKind kind)
+    [InlineData(ConnectionKind.Residual, VisionTransformerHead.TokenGrid, PatchPositionEncoding.Sinusoidal2D)]
+    [InlineData(ConnectionKind.Hc, VisionTransformerHead.TokenGrid, PatchPositionEncoding.Sinusoidal2D)]
+    [InlineData(ConnectionKind.Mhc, VisionTransformerHead.TokenGrid, PatchPositionEncoding.Sinusoidal2D)]
+    [InlineData(ConnectionKind.Mhc, VisionTransformerHead.MeanPool, PatchPositionEncoding.Learned)]
+    [InlineData(ConnectionKind.Mhc, VisionTransformerHead.TokenGrid, PatchPositionEncoding.Learned)]
+    [InlineData(ConnectionKind.Mhc, VisionTransformerHead.MeanPool, PatchPositionEncoding.Sinusoidal2D)]
+    public void Forward_GivesLogits_AndGradientsReachEveryParameter(ConnectionKind kind, VisionTransformerHead head, PatchPositionEncoding positions)
     {
         T.Init(41);
         using var scope = NewDisposeScope();
-        var net = new HyperVisionTransformer(Small(kind));
+        var net = new HyperVisionTransformer(Small(kind, head: head, positions: positions));
         var logits = net.forward(randn(2, 1, 8, 12));
         Assert.Equal(new long[] { 2, 3 }, logits.shape);
         nn.functional.cross_entropy(logits, tensor(new long[] { 0, 2 })).backward();
@@ -33,14 +38,35 @@ public class HyperVisionTransformerTests
             Assert.True(T.Values(p.grad!).Any(v => v != 0), $"{name} has no gradient");
         }
         Assert.Equal(4, net.HyperConnections.Count);
+        Assert.Equal(head == VisionTransformerHead.TokenGrid ? 16 * 2 * 2 : 16, net.Features(randn(2, 1, 8, 12)).shape[1]);
+        var whole = Small(kind, head: head, positions: positions);
+        whole.HeadGridSize = 0;
+        Assert.Equal(head == VisionTransformerHead.TokenGrid ? 16 * 2 * 3 : 16, new HyperVisionTransformer(whole).Features(randn(2, 1, 8, 12)).shape[1]);
+        Assert.Equal(positions == PatchPositionEncoding.Learned, net.named_parameters().Any(p => p.name == "position_embedding"));
     }
 
     [Fact]
-    public void MaskRatio_DropsPatchesInTrainingOnly()
+    public void Weights_StartAtTheViTScale()
+    {
+        // The patch convolution kept libtorch's default init (std ~0.14 for 4x4 grey patches) and the tokens
+        // drowned their positions; every weight now starts near N(0, 0.02^2) (see HyperVisionTransformer.md).
+        T.Init(45);
+        using var scope = NewDisposeScope();
+        var options = Small(ConnectionKind.Mhc);
+        options.Dim = 64;
+        var net = new HyperVisionTransformer(options);
+        foreach (var (name, p) in net.named_parameters().Where(p => p.parameter.dim() >= 2 && !p.name.Contains("phi") && !p.name.Contains("bias")))
+            Assert.True(p.std().ToDouble() is > 0.014 and < 0.022, $"{name}: std {p.std().ToDouble():F4}");
+        Assert.Equal(0, T.Values(T.Param(net, "patch_embedding.bias")).Max(Math.Abs));
+    }
+    [Theory]
+    [InlineData(VisionTransformerHead.TokenGrid)]
+    [InlineData(VisionTransformerHead.MeanPool)]
+    public void MaskRatio_DropsPatchesInTrainingOnly(VisionTransformerHead head)
     {
         T.Init(42);
         using var scope = NewDisposeScope();
-        var o = Small(ConnectionKind.Mhc, maskRatio: 0.5);
+        var o = Small(ConnectionKind.Mhc, maskRatio: 0.5, head: head);
         Assert.Equal(6, o.Patches);
         Assert.Equal(3, o.KeptPatches);
         var net = new HyperVisionTransformer(o);
@@ -59,13 +85,15 @@ public class HyperVisionTransformerTests
         Assert.True(T.MaxAbsDiff(e1, e2) < 1e-7, "evaluation uses every patch");
     }
 
-    [Fact]
-    public void PositionEmbeddings_MakePatchOrderMatter()
+    [Theory]
+    [InlineData(PatchPositionEncoding.Learned)]
+    [InlineData(PatchPositionEncoding.Sinusoidal2D)]
+    public void PositionEmbeddings_MakePatchOrderMatter(PatchPositionEncoding positions)
     {
         // Without position embeddings a transformer with mean pooling ignores patch order; with them it must not.
         T.Init(43);
         using var scope = NewDisposeScope();
-        var net = new HyperVisionTransformer(Small(ConnectionKind.Mhc));
+        var net = new HyperVisionTransformer(Small(ConnectionKind.Mhc, head: VisionTransformerHead.MeanPool, positions: positions));
         net.eval();
         var x = randn(1, 1, 8, 12);
         var shuffled = cat(new[] { x[.., .., .., 4..], x[.., .., .., ..4] }, 3);
@@ -98,6 +126,15 @@ public class HyperVisionTransformerTests
         Assert.Contains("whole number of 5x5 patches", Assert.Throws<ArgumentException>(() => new HyperVisionTransformer(bad)).Message);
         bad = Small(ConnectionKind.Mhc, maskRatio: 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => new HyperVisionTransformer(bad));
+        bad = Small(ConnectionKind.Mhc);
+        bad.Dim = 18;
+        bad.Heads = 3;
+        Assert.Contains("divisible by 4", Assert.Throws<ArgumentException>(() => new HyperVisionTransformer(bad)).Message);
+        bad.Positions = PatchPositionEncoding.Learned;
+        _ = new HyperVisionTransformer(bad);
+        bad = Small(ConnectionKind.Mhc);
+        bad.HeadGridSize = 3;
+        Assert.Contains("2x3 patch grid", Assert.Throws<ArgumentOutOfRangeException>(() => new HyperVisionTransformer(bad)).Message);
         var back = JsonSerializer.Deserialize<HyperVisionTransformerOptions>(JsonSerializer.Serialize(Small(ConnectionKind.Hc, 0.25)))!;
         Assert.Equal(0.25, back.MaskRatio);
         Assert.Equal(ConnectionKind.Hc, back.Connection);
