@@ -13,7 +13,7 @@ public static class FiguresJson
 {
     /// <summary>
     /// Writes <paramref name="figures"/> to <paramref name="path"/>, creating its folder if needed.
-    /// Values may be null, strings, booleans or numbers. Non-finite doubles (a diverged loss) are
+    /// Values may be null, strings, booleans, numbers, a <c>JsonObject</c> or a <c>JsonArray</c>. Non-finite doubles (a diverged loss) are
     /// written as the strings <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c> because JSON has no such numbers.
     /// </summary>
     /// <param name="path">Target file.</param>
@@ -93,13 +93,14 @@ public static class FiguresJson
             case ulong u:
                 writer.WriteNumberValue(u);
                 break;
-            case System.Text.Json.Nodes.JsonObject o:
-                // The one nested value the contracts ask for: an options object (e.g. the sweep's best_options).
-                o.WriteTo(writer);
+            case System.Text.Json.Nodes.JsonObject or System.Text.Json.Nodes.JsonArray:
+                // The nested values the contracts ask for: an options object (e.g. the sweep's best_options) or an
+                // array of flat objects (e.g. the depth study's cells).
+                ((System.Text.Json.Nodes.JsonNode)value).WriteTo(writer);
                 break;
             default:
                 throw new ArgumentException(
-                    $"Figure '{name}' is a {value.GetType().Name}; figures must be null, a string, a bool, a number or a JsonObject.", nameof(value));
+                    $"Figure '{name}' is a {value.GetType().Name}; figures must be null, a string, a bool, a number, a JsonObject or a JsonArray.", nameof(value));
         }
     }
 

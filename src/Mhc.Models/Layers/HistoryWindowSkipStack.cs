@@ -83,6 +83,9 @@ public sealed class HistoryWindowSkipStack : Module<Tensor, Tensor>
     /// <summary>Feature shapes of x_0..x_L found at construction.</summary>
     public IReadOnlyList<long[]> StateShapes { get; }
 
+    /// <summary>The branches f_l, in order.</summary>
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers.ToList();
+
     /// <summary>The skips, one per layer, in order.</summary>
     public IReadOnlyList<HistoryWindowSkip> Skips => skips.ToList();
 
