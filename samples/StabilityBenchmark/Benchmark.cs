@@ -4,6 +4,7 @@ using Mhc.Models;
 using Mhc.Models.Layers;
 using Mhc.Samples.Data;
 using Mhc.Samples.Figures;
+using Mhc.Samples.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -92,15 +93,15 @@ public static class Benchmark
         var total = Stopwatch.StartNew();
         var (train, test) = digits.SplitPerClass(s.Seed);
         using var data = NewDisposeScope();
-        var (trainX, trainY) = ToTensors(train, int.MaxValue);
-        var (testX, testY) = ToTensors(test, s.EvalExamples);
+        var (trainX, trainY) = FlatDigits.ToTensors(train);
+        var (testX, testY) = FlatDigits.ToTensors(test, s.EvalExamples);
         var probeBatch = testX.narrow(0, 0, Math.Min(256, testX.shape[0]));
 
         Console.WriteLine($"StabilityBenchmark: depth {s.Depth}, width {s.Width}, n = {s.Streams}, {s.Steps} steps of {s.BatchSize} " +
             $"MNIST digits ({train.Count} train / {testX.shape[0]} test), Adam lr {s.LearningRate.ToString(CultureInfo.InvariantCulture)}, " +
             $"{torch.get_num_threads()} torch threads{(s.Quick ? ", quick" : "")}");
 
-        var contenders = Kinds.Select(k => new Contender(new DeepStack(k, s, MnistDigits.PixelCount, MnistDigits.ClassCount), s.LearningRate)).ToList();
+        var contenders = Kinds.Select(k => new Contender(Build(k, s), s.LearningRate)).ToList();
         var atInit = contenders.ToDictionary(c => c.Kind, c => GainProbe.Measure(c.Model, probeBatch));
 
         // The random-mixing probe: fresh HC and mHC stacks with the same raw H_res parameters I + sigma G.
@@ -108,7 +109,7 @@ public static class Benchmark
         foreach (var kind in new[] { ConnectionKind.Hc, ConnectionKind.Mhc })
         {
             using var probeScope = NewDisposeScope();
-            var probe = new DeepStack(kind, s, MnistDigits.PixelCount, MnistDigits.ClassCount);
+            var probe = Build(kind, s);
             GainProbe.RandomizeResidualMixing(probe, s.MixingNoise, s.Seed + 1000);
             random[kind] = GainProbe.Measure(probe, probeBatch);
             probe.Dispose();
@@ -120,7 +121,7 @@ public static class Benchmark
         var trained = contenders.ToDictionary(c => c.Kind, c => GainProbe.Measure(c.Model, probeBatch));
         var results = contenders.Select(c =>
         {
-            var (loss, accuracy) = TrainingRace.Evaluate(c.Model, testX, testY);
+            var (loss, accuracy) = DigitsEvaluation.Evaluate(c.Model, testX, testY);
             return new KindResult(c.Kind, atInit[c.Kind], random.GetValueOrDefault(c.Kind), trained[c.Kind],
                 c.Loss.ToArray(), c.GradientNorm.ToArray(), Median(c.StepMilliseconds.Skip(s.WarmupSteps)), loss, accuracy, c.Diverged);
         }).ToList();
@@ -128,20 +129,8 @@ public static class Benchmark
         return new BenchmarkFigures(results, train.Count, (int)testX.shape[0], total.Elapsed.TotalSeconds);
     }
 
-    private static (Tensor X, Tensor Y) ToTensors(IReadOnlyList<ImageExample> examples, int limit)
-    {
-        int count = Math.Min(limit, examples.Count);
-        var pixels = new float[count * MnistDigits.PixelCount];
-        var labels = new long[count];
-        for (int i = 0; i < count; i++)
-        {
-            examples[i].Pixels.CopyTo(pixels, i * MnistDigits.PixelCount);
-            labels[i] = examples[i].Label;
-        }
-        // The usual MNIST standardisation (mean 0.1307, std 0.3081 of the full training set).
-        var x = (tensor(pixels).reshape(count, MnistDigits.PixelCount) - 0.1307f) / 0.3081f;
-        return (x.MoveToOuterDisposeScope(), tensor(labels).MoveToOuterDisposeScope());
-    }
+    private static DeepStack Build(ConnectionKind kind, BenchmarkSettings s) =>
+        new(DeepStackConnection.For(kind, s.Streams), s.Depth, s.Width, s.Seed, MnistDigits.PixelCount, MnistDigits.ClassCount);
 
     private static double Median(IEnumerable<double> values)
     {

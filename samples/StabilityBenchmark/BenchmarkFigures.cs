@@ -1,4 +1,5 @@
 using Mhc.Models.Layers;
+using Mhc.Samples.Networks;
 
 namespace StabilityBenchmark;
 

@@ -1,4 +1,5 @@
 using Mhc.Models.Layers;
+using Mhc.Samples.Networks;
 using Microsoft.ML.Mhc.Plots;
 using OxyPlot;
 using OxyPlot.Axes;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mhc.Models.Layers;
+using Mhc.Samples.Networks;
 
 namespace StabilityBenchmark;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mhc.Models.Diagnostics;
 using Mhc.Models.Layers;
+using Mhc.Samples.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -17,7 +18,7 @@ public sealed class Contender(DeepStack model, double learningRate)
     public TorchSharp.Modules.Adam Optimizer { get; } = optim.Adam(model.parameters(), learningRate);
 
     /// <summary>Connection kind.</summary>
-    public ConnectionKind Kind => Model.Kind;
+    public ConnectionKind Kind => Model.Kind ?? throw new InvalidOperationException("The stability race compares hyper-connection kinds only.");
 
     /// <summary>Training loss per step (NaN after divergence).</summary>
     public List<double> Loss { get; } = [];
@@ -83,32 +84,6 @@ public static class TrainingRace
                 if (!double.IsFinite(value)) c.Diverged = true;
             }
             onStep(step + 1);
-        }
-    }
-
-    /// <summary>Loss and accuracy on a held-out set, in batches.</summary>
-    public static (double Loss, double Accuracy) Evaluate(DeepStack model, Tensor x, Tensor y, int batchSize = 500)
-    {
-        model.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            double lossSum = 0, correct = 0;
-            long n = x.shape[0];
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                long len = Math.Min(batchSize, n - start);
-                var logits = model.forward(x.narrow(0, start, len));
-                var target = y.narrow(0, start, len);
-                lossSum += functional.cross_entropy(logits, target, reduction: Reduction.Sum).ToDouble();
-                correct += logits.argmax(1).eq(target).sum().ToDouble();
-            }
-            return (lossSum / n, correct / n);
-        }
-        finally
-        {
-            model.train();
         }
     }
 

@@ -13,7 +13,7 @@ public static class FiguresJson
 {
     /// <summary>
     /// Writes <paramref name="figures"/> to <paramref name="path"/>, creating its folder if needed.
-    /// Values may be null, strings, booleans, numbers or lists of doubles (a per-epoch series). Non-finite doubles (a diverged loss) are
+    /// Values may be null, strings, booleans, numbers, lists of doubles (a per-epoch series), a <c>JsonObject</c> or a <c>JsonArray</c>. Non-finite doubles (a diverged loss) are
     /// written as the strings <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c> because JSON has no such numbers.
     /// </summary>
     /// <param name="path">Target file.</param>
@@ -98,13 +98,14 @@ public static class FiguresJson
                 foreach (var d in series) WriteDouble(writer, d);
                 writer.WriteEndArray();
                 break;
-            case System.Text.Json.Nodes.JsonObject o:
-                // The one nested value the contracts ask for: an options object (e.g. the sweep's best_options).
-                o.WriteTo(writer);
+            case System.Text.Json.Nodes.JsonObject or System.Text.Json.Nodes.JsonArray:
+                // The nested values the contracts ask for: an options object (e.g. the sweep's best_options) or an
+                // array of flat objects (e.g. the depth study's cells).
+                ((System.Text.Json.Nodes.JsonNode)value).WriteTo(writer);
                 break;
             default:
                 throw new ArgumentException(
-                    $"Figure '{name}' is a {value.GetType().Name}; figures must be null, a string, a bool, a number, a list of doubles or a JsonObject.", nameof(value));
+                    $"Figure '{name}' is a {value.GetType().Name}; figures must be null, a string, a bool, a number, a list of doubles, a JsonObject or a JsonArray.", nameof(value));
         }
     }
 

@@ -8,9 +8,10 @@ namespace Mhc.Models.Layers;
 
 /// <summary>
 /// The history-window skip: x_l = f(x_(l-1)) + g sum_k alpha_k P_k(x_k) over the last k &lt;= H states
-/// (oldest first, the newest x_(l-1) last), with alpha constrained (simplex, identity-preserving simplex,
-/// doubly stochastic or none), P_k a linear auto-projection where a state's shape differs from f's output,
-/// and g an optional learned gate.
+/// (oldest first, the newest x_(l-1) last), with alpha = prune(constraint(z / T)) for logits z, temperature T,
+/// constraint simplex, identity-preserving simplex, doubly stochastic or none, and prune dropping weights under a
+/// threshold; P_k a linear auto-projection where a state's shape differs from f's output, and g an optional
+/// learned gate. In training, <see cref="HistoryWindowSkipOptions.Stochastic"/> adds Gumbel noise to z.
 /// </summary>
 /// <remarks>
 /// This is the residual connection widened over depth instead of over streams: where mHC (arXiv 2512.24880,
@@ -69,17 +70,34 @@ public sealed class HistoryWindowSkip : Module<Tensor, IReadOnlyList<Tensor>, Te
         constraint = options.Constraint == ConstraintKind.DoublyStochastic
             ? new SinkhornProjection(options.SinkhornIterations, options.Sinkhorn)
             : MixingConstraints.Create(options.Constraint, identityFloor: options.IdentityFloor);
-        // Zero logits give uniform weights under every softmax-based constraint; raw weights start uniform too,
-        // so the four constraints start from the same convex combination (the identity-preserving one excepted,
-        // which adds its floor to the newest state by design).
-        mix_logits = options.Constraint switch
-        {
-            ConstraintKind.DoublyStochastic => new Parameter(zeros(k, k)),
-            ConstraintKind.None => new Parameter(full(k, 1.0f / k, ScalarType.Float32)),
-            _ => new Parameter(zeros(k)),
-        };
+        mix_logits = new Parameter(InitialLogits(options, k));
         if (options.LearnedGate) gate_logit = new Parameter(zeros(1));
+        if (options.UseGating) gate_logit = new Parameter(full(1, options.GateLogitInit, ScalarType.Float32));
         RegisterComponents();
+    }
+
+    // Uniform: zero logits give uniform weights under every softmax-based constraint and raw weights start at 1/k,
+    // so all constraints start from the same convex combination (the identity-preserving one adds its floor to the
+    // newest state by design). Identity: -10 elsewhere leaves e^-10 = 4.5e-5 on the older states (the package's
+    // form), so they still get a gradient.
+    private static Tensor InitialLogits(HistoryWindowSkipOptions o, int k)
+    {
+        bool identity = o.Init == HistoryMixingInit.Identity;
+        switch (o.Constraint)
+        {
+            case ConstraintKind.DoublyStochastic:
+                return identity ? eye(k) * 10f - 10f : zeros(k, k);
+            case ConstraintKind.None:
+                if (!identity) return full(k, 1.0f / k, ScalarType.Float32);
+                var hot = zeros(k);
+                hot[k - 1] = 1f;
+                return hot;
+            default:
+                if (!identity) return zeros(k);
+                var logits = full(k, -10f, ScalarType.Float32);
+                logits[k - 1] = 0f;
+                return logits;
+        }
     }
 
     /// <summary>The configuration this skip was built with.</summary>
@@ -91,27 +109,54 @@ public sealed class HistoryWindowSkip : Module<Tensor, IReadOnlyList<Tensor>, Te
     /// <summary>The projection applied to each state (oldest first); <c>Identity</c> where shapes already match.</summary>
     public IReadOnlyList<Module<Tensor, Tensor>> Projections => projections.ToList();
 
-    /// <summary>The constrained mixing weights alpha (k, float32, oldest first), as a differentiable tensor.</summary>
-    public Tensor MixingWeights()
+    /// <summary>
+    /// The mixing weights alpha (k, float32, oldest first) an evaluation pass applies, as a differentiable tensor:
+    /// temperature, constraint and pruning, without Gumbel noise.
+    /// </summary>
+    public Tensor MixingWeights() => Prune(Constrain(mix_logits));
+
+    /// <summary>The weights the next forward pass applies: with Gumbel noise in training when
+    /// <see cref="HistoryWindowSkipOptions.Stochastic"/> is set, <see cref="MixingWeights"/> otherwise.</summary>
+    private Tensor ForwardWeights()
     {
-        var w = constraint.Project(mix_logits);
+        if (!(Options.Stochastic && training)) return MixingWeights();
+        // Gumbel(0, 1) noise -log(-log U); the clamp keeps U = 0 (probability 2^-24 in float32) finite.
+        using var scope = NewDisposeScope();
+        var u = rand(mix_logits.shape, ScalarType.Float32, mix_logits.device).clamp_min(1e-20);
+        var gumbel = u.log().neg().log().neg();
+        return Prune(Constrain(mix_logits + gumbel)).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Constrain(Tensor logits)
+    {
+        var scaled = Options.Temperature == 1 ? logits : logits / Options.Temperature;
+        var w = constraint.Project(scaled);
         // A doubly stochastic k x k matrix mixes the window into itself; the newest row is the mixture that
         // becomes this layer's skip, the other rows only couple it through the column constraint.
         return Options.Constraint == ConstraintKind.DoublyStochastic ? w[-1] : w;
     }
 
-    /// <summary>The gate g (1 when the gate is off).</summary>
+    // Drops weights under the threshold without renormalising (the package's semantics): the mask is a constant,
+    // so kept weights keep their gradient and dropped ones get none.
+    private Tensor Prune(Tensor w) =>
+        Options.PruneThreshold > 0 ? w * w.ge(Options.PruneThreshold).to_type(w.dtype) : w;
+
+    /// <summary>The gate g: 1 when off, 2 sigmoid(gamma) for <see cref="HistoryWindowSkipOptions.LearnedGate"/>,
+    /// sigmoid(gamma) for <see cref="HistoryWindowSkipOptions.UseGating"/>.</summary>
     public double Gate
     {
         get
         {
             if (gate_logit is null) return 1;
-            using var g = gate_logit.detach().sigmoid() * 2;
+            using var noGrad = no_grad();
+            using var g = GateFactor();
             return g.ToDouble();
         }
     }
 
-    /// <summary>The current alpha as numbers (oldest first).</summary>
+    private Tensor GateFactor() => Options.UseGating ? gate_logit!.sigmoid() : gate_logit!.sigmoid() * 2;
+
+    /// <summary>The current alpha as numbers (oldest first), as an evaluation pass applies them.</summary>
     public float[] Weights()
     {
         using var noGrad = no_grad();
@@ -126,7 +171,7 @@ public sealed class HistoryWindowSkip : Module<Tensor, IReadOnlyList<Tensor>, Te
         ArgumentNullException.ThrowIfNull(history);
         if (history.Count != StateCount)
             throw new ArgumentException($"{GetName()} mixes {StateCount} states; got {history.Count}.", nameof(history));
-        var w = MixingWeights();
+        var w = ForwardWeights();
         Tensor? sum = null;
         for (int j = 0; j < StateCount; j++)
         {
@@ -138,7 +183,7 @@ public sealed class HistoryWindowSkip : Module<Tensor, IReadOnlyList<Tensor>, Te
             sum = sum is null ? term : sum + term;
         }
         var mixed = sum!;
-        if (gate_logit is not null) mixed = mixed * (gate_logit.sigmoid() * 2).to_type(mixed.dtype);
+        if (gate_logit is not null) mixed = mixed * GateFactor().to_type(mixed.dtype);
         return mixed;
     }
 

@@ -20,6 +20,7 @@ public sealed class HistoryWindowSkipStack : Module<Tensor, Tensor>
     private readonly ModuleList<Module<Tensor, Tensor>> layers;
     private readonly ModuleList<HistoryWindowSkip> skips;
     private readonly int maxHistory;
+    private readonly bool checkpoint;
 
     /// <summary>Builds the stack.</summary>
     /// <param name="name">Module name.</param>
@@ -34,6 +35,7 @@ public sealed class HistoryWindowSkipStack : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         maxHistory = options.MaxHistory;
+        checkpoint = options.CheckpointBlocks;
         this.layers = new ModuleList<Module<Tensor, Tensor>>(layers.ToArray());
         if (this.layers.Count == 0) throw new ArgumentException("A history stack needs at least one layer.", nameof(layers));
         InputShape = (long[])inputShape.Clone();
@@ -81,6 +83,9 @@ public sealed class HistoryWindowSkipStack : Module<Tensor, Tensor>
     /// <summary>Feature shapes of x_0..x_L found at construction.</summary>
     public IReadOnlyList<long[]> StateShapes { get; }
 
+    /// <summary>The branches f_l, in order.</summary>
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers.ToList();
+
     /// <summary>The skips, one per layer, in order.</summary>
     public IReadOnlyList<HistoryWindowSkip> Skips => skips.ToList();
 
@@ -96,10 +101,17 @@ public sealed class HistoryWindowSkipStack : Module<Tensor, Tensor>
         var x = input;
         for (int l = 0; l < layers.Count; l++)
         {
-            x = skips[l].forward(layers[l].forward(x), history);
+            x = checkpoint ? Checkpointed(l, x, history) : Block(l, x, history);
             history.Add(x);
             if (history.Count > maxHistory) history.RemoveAt(0);
         }
         return x;
     }
+
+    // Modules are invoked through call() so that forward hooks (ForwardProfiler) see the branches and the skips.
+    private Tensor Block(int l, Tensor x, IReadOnlyList<Tensor> history) => skips[l].call(layers[l].call(x), history);
+
+    // The newest state of the window is x itself, so the block's inputs are exactly the window.
+    private Tensor Checkpointed(int l, Tensor x, IReadOnlyList<Tensor> history) =>
+        BlockCheckpoint.Apply(window => Block(l, window[^1], window), history.ToArray());
 }

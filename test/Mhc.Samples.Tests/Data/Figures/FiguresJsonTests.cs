@@ -59,4 +59,19 @@ public class FiguresJsonTests
         Assert.Equal(1, FiguresJson.Read(path)["a"].GetInt32());
         Assert.Single(Directory.GetFiles(dir.Path));
     }
+
+    [Fact]
+    public void WritesArraysOfFlatObjects()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("f.json");
+
+        FiguresJson.Write(path, [new("cells", new System.Text.Json.Nodes.JsonArray(
+            new System.Text.Json.Nodes.JsonObject { ["depth"] = 16, ["diverged"] = false },
+            new System.Text.Json.Nodes.JsonObject { ["depth"] = 32, ["diverged"] = true }))]);
+
+        var cells = FiguresJson.Read(path)["cells"].EnumerateArray().ToList();
+        Assert.Equal([16, 32], cells.Select(c => c.GetProperty("depth").GetInt32()));
+        Assert.True(cells[1].GetProperty("diverged").GetBoolean());
+    }
 }

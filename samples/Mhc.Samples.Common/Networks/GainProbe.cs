@@ -1,13 +1,12 @@
 using Mhc.Models.Diagnostics;
-using Mhc.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace StabilityBenchmark;
+namespace Mhc.Samples.Networks;
 
-/// <summary>Composite gains of one network on one batch, plus how much the stream state itself grew.</summary>
-/// <param name="Profile">Per-layer and composite gains of the recorded (batch-mean) H_res.</param>
-/// <param name="SignalGain">RMS of the streams after the last block over the RMS of the embedded input.</param>
+/// <summary>Composite gains of one network on one batch, plus how much the state itself grew.</summary>
+/// <param name="Profile">Per-layer and composite gains of the recorded (batch-mean) H_res, or of the history window maps.</param>
+/// <param name="SignalGain">RMS of the state after the last block over the RMS of the embedded input.</param>
 public sealed record GainFigures(GainProfile Profile, double SignalGain)
 {
     /// <summary>Composite forward gain (largest absolute row sum of H_L ... H_1).</summary>
@@ -18,6 +17,9 @@ public sealed record GainFigures(GainProfile Profile, double SignalGain)
 
     /// <summary>Largest composite forward gain over all prefixes H_l ... H_1 (the stack may peak mid-depth).</summary>
     public double PeakCompositeForward => Profile.CompositeForward.Count == 0 ? 1 : Profile.CompositeForward.Max();
+
+    /// <summary>Largest composite backward gain over all prefixes.</summary>
+    public double PeakCompositeBackward => Profile.CompositeBackward.Count == 0 ? 1 : Profile.CompositeBackward.Max();
 
     /// <summary>Largest single-layer forward gain.</summary>
     public double MaxLayerForward => Profile.LayerForward.Count == 0 ? 1 : Profile.LayerForward.Max();
@@ -30,6 +32,7 @@ public static class GainProbe
     /// Runs <paramref name="pixels"/> through the network with mixing recorded and returns its gains. For
     /// the dynamic (input-dependent) mixing this is the gain of the batch-mean H_res per layer. The
     /// residual network has no mixing matrix: its H_res is the 1 x 1 identity, gain 1 by construction.
+    /// A history-window stack reports the gains of its window maps (<see cref="HistoryWindowGain"/>).
     /// </summary>
     public static GainFigures Measure(DeepStack model, Tensor pixels)
     {
@@ -39,11 +42,12 @@ public static class GainProbe
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            using var recording = MixingRecording.Start(model.Body.HyperConnections);
+            using var recording = MixingRecording.Start(model.HyperConnections);
             var x = model.Embed(pixels);
-            var streams = model.Body.ForwardStreams(x);
-            double signal = Rms(streams) / Rms(x);
-            return new GainFigures(GainProfile.From(recording.Collect()), signal);
+            var state = model.Blocks(x);
+            double signal = Rms(state) / Rms(x);
+            var profile = model.History is { } history ? HistoryWindowGain.Profile(history) : GainProfile.From(recording.Collect());
+            return new GainFigures(profile, signal);
         }
         finally
         {
@@ -60,7 +64,7 @@ public static class GainProbe
     {
         var random = new Random(seed);
         using var noGrad = no_grad();
-        foreach (var hc in model.Body.HyperConnections)
+        foreach (var hc in model.HyperConnections)
         {
             var bias = hc.named_parameters(recurse: false).Single(p => p.name == "bias_res").parameter;
             int n = hc.Options.Streams;
