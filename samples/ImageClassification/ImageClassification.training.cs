@@ -22,12 +22,6 @@ public static partial class ImageClassificationModel
             Architecture = config.Architecture,
             Connection = config.Connection,
             ExpansionRate = config.ExpansionRate,
-            StageDepths = config.StageDepths,
-            BaseWidth = config.BaseWidth,
-            PatchSize = config.PatchSize,
-            TransformerDim = config.TransformerDim,
-            TransformerLayers = config.TransformerLayers,
-            TransformerHeads = config.TransformerHeads,
             Dropout = config.Dropout,
             MaxEpochs = config.MaxEpochs,
             BatchSize = config.BatchSize,
@@ -47,6 +41,18 @@ public static partial class ImageClassificationModel
             Log = log,
             EpochCallback = epochs,
         };
+        if (config.Architecture == MhcImageArchitecture.VisionTransformer)
+        {
+            options.PatchSize = config.PatchSize;
+            options.TransformerDim = config.TransformerDim;
+            options.TransformerLayers = config.TransformerLayers;
+            options.TransformerHeads = config.TransformerHeads;
+        }
+        else
+        {
+            options.StageDepths = config.StageDepths;
+            options.BaseWidth = config.BaseWidth;
+        }
         return mlContext.Transforms.Conversion.MapValueToKey("Label")
             .Append(mlContext.MulticlassClassification.Trainers.MhcImage(options))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));

@@ -143,8 +143,12 @@ public sealed partial class MhcImageClassificationTrainer
             Check(ImageWidth >= 4, nameof(ImageWidth), ImageWidth, "at least 4");
             Check(Channels >= 1, nameof(Channels), Channels, "at least 1");
             if (Connection != ConnectionKind.Residual) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(ConnectionKind.Residual));
-            Check(StageDepths is { Length: > 0 } && StageDepths.All(d => d >= 1), nameof(StageDepths), StageDepths is null ? "null" : $"[{string.Join(", ", StageDepths)}]", "one or more stages of at least one block");
-            Check(BaseWidth >= 1, nameof(BaseWidth), BaseWidth, "at least 1");
+            // Each architecture's own settings; the other's are not read.
+            if (Architecture == MhcImageArchitecture.HyperResNet)
+            {
+                Check(StageDepths is { Length: > 0 } && StageDepths.All(d => d >= 1), nameof(StageDepths), StageDepths is null ? "null" : $"[{string.Join(", ", StageDepths)}]", "one or more stages of at least one block");
+                Check(BaseWidth >= 1, nameof(BaseWidth), BaseWidth, "at least 1");
+            }
             Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout, "in [0, 1)");
             Check(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "in [0, 1)");
             Check(AugmentShiftPixels >= 0 && AugmentShiftPixels < Math.Min(ImageHeight, ImageWidth), nameof(AugmentShiftPixels), AugmentShiftPixels, "zero or positive and smaller than the image");
