@@ -29,7 +29,8 @@ public static class Sample
         new("epochs", "N", "training epochs (default: per data set and architecture)"),
         new("width", "N", "channels of the first Hyper-ResNet stage"),
         new("threads", "N", "CPU threads for libtorch (default: all)"),
-        new("streams", "N", "expansion rate n of HC/mHC (default 4)"),
+        new("streams", "N", "expansion rate n of HC/mHC (default 4; vit: 2)"),
+        new("recipe", "X", "vit only: reference (default: the reference's constant 3e-4, no augmentation) or library (warmup + cosine from 1e-3, clipping, 2-pixel shifts)"),
         new("importance", "N", "after training, permutation feature importance of every pixel on N test images, as a heat map PNG (slow: one scoring pass per pixel)"),
     ];
 
@@ -64,6 +65,13 @@ public static class Sample
         }
         if (a.GetPositiveInt("threads") is { } threads) config.Threads = threads;
         if (a.GetPositiveInt("streams") is { } streams) config.ExpansionRate = streams;
+        switch (a.GetValue("recipe")?.ToLowerInvariant())
+        {
+            case null or "reference": break;
+            case "library" when architecture == MhcImageArchitecture.VisionTransformer: config.UseLibraryRecipe(); break;
+            case "library": throw new ArgumentException("--recipe applies to --architecture vit; the Hyper-ResNet's defaults are already the library's recipe.");
+            case var other: throw new ArgumentException($"--recipe must be reference or library, got '{other}'.");
+        }
         return config;
     }
 
