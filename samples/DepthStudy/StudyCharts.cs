@@ -1,3 +1,4 @@
+using Mhc.Samples.Figures;
 using Microsoft.ML.Mhc.Plots;
 using OxyPlot;
 using OxyPlot.Axes;
@@ -89,7 +90,7 @@ public static class StudyCharts
             foreach (var name in f.Settings.Connections)
             {
                 if (f.Cell(name, depth, lr) is not { } c) { colour++; continue; }
-                AddCurve(plot, name, Smooth(c.Loss, 10).Select((v, i) => new DataPoint(i + 1, v)), colour++, LineStyle.Solid);
+                AddCurve(plot, name, TrailingMean.Of(c.Loss, 10).Select((v, i) => new DataPoint(i + 1, v)), colour++, LineStyle.Solid);
             }
             return plot;
         }).ToList();
@@ -133,18 +134,5 @@ public static class StudyCharts
         var line = new LineSeries { Title = title, Color = PlotPanels.SeriesColor(colour), StrokeThickness = 2, LineStyle = style };
         line.Points.AddRange(points);
         return line;
-    }
-
-    private static double[] Smooth(double[] values, int window)
-    {
-        var result = new double[values.Length];
-        double sum = 0;
-        for (int i = 0; i < values.Length; i++)
-        {
-            sum += values[i];
-            if (i >= window) sum -= values[i - window];
-            result[i] = sum / Math.Min(i + 1, window);
-        }
-        return result;
     }
 }

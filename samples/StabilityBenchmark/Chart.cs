@@ -1,3 +1,4 @@
+using Mhc.Samples.Figures;
 using Mhc.Models.Layers;
 using Mhc.Samples.Networks;
 using Microsoft.ML.Mhc.Plots;
@@ -19,7 +20,7 @@ public static class Chart
         int colour = 0;
         foreach (var r in f.Results)
         {
-            var ys = Smooth(r.Loss, window);
+            var ys = TrailingMean.Of(r.Loss, window);
             loss.Series.Add(Line(Label(r.Kind), Enumerable.Range(1, ys.Length).Select(i => (double)i), ys, colour++, dashed: false));
         }
 
@@ -67,17 +68,4 @@ public static class Chart
         ConnectionKind.Hc => "HC",
         _ => "mHC",
     };
-
-    private static double[] Smooth(double[] values, int window)
-    {
-        var result = new double[values.Length];
-        double sum = 0;
-        for (int i = 0; i < values.Length; i++)
-        {
-            sum += values[i];
-            if (i >= window) sum -= values[i - window];
-            result[i] = sum / Math.Min(i + 1, window);
-        }
-        return result;
-    }
 }
