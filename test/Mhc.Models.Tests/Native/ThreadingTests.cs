@@ -158,7 +158,9 @@ public class RuntimeOptionsEnvironmentTests
         MhcEnvironment.EnsureTorch();
         if (!OperatingSystem.IsLinux() || MhcEnvironment.RuntimeOptions.WorkerWait != OpenMPWaitPolicy.Brief || Environment.ProcessorCount < 2) return;
         // One parallel op (1M elements: both threads) every 5 ms. With libgomp's default wait every idle worker spins
-        // ~3 ms after each op (measured: ~6.5 ms of CPU per op on 2 threads); with the brief wait it sleeps almost at once.
+        // ~3 ms after each op; with the brief wait it sleeps almost at once. Measured per op on 2 cores, this test alone:
+        // runtime default 5.5-8.3 ms, brief 0.5-3.1 ms (two modes from run to run), passive 0.35 ms; brief rose to
+        // 3.6-3.9 ms while the other test assemblies ran beside it. 4.5 ms keeps about 1 ms to either side.
         using var x = torch.randn(1000, 1000);
         FreshThread.Run(() =>
         {
@@ -175,7 +177,7 @@ public class RuntimeOptionsEnvironmentTests
             }
             process.Refresh();
             double cpuMsPerOp = (process.TotalProcessorTime - before).TotalMilliseconds / ops;
-            Assert.True(cpuMsPerOp < 3.5, $"{cpuMsPerOp:F2} ms of CPU per op: OpenMP workers still spin after each parallel region");
+            Assert.True(cpuMsPerOp < 4.5, $"{cpuMsPerOp:F2} ms of CPU per op: OpenMP workers still spin after each parallel region");
         });
     }
 
