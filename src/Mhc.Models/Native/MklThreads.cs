@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Mhc.Models.Native;
 
 /// <summary>
@@ -10,45 +8,13 @@ namespace Mhc.Models.Native;
 /// </summary>
 internal static unsafe class MklThreads
 {
-    private static readonly object Gate = new();
-    private static bool resolved;
-    private static delegate* unmanaged<int, int> setLocal;
-    private static delegate* unmanaged<int> getMax;
+    // The by-value C entries; the lower-case mkl_set_num_threads_local in this build is the Fortran one (by pointer).
+    private static readonly LateBoundExports Exports =
+        new(() => LoadedLibraries.Find(file => file == "libtorch_cpu.so"), "MKL_Set_Num_Threads_Local", "MKL_Get_Max_Threads");
 
     /// <summary>The threads MKL would use on the calling thread now, or -1 where MKL cannot be reached.</summary>
-    public static int MaxForThisThread()
-    {
-        Resolve();
-        return getMax == null ? -1 : getMax();
-    }
+    public static int MaxForThisThread() => Exports.Get() is { } e ? ((delegate* unmanaged<int>)e[1])() : -1;
 
     /// <summary>Sets the calling thread's MKL thread count (0: back to MKL's process setting); returns the previous one, or -1 where MKL cannot be reached.</summary>
-    public static int SetForThisThread(int threads)
-    {
-        Resolve();
-        return setLocal == null ? -1 : setLocal(threads);
-    }
-
-    private static void Resolve()
-    {
-        if (resolved) return;
-        lock (Gate)
-        {
-            if (resolved) return;
-            if (!LoadedLibraries.Supported)
-            {
-                resolved = true;
-                return;
-            }
-            if (LoadedLibraries.Find(file => file == "libtorch_cpu.so") is not { } path) return;
-            // The by-value C entry; the lower-case mkl_set_num_threads_local in this build is the Fortran one (by pointer).
-            if (NativeLibrary.TryLoad(path, out var handle) && NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads_Local", out var set) &&
-                NativeLibrary.TryGetExport(handle, "MKL_Get_Max_Threads", out var get))
-            {
-                setLocal = (delegate* unmanaged<int, int>)set;
-                getMax = (delegate* unmanaged<int>)get;
-            }
-            resolved = true;
-        }
-    }
+    public static int SetForThisThread(int threads) => Exports.Get() is { } e ? ((delegate* unmanaged<int, int>)e[0])(threads) : -1;
 }

@@ -22,9 +22,8 @@ internal static unsafe partial class OpenMPRuntime
     internal const string WaitPolicyVariable = "OMP_WAIT_POLICY";
 
     private static readonly string[] RuntimeFilePrefixes = ["libgomp", "libiomp5", "libomp"];
-    private static readonly object Gate = new();
-    private static bool resolved;
-    private static delegate* unmanaged<int, void> setNumThreads;
+    // Bound only once libtorch has loaded the runtime: loading it ourselves first would fix its settings early.
+    private static readonly LateBoundExports TeamSize = new(LoadedRuntimePath, "omp_set_num_threads");
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
@@ -108,38 +107,11 @@ internal static unsafe partial class OpenMPRuntime
         LoadedLibraries.Find(file => RuntimeFilePrefixes.Any(p => file.StartsWith(p + ".so", StringComparison.Ordinal) || file.StartsWith(p + "-", StringComparison.Ordinal)));
 
     /// <summary>Whether the calling thread's team size can be set (the runtime is loaded and exports the API).</summary>
-    public static bool CanSetThreadTeamSize
-    {
-        get
-        {
-            Resolve();
-            return setNumThreads != null;
-        }
-    }
+    public static bool CanSetThreadTeamSize => TeamSize.Get() is not null;
 
     /// <summary>Sets the calling thread's <c>nthreads-var</c>; other threads keep theirs. No-op where unavailable.</summary>
     public static void SetThreadsOfThisThread(int threads)
     {
-        Resolve();
-        if (setNumThreads != null && threads > 0) setNumThreads(threads);
-    }
-
-    private static void Resolve()
-    {
-        if (resolved) return;
-        lock (Gate)
-        {
-            if (resolved) return;
-            if (!LoadedLibraries.Supported)
-            {
-                resolved = true;
-                return;
-            }
-            // Only once libtorch has loaded the runtime: loading it ourselves first would fix its settings early.
-            if (LoadedRuntimePath() is not { } path) return;
-            if (NativeLibrary.TryLoad(path, out var handle) && NativeLibrary.TryGetExport(handle, "omp_set_num_threads", out var set))
-                setNumThreads = (delegate* unmanaged<int, void>)set;
-            resolved = true;
-        }
+        if (threads > 0 && TeamSize.Get() is { } e) ((delegate* unmanaged<int, void>)e[0])(threads);
     }
 }
