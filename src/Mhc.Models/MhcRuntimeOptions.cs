@@ -15,7 +15,7 @@ namespace Mhc.Models;
 /// (<c>&lt;RuntimeHostConfigurationOption Include="Mhc.Runtime.WorkerWait" Value="Passive" /&gt;</c>, which goes to
 /// runtimeconfig.json) or by the environment variable <c>MHC_WORKER_WAIT</c>. The other options can also be set that
 /// way (<c>Mhc.Runtime.IntraOpThreads</c> / <c>MHC_THREADS</c>, <c>Mhc.Runtime.SingleRowScoringThreads</c> /
-/// <c>MHC_SCORING_THREADS</c>), and changed at any time with <see cref="MhcEnvironment.Configure"/>. Environment
+/// <c>MHC_SCORING_THREADS</c>, <c>Mhc.Runtime.AdaptThreadsToLoad</c> / <c>MHC_ADAPT_THREADS</c>), and changed at any time with <see cref="MhcEnvironment.Configure"/>. Environment
 /// variables override runtimeconfig.json; they are read in <see cref="FromEnvironment"/> and nowhere else.
 /// </para>
 /// <para>
@@ -34,6 +34,9 @@ public sealed record MhcRuntimeOptions
 
     /// <summary>runtimeconfig.json knob and environment variable of <see cref="SingleRowScoringThreads"/>.</summary>
     public const string SingleRowScoringThreadsSetting = "Mhc.Runtime.SingleRowScoringThreads", SingleRowScoringThreadsVariable = "MHC_SCORING_THREADS";
+
+    /// <summary>runtimeconfig.json knob and environment variable of <see cref="AdaptThreadsToLoad"/>.</summary>
+    public const string AdaptThreadsToLoadSetting = "Mhc.Runtime.AdaptThreadsToLoad", AdaptThreadsToLoadVariable = "MHC_ADAPT_THREADS";
 
     /// <summary>
     /// How idle libtorch worker threads wait: <see cref="OpenMPWaitPolicy.Brief"/> (default) spins a few tens of microseconds, then
@@ -56,6 +59,16 @@ public sealed record MhcRuntimeOptions
     /// </summary>
     public int SingleRowScoringThreads { get; init; } = 1;
 
+    /// <summary>
+    /// Whether a training loop's intra-op team shrinks while other processes keep CPUs busy, and grows back when they
+    /// are free (see <see cref="Native.LoadAdaptiveThreads"/>): default true. With one of two cores taken by a
+    /// neighbour, a two-thread team waits at every parallel region for a core it does not get (measured 2.8x the idle
+    /// step time; one thread: 1.6x). Applies to training runs that do not fix <c>NumberOfThreads</c>. Set false where a
+    /// seeded run must be bitwise reproducible on a shared machine: parallel reductions can round differently on
+    /// another team size.
+    /// </summary>
+    public bool AdaptThreadsToLoad { get; init; } = true;
+
     /// <summary>The process-wide thread count asked for: <see cref="IntraOpThreads"/>, or for 0 the CPUs available, at most libtorch's default.</summary>
     internal int IntraOpThreadsFor(int libTorchDefault, int availableCpus) =>
         IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Math.Min(libTorchDefault, availableCpus));
@@ -74,7 +87,7 @@ public sealed record MhcRuntimeOptions
     /// <summary>
     /// The options this process starts with: the defaults, then the runtimeconfig.json knobs, then the environment
     /// variables (<c>MHC_WORKER_WAIT</c> = brief | passive | runtimedefault, <c>MHC_THREADS</c>,
-    /// <c>MHC_SCORING_THREADS</c>); an OpenMP wait variable already in the environment makes
+    /// <c>MHC_SCORING_THREADS</c>, <c>MHC_ADAPT_THREADS</c> = 1 | 0); an OpenMP wait variable already in the environment makes
     /// <see cref="WorkerWait"/> <see cref="OpenMPWaitPolicy.RuntimeDefault"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A setting has a value that is not understood; the message names it.</exception>
@@ -85,6 +98,7 @@ public sealed record MhcRuntimeOptions
             WorkerWait = Read(WorkerWaitSetting, WorkerWaitVariable, ParsePolicy) ?? OpenMPWaitPolicy.Brief,
             IntraOpThreads = Read(IntraOpThreadsSetting, IntraOpThreadsVariable, ParseCount) ?? 0,
             SingleRowScoringThreads = Read(SingleRowScoringThreadsSetting, SingleRowScoringThreadsVariable, ParseCount) ?? 1,
+            AdaptThreadsToLoad = Read(AdaptThreadsToLoadSetting, AdaptThreadsToLoadVariable, ParseSwitch) ?? true,
         };
         if (UserWaitVariable() is not null) options = options with { WorkerWait = OpenMPWaitPolicy.RuntimeDefault };
         options.Validate();
@@ -109,13 +123,21 @@ public sealed record MhcRuntimeOptions
         return value;
     }
 
-    private static string Expected<T>() => typeof(T) == typeof(OpenMPWaitPolicy)
-        ? $"expected {string.Join(", ", Enum.GetNames<OpenMPWaitPolicy>())}"
+    private static string Expected<T>() =>
+        typeof(T) == typeof(OpenMPWaitPolicy) ? $"expected {string.Join(", ", Enum.GetNames<OpenMPWaitPolicy>())}"
+        : typeof(T) == typeof(bool) ? "expected true, false, 1 or 0"
         : "expected 0 or a positive whole number";
 
     private static OpenMPWaitPolicy? ParsePolicy(string text) =>
         Enum.TryParse<OpenMPWaitPolicy>(text.Trim().Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var p)
         && Enum.IsDefined(p) && !int.TryParse(text, out _) ? p : null;
+
+    private static bool? ParseSwitch(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "1" or "true" or "on" or "yes" => true,
+        "0" or "false" or "off" or "no" => false,
+        _ => null,
+    };
 
     private static int? ParseCount(string text) =>
         int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;

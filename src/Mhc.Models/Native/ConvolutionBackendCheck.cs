@@ -18,8 +18,9 @@ namespace Mhc.Models.Native;
 /// a small input in float32 and compares input and weight gradients with float64 (which never goes through oneDNN).
 /// Only if one disagrees does it turn oneDNN convolutions off for the process
 /// (<c>at::globalContext().setUserEnabledMkldnn(false)</c>, PyTorch's <c>torch.backends.mkldnn.enabled</c>;
-/// TorchSharp does not expose it, so the exported C++ symbol is called). Hyper-ResNet and Hyper-UNet call it from
-/// their constructors, so our default widths (multiples of 16) keep the fast kernels.
+/// TorchSharp does not expose it, so the exported C++ symbol is called). The ML.NET trainers call it before they
+/// train a network on the CPU (building a network changes no process state), so our default widths (multiples of 16)
+/// keep the fast kernels.
 /// </para>
 /// <para>
 /// Measured costs of the fallbacks for a 3x3 convolution forward + backward, batch 32: oneDNN off (libtorch's

@@ -1,3 +1,4 @@
+using Mhc.Models;
 using Mhc.Models.Native;
 using Mhc.Models.Layers;
 using System.Diagnostics;
@@ -51,9 +52,12 @@ public sealed class MhcTrainingLoop
         bool stoppedEarly = false;
         long step = 0;
         var total = Stopwatch.StartNew();
+        // A fixed NumberOfThreads is the user's choice (and keeps a seeded run bitwise reproducible under load).
+        using var threads = LoadAdaptiveThreads.Enter(options.NumberOfThreads == 0 && device.type == DeviceType.CPU && MhcEnvironment.RuntimeOptions.AdaptThreadsToLoad);
         options.Log?.Invoke($"training on {device.type.ToString().ToLowerInvariant()}: {task.TrainingCount} examples" +
             (validate ? $", {task.ValidationCount} for validation" : "") +
-            $", {options.MaxEpochs} epochs of {stepsPerEpoch} steps (batch {batchSize}), {parameters.Sum(p => p.numel())} parameters, {torch.get_num_threads()} threads");
+            $", {options.MaxEpochs} epochs of {stepsPerEpoch} steps (batch {batchSize}), {parameters.Sum(p => p.numel())} parameters, {torch.get_num_threads()} threads" +
+            (threads.Active ? " (fewer while other processes keep CPUs busy)" : ""));
         try
         {
             for (int epoch = 1; epoch <= plannedEpochs; epoch++)
@@ -75,6 +79,7 @@ public sealed class MhcTrainingLoop
                             if (!batches.MoveNext()) break;
                             using var quiet = GcQuietRegion.Enter();
                             var batch = batches.Current;
+                            threads.Tick();
                             lr = schedule.At(step++);
                             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                             optimizer.zero_grad();
@@ -176,6 +181,7 @@ public sealed class MhcTrainingLoop
             DisposeState(bestState);
             network.eval();
         }
+        if (threads.Changes > 0) options.Log?.Invoke($"the intra-op team followed the load of other processes: {threads.Changes} change(s), {threads.Threads} thread(s) at the end");
         return new MhcTrainingHistory(reports, earlyStopping ? bestEpoch : null, stoppedEarly, total.Elapsed.TotalSeconds,
             device.ToString());
     }
