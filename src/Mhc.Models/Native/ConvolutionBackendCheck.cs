@@ -26,8 +26,8 @@ namespace Mhc.Models.Native;
 /// Measured costs of the fallbacks for a 3x3 convolution forward + backward, batch 32: oneDNN off (libtorch's
 /// im2col + GEMM) is 2-5x slower than AVX-512 oneDNN on 16-64 channels; starting the process with
 /// <c>ONEDNN_MAX_CPU_ISA=AVX2</c> is correct for all shapes and only 1.2-2.6x slower, but it must be set before the
-/// process starts, so it is the user's choice; the log line says so. <c>MHC_MKLDNN=on</c> skips the check;
-/// <c>MHC_MKLDNN=off</c> always disables oneDNN.
+/// process starts, so it is the user's choice; the log line says so. <see cref="MhcRuntimeOptions.OneDnnConvolutions"/>
+/// (<c>MHC_MKLDNN=on</c> / <c>off</c>) skips the check or always disables oneDNN.
 /// </para>
 /// </remarks>
 public static class ConvolutionBackendCheck
@@ -56,10 +56,10 @@ public static class ConvolutionBackendCheck
         {
             MhcEnvironment.EnsureTorch();
             DisableNnpackOnce();
-            var mode = (Environment.GetEnvironmentVariable("MHC_MKLDNN") ?? "auto").Trim().ToLowerInvariant();
+            var mode = MhcEnvironment.RuntimeOptions.OneDnnConvolutions;
             if (disabled) return LastOutcome!;
-            if (mode == "on") return Report("oneDNN convolutions left on unchecked (MHC_MKLDNN=on).", log: LastOutcome is null);
-            if (mode == "off") return Report(Disable("MHC_MKLDNN=off"), log: true);
+            if (mode == OneDnnConvolutionMode.Trust) return Report("oneDNN convolutions left on unchecked (OneDnnConvolutions = Trust).", log: LastOutcome is null);
+            if (mode == OneDnnConvolutionMode.Disable) return Report(Disable("OneDnnConvolutions = Disable"), log: true);
 
             int checkedNow = 0;
             foreach (var conv in model.modules().OfType<Convolution>())
