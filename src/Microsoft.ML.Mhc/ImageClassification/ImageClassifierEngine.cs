@@ -16,6 +16,7 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 public sealed class ImageClassifierEngine : IDisposable
 {
     private readonly DisposalGuard guard;
+    private long forwardPasses;
 
     /// <summary>Wraps <paramref name="network"/> (put in eval mode) on <paramref name="device"/>.</summary>
     /// <param name="network">The network; the engine owns it from now on.</param>
@@ -63,6 +64,7 @@ public sealed class ImageClassifierEngine : IDisposable
             for (int row = 0; row < count; row++)
                 if (missing[row]) cleaned.AsSpan(row * InputLength, InputLength).Clear();
         }
+        Interlocked.Increment(ref forwardPasses);
         using (var use = guard.Enter())
         using (var noGrad = no_grad())
         using (var scope = NewDisposeScope())
@@ -112,6 +114,9 @@ public sealed class ImageClassifierEngine : IDisposable
         using var use = guard.Enter();
         return new(ImageClassifierSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
     }
+
+    /// <summary>Forward passes so far: one per batch scored, so tests can tell batched scoring from row at a time.</summary>
+    internal long ForwardPasses => Interlocked.Read(ref forwardPasses);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsDisposed => guard.IsDisposed;

@@ -13,7 +13,7 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 public static class ImageScoringMappings
 {
     /// <summary>The network input column of a saved chain.</summary>
-    public const string FeaturesColumn = SavedScoringChain.TempPrefix + "features";
+    public const string FeaturesColumn = ScoringSegment.FeaturesColumn;
 
     /// <summary>The fixed-width probabilities column.</summary>
     public const string WideScoreColumn = SavedScoringChain.TempPrefix + "wide_score";

@@ -99,7 +99,8 @@ public static class SavedScoringChain
     /// </summary>
     /// <param name="ml">The context.</param>
     /// <param name="inputSchema">The schema the chain will be applied to.</param>
-    /// <param name="parts">Each an <see cref="ITransformer"/> or an <see cref="IEstimator{TTransformer}"/>.</param>
+    /// <param name="parts">Each an <see cref="ITransformer"/>, an <see cref="IEstimator{TTransformer}"/>, or a function building a
+    /// transformer for the schema it will see.</param>
     public static TransformerChain<ITransformer> Compose(MLContext ml, DataViewSchema inputSchema, params object[] parts)
     {
         var transformers = new List<ITransformer>();
@@ -110,8 +111,9 @@ public static class SavedScoringChain
             {
                 ITransformer t => t,
                 IEstimator<ITransformer> e => e.Fit(new SchemaOnlyDataView(schema)),
+                Func<DataViewSchema, ITransformer> build => build(schema),
                 null => DropTemporaries(ml, schema).Fit(new SchemaOnlyDataView(schema)),
-                _ => throw new ArgumentException($"Chain parts must be transformers or estimators; got {part.GetType()}.", nameof(parts)),
+                _ => throw new ArgumentException($"Chain parts must be transformers, estimators or transformer builders; got {part.GetType()}.", nameof(parts)),
             };
             transformers.Add(transformer);
             schema = transformer.GetOutputSchema(schema);

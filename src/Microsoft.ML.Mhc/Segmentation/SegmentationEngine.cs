@@ -16,6 +16,7 @@ namespace Microsoft.ML.Mhc.Segmentation;
 public sealed class SegmentationEngine : IDisposable
 {
     private readonly DisposalGuard guard;
+    private long forwardPasses;
 
     /// <summary>Wraps <paramref name="network"/> (put in eval mode) on <paramref name="device"/>.</summary>
     /// <param name="network">The network; the engine owns it from now on.</param>
@@ -64,6 +65,7 @@ public sealed class SegmentationEngine : IDisposable
                 $"x {slot % Network.Spec.ImageWidth} of an image being segmented; a mask of class ids cannot mark it missing. " +
                 "Replace missing values first (e.g. mlContext.Transforms.ReplaceMissingValues) or drop such rows.", nameof(inputs));
         }
+        Interlocked.Increment(ref forwardPasses);
         using var use = guard.Enter();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -86,6 +88,9 @@ public sealed class SegmentationEngine : IDisposable
         using var use = guard.Enter();
         return new(SegmentationSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
     }
+
+    /// <summary>Forward passes so far: one per batch scored, so tests can tell batched scoring from row at a time.</summary>
+    internal long ForwardPasses => Interlocked.Read(ref forwardPasses);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsDisposed => guard.IsDisposed;

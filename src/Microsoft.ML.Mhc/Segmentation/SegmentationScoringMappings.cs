@@ -13,7 +13,7 @@ namespace Microsoft.ML.Mhc.Segmentation;
 public static class SegmentationScoringMappings
 {
     /// <summary>The network input column of a saved chain.</summary>
-    public const string FeaturesColumn = SavedScoringChain.TempPrefix + "features";
+    public const string FeaturesColumn = ScoringSegment.FeaturesColumn;
 
     /// <summary>The fixed-width mask column.</summary>
     public const string WideMaskColumn = SavedScoringChain.TempPrefix + "wide_mask";
