@@ -6,7 +6,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// Images and key labels read from a data view into flat arrays, ready for batching. Rows whose label is
 /// missing (key 0) are skipped, as ML.NET's trainers do; non-finite pixels are an error.
 /// </summary>
-public sealed class ImageDataset
+internal sealed class ImageDataset
 {
     private ImageDataset(float[] features, int[] labels, int count, int channels, int height, int width, int skipped)
     {

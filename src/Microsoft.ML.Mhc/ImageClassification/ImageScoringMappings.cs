@@ -10,7 +10,7 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// write class probabilities and the predicted class index. ML.NET finds them by contract name when a
 /// model is loaded.
 /// </summary>
-public static class ImageScoringMappings
+internal static class ImageScoringMappings
 {
     /// <summary>The network input column of a saved chain.</summary>
     public const string FeaturesColumn = ScoringSegment.FeaturesColumn;

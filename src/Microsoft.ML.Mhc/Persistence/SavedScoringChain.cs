@@ -36,7 +36,7 @@ public static class SavedScoringChain
     public const string NetworkColumn = TempPrefix + "network";
 
     /// <summary>Emits the network column: the constant key mapped to <paramref name="encodedNetwork"/>.</summary>
-    public static IEstimator<ITransformer> NetworkLookup(MLContext ml, string encodedNetwork)
+    internal static IEstimator<ITransformer> NetworkLookup(MLContext ml, string encodedNetwork)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentException.ThrowIfNullOrEmpty(encodedNetwork);
@@ -50,7 +50,7 @@ public static class SavedScoringChain
     /// float vector column (a count-based feature selection fitted on one crafted row, which saves and
     /// loads as a stock slot-dropping transform).
     /// </summary>
-    public static ITransformer Trim(MLContext ml, string outputColumn, string inputColumn, int width, int keep)
+    internal static ITransformer Trim(MLContext ml, string outputColumn, string inputColumn, int width, int keep)
     {
         ArgumentNullException.ThrowIfNull(ml);
         if (keep < 1 || keep > width) throw new ArgumentOutOfRangeException(nameof(keep), keep, $"Must be in [1, {width}].");
@@ -67,7 +67,7 @@ public static class SavedScoringChain
     /// Maps a 0-based class index (a <see cref="uint"/> column) to a key column with the same key values as
     /// the training label, so that <c>MapKeyToValue</c> and <c>Evaluate</c> work on a loaded model.
     /// </summary>
-    public static IEstimator<ITransformer> KeyFromIndex(MLContext ml, string outputColumn, string indexColumn, KeyColumnInfo keys)
+    internal static IEstimator<ITransformer> KeyFromIndex(MLContext ml, string outputColumn, string indexColumn, KeyColumnInfo keys)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(keys);
@@ -90,7 +90,7 @@ public static class SavedScoringChain
     }
 
     /// <summary>Removes every temporary column (<see cref="TempPrefix"/>) that <paramref name="schema"/> has.</summary>
-    public static IEstimator<ITransformer> DropTemporaries(MLContext ml, DataViewSchema schema) =>
+    internal static IEstimator<ITransformer> DropTemporaries(MLContext ml, DataViewSchema schema) =>
         ml.Transforms.DropColumns(schema.Select(c => c.Name).Where(n => n.StartsWith(TempPrefix, StringComparison.Ordinal)).Distinct().ToArray());
 
     /// <summary>
@@ -101,7 +101,7 @@ public static class SavedScoringChain
     /// <param name="inputSchema">The schema the chain will be applied to.</param>
     /// <param name="parts">Each an <see cref="ITransformer"/>, an <see cref="IEstimator{TTransformer}"/>, or a function building a
     /// transformer for the schema it will see.</param>
-    public static TransformerChain<ITransformer> Compose(MLContext ml, DataViewSchema inputSchema, params object[] parts)
+    internal static TransformerChain<ITransformer> Compose(MLContext ml, DataViewSchema inputSchema, params object[] parts)
     {
         var transformers = new List<ITransformer>();
         var schema = inputSchema;

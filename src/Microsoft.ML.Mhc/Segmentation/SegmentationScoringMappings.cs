@@ -10,7 +10,7 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// vector and the serialized network column and write the predicted class ids (as floats) and, in the
 /// "with probabilities" variants, the class probabilities. ML.NET finds them by contract name when loading.
 /// </summary>
-public static class SegmentationScoringMappings
+internal static class SegmentationScoringMappings
 {
     /// <summary>The network input column of a saved chain.</summary>
     public const string FeaturesColumn = ScoringSegment.FeaturesColumn;
