@@ -14,7 +14,7 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// stock <c>MapValue</c> transform, which stores text losslessly; see <see cref="SavedScoringChain"/>.
 /// The checksum turns a damaged model file into a clear error instead of silently wrong scores.
 /// </remarks>
-public sealed class SerializedNetwork
+internal sealed class SerializedNetwork
 {
     /// <summary>The first line of every encoded network (format and version).</summary>
     public const string FormatTag = "MHC-NETWORK/1";
