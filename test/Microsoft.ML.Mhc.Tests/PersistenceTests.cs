@@ -137,4 +137,13 @@ public sealed class PersistenceTests
     {
         public uint Index { get; set; }
     }
+
+    [Fact]
+    public void KindOf_ReadsTheDeclaredKind_AndIsNullForAnythingElse()
+    {
+        Assert.Equal("text-generator", SerializedNetwork.KindOf(new SerializedNetwork("text-generator", "{\"a\":1}", [1, 2, 3]).Encode()));
+        Assert.Null(SerializedNetwork.KindOf("a user's text, not a network"));
+        Assert.Null(SerializedNetwork.KindOf(SerializedNetwork.FormatTag + "\n{not json\nAA=="));
+        Assert.Null(SerializedNetwork.KindOf(SerializedNetwork.FormatTag + "\n{\"kind\":3}\nAA=="));
+    }
 }
