@@ -9,10 +9,11 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// </summary>
 /// <remarks>
 /// It saves, builds prediction engines and enumerates its transformers exactly like the chain it wraps. Its
-/// <see cref="Transform"/> gives the same values, but scores the mHC steps the way the trained transformers did: in
-/// batches of their scoring batch size, with the same columns and annotations (a classifier's <c>Score</c> slot names), where
-/// the stock chain alone scores one row per forward pass and has no slot names. After <see cref="Dispose"/> every use throws <see cref="ObjectDisposedException"/>, including data views
-/// and prediction engines made from it before.
+/// <see cref="Transform"/> gives the same values, but runs each saved scoring segment through the task's scorer, as the
+/// trained transformer did: in batches of its scoring batch size, with the same columns and annotations (a classifier's
+/// <c>Score</c> slot names), where the stock chain alone scores one row per forward pass and has no slot names. After
+/// <see cref="Dispose"/> every use throws <see cref="ObjectDisposedException"/>, including data views and prediction
+/// engines made from it before.
 /// </remarks>
 public sealed class MhcLoadedModel : ITransformer, IEnumerable<ITransformer>, IDisposable, IReleasable
 {

@@ -12,16 +12,16 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// a trained mHC transformer saves itself as:
 /// <list type="number">
 /// <item>the stock transforms that turn the user's input column into the network input;</item>
-/// <item><see cref="NetworkLookup"/>: a <see cref="NetworkKeyMapping"/> custom mapping that emits a constant
-/// key, and a <c>MapValue</c> whose only lookup value is the <see cref="SerializedNetwork"/>: that puts the
-/// network into the model file;</item>
-/// <item>a task's scoring custom mapping (registered with <c>[CustomMappingFactoryAttribute]</c>, which ML.NET
-/// finds again by itself on load) that reads the network column, decodes it once through a
-/// <see cref="LoadedNetworkCache{TNetwork}"/>, and writes a fixed-width output;</item>
-/// <item><see cref="Trim"/>: a count-based slot selection that cuts the fixed width down to the real one;</item>
-/// <item><see cref="KeyFromIndex"/>: <c>MapValue</c> + <c>MapValueToKey</c> with key data, which restores the
-/// predicted label's key type and values;</item>
-/// <item>a <c>DropColumns</c> of everything temporary (<see cref="TempPrefix"/>).</item>
+/// <item>the scoring segment (<see cref="ScoringSegment"/>), one nested chain that adds exactly the columns of the task's
+/// in-memory scorer: <see cref="NetworkLookup"/> (a <see cref="NetworkKeyMapping"/> custom mapping that emits a constant key,
+/// and a <c>MapValue</c> whose only lookup value is the <see cref="SerializedNetwork"/>, which puts the network into the
+/// model file, plus the scoring settings); a task's scoring custom mapping (registered with
+/// <c>[CustomMappingFactoryAttribute]</c>, which ML.NET finds again by itself on load) that decodes the network once through
+/// a <see cref="LoadedNetworkCache{TNetwork}"/> and writes a fixed-width output; <see cref="Trim"/>, a count-based slot
+/// selection that cuts the fixed width down to the real one; for a classifier <see cref="KeyFromIndex"/>, <c>MapValue</c> +
+/// <c>MapValueToKey</c> with key data, which restores the predicted label's key type and values; and a drop of the
+/// segment's own temporary columns;</item>
+/// <item>the task's stock steps after scoring, then a <c>DropColumns</c> of everything temporary (<see cref="TempPrefix"/>).</item>
 /// </list>
 /// </remarks>
 public static class SavedScoringChain
