@@ -24,7 +24,7 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// <item>the task's stock steps after scoring, then a <c>DropColumns</c> of everything temporary (<see cref="TempPrefix"/>).</item>
 /// </list>
 /// </remarks>
-public static class SavedScoringChain
+internal static class SavedScoringChain
 {
     /// <summary>Prefix of every temporary column of a saved chain.</summary>
     public const string TempPrefix = "__mhc_";
