@@ -35,6 +35,15 @@ public sealed class LoggingAndSeedTests
     }
 
     [Fact]
+    public void MhcImage_BuildsOnTheCallersContext_NotAPrivateOne()
+    {
+        var ml = new MLContext(seed: 1);
+        var other = new MLContext(seed: 1);
+        Assert.Same(ml, ml.MulticlassClassification.Trainers.MhcImage(TestData.TinyOptions()).Context);
+        Assert.Same(other, other.MulticlassClassification.Trainers.MhcImage(TestData.TinyOptions()).Context);
+    }
+
+    [Fact]
     public void MhcDecoder_AndMhcUNet_LogToTheirContext()
     {
         var ml = new MLContext(seed: 1);

@@ -137,4 +137,39 @@ public sealed class PersistenceTests
     {
         public uint Index { get; set; }
     }
+
+    [Fact]
+    public void KindOf_ReadsTheDeclaredKind_AndIsNullForAnythingElse()
+    {
+        Assert.Equal("text-generator", SerializedNetwork.KindOf(new SerializedNetwork("text-generator", "{\"a\":1}", [1, 2, 3]).Encode()));
+        Assert.Null(SerializedNetwork.KindOf("a user's text, not a network"));
+        Assert.Null(SerializedNetwork.KindOf(SerializedNetwork.FormatTag + "\n{not json\nAA=="));
+        Assert.Null(SerializedNetwork.KindOf(SerializedNetwork.FormatTag + "\n{\"kind\":3}\nAA=="));
+    }
+
+    [Fact]
+    public void ModelsInTheEarlierFlatLayout_StillLoadAndScore_RowAtATime()
+    {
+        // Models saved before scoring segments carried their settings: the network lookup, the mapping and the trim
+        // sit directly in the chain. MhcModelFile.Load keeps such a chain as it is.
+        var ml = new MLContext(1);
+        var bars = TestData.Bars(2, 6);
+        var rows = ml.Data.LoadFromEnumerable(bars);
+        random.manual_seed(2);
+        using var engine = new ImageClassifierEngine(new ImageClassifierNetwork(Spec(), [30f], [60f]), CPU);
+        var (scoring, width) = ImageScoringMappings.Create(ml, 3);
+        var chain = SavedScoringChain.Compose(ml, rows.Schema,
+            ml.Transforms.CopyColumns(ImageScoringMappings.FeaturesColumn, "Pixels"),
+            SavedScoringChain.NetworkLookup(ml, engine.Serialize().Encode()), scoring,
+            SavedScoringChain.Trim(ml, "Score", ImageScoringMappings.WideScoreColumn, width, 3));
+        var path = TestData.TempPath("flat.zip");
+        MhcModelFile.Save(ml, chain, rows.Schema, path);
+        using var loaded = MhcModelFile.Load(new MLContext(), path, out _);
+
+        var scores = TestData.Scores(loaded.Transform(rows));
+        var expected = new float[bars.Count * 3];
+        engine.Probabilities(bars.SelectMany(r => r.Pixels).ToArray(), bars.Count, expected);
+        Assert.True(TestData.MaxAbsDiff(expected, scores) <= 1e-6);
+        Assert.Equal(bars.Count, ImageScoringMappings.Engines.Get(SavedNetworks.Blobs(loaded).Single()).ForwardPasses);
+    }
 }

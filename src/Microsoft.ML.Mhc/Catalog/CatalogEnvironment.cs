@@ -27,6 +27,56 @@ internal static class CatalogEnvironment
     }
 
     /// <summary>
+    /// The <see cref="MLContext"/> that owns <paramref name="environment"/>, or null when it cannot be found.
+    /// </summary>
+    /// <remarks>
+    /// An <see cref="MLContext"/> wraps its environment and listens to its messages; that listener is the only path from
+    /// a catalog back to the context, so the environment's fields are searched (a few levels deep, delegates and
+    /// collections included) for a listener whose target is an <see cref="MLContext"/> on this very environment.
+    /// </remarks>
+    public static MLContext? ContextOf(IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var level = new List<object> { environment };
+        for (int depth = 0; depth < 6 && level.Count > 0; depth++)
+        {
+            var next = new List<object>();
+            foreach (var node in level)
+                foreach (var child in Children(node))
+                {
+                    if (child is MLContext ml && Owns(ml, environment)) return ml;
+                    if (seen.Add(child) && seen.Count < 10_000) next.Add(child);
+                }
+            level = next;
+        }
+        return null;
+    }
+
+    // The context's own environment is its private field; comparing catalogs' environments avoids naming that field.
+    private static bool Owns(MLContext ml, IHostEnvironment environment) =>
+        ReferenceEquals(Of(ml.MulticlassClassification.Trainers), environment);
+
+    private static IEnumerable<object> Children(object node)
+    {
+        if (node is Delegate d)
+        {
+            foreach (var target in d.GetInvocationList().Select(x => x.Target))
+                if (target is not null) yield return target;
+            yield break;
+        }
+        if (node is System.Collections.IEnumerable items && node is not string)
+        {
+            foreach (var item in items)
+                if (item is not null && !item.GetType().IsPrimitive) yield return item;
+        }
+        for (var type = node.GetType(); type is not null && type != typeof(object); type = type.BaseType)
+            foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+                if (!field.FieldType.IsPrimitive && !field.FieldType.IsEnum && field.FieldType != typeof(string) && field.GetValue(node) is { } value)
+                    yield return value;
+    }
+
+    /// <summary>
     /// The seed for one Fit: <paramref name="seed"/> when set, otherwise the next draw from the environment's random source
     /// (ML.NET's convention: reproducible with <c>new MLContext(seed: n)</c>).
     /// </summary>

@@ -14,13 +14,18 @@ public static class MhcCatalog
     /// <remarks>The trainer logs to the catalog's <see cref="MLContext"/> (<c>mlContext.Log</c>, source
     /// <c>MhcImage</c>) and, when <see cref="Microsoft.ML.Mhc.Training.MhcTrainerOptions.Seed"/> is null, draws its seed from
     /// it, as ML.NET's own trainers do. The stock transforms it uses inside (pixel extraction, the saved scoring chain) are
-    /// built with a private context, because ML.NET does not let other assemblies build them on a catalog's environment.</remarks>
+    /// built on that same <see cref="MLContext"/>.</remarks>
     public static MhcImageClassificationTrainer MhcImage(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         MhcImageClassificationTrainer.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new MhcImageClassificationTrainer(CatalogEnvironment.Of(catalog), new MLContext(seed: 0), options);
+        var environment = CatalogEnvironment.Of(catalog);
+        var ml = CatalogEnvironment.ContextOf(environment)
+            ?? throw new NotSupportedException(
+                $"Cannot reach the MLContext behind {catalog.GetType().Name} in ML.NET {typeof(MLContext).Assembly.GetName().Version}. " +
+                "Create the trainer with its constructor, passing your MLContext: new MhcImageClassificationTrainer(mlContext, options).");
+        return new MhcImageClassificationTrainer(ml, options);
     }
 
     /// <summary>An mHC image classifier with the common options; the rest keep their defaults.</summary>

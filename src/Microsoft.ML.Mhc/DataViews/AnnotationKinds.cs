@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>Names of the standard ML.NET column annotations used here.</summary>
-public static class AnnotationKinds
+internal static class AnnotationKinds
 {
     /// <summary>Values a key column stands for.</summary>
     public const string KeyValues = "KeyValues";

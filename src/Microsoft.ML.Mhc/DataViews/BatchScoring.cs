@@ -6,7 +6,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// <param name="Name">Column name.</param>
 /// <param name="Type">A known-size <see cref="VectorDataViewType"/> of <see cref="NumberDataViewType.Single"/>, <see cref="NumberDataViewType.Single"/>, or a <see cref="KeyDataViewType"/> over <see cref="uint"/>.</param>
 /// <param name="Annotations">Annotations of the column (slot names, key values), or null.</param>
-public sealed record ScoredColumn(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)
+internal sealed record ScoredColumn(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)
 {
     /// <summary>Values per row: the vector size, or 1.</summary>
     public int Width => Type is VectorDataViewType v ? v.Size : 1;
@@ -27,7 +27,7 @@ public sealed record ScoredColumn(string Name, DataViewType Type, DataViewSchema
 }
 
 /// <summary>Output buffers of one scored batch: floats per vector or float column, keys per key column.</summary>
-public sealed class ScoredBatch
+internal sealed class ScoredBatch
 {
     private readonly IReadOnlyList<ScoredColumn> columns;
     private readonly float[]?[] floats;
@@ -58,7 +58,7 @@ public sealed class ScoredBatch
 }
 
 /// <summary>Scores many rows at once; the engine behind a batched transformer's <c>Transform</c>.</summary>
-public interface IBatchScorer
+internal interface IBatchScorer
 {
     /// <summary>The input column: a known-size float vector.</summary>
     string InputColumn { get; }

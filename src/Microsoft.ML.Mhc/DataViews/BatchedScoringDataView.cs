@@ -12,7 +12,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// cursors of the same view, which ML.NET views serve in the same order; the row ids are compared to
 /// make sure, so a view that breaks this fails loudly instead of misaligning scores.
 /// </remarks>
-public sealed class BatchedScoringDataView : IDataView
+internal sealed class BatchedScoringDataView : IDataView
 {
     private readonly IDataView input;
     private readonly IBatchScorer scorer;

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>Column lookups that fail with a message naming the column, what was expected and what exists.</summary>
-public static class ColumnChecks
+internal static class ColumnChecks
 {
     /// <summary>Finds <paramref name="columnName"/> or throws, listing the available columns.</summary>
     /// <param name="schema">The schema to look in.</param>

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// </summary>
 /// <param name="MaxShift">Largest shift in pixels along each axis; 0 turns shifting off.</param>
 /// <param name="HorizontalFlip">Whether to mirror half of the images left-right.</param>
-public sealed record ImageAugmentation(int MaxShift, bool HorizontalFlip)
+internal sealed record ImageAugmentation(int MaxShift, bool HorizontalFlip)
 {
     /// <summary>No augmentation.</summary>
     public static ImageAugmentation None { get; } = new(0, false);

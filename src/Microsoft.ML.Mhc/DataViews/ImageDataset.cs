@@ -6,7 +6,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// Images and key labels read from a data view into flat arrays, ready for batching. Rows whose label is
 /// missing (key 0) are skipped, as ML.NET's trainers do; non-finite pixels are an error.
 /// </summary>
-public sealed class ImageDataset
+internal sealed class ImageDataset
 {
     private ImageDataset(float[] features, int[] labels, int count, int channels, int height, int width, int skipped)
     {
@@ -121,32 +121,7 @@ public sealed class ImageDataset
     }
 
     /// <summary>Mean and standard deviation of every channel over all rows (computed in double).</summary>
-    public (float[] Mean, float[] Std) ChannelStatistics()
-    {
-        int plane = Height * Width;
-        var mean = new float[Channels];
-        var std = new float[Channels];
-        for (int c = 0; c < Channels; c++)
-        {
-            double sum = 0, squares = 0;
-            for (int i = 0; i < Count; i++)
-            {
-                var values = Features.AsSpan(i * Length + c * plane, plane);
-                foreach (var v in values)
-                {
-                    sum += v;
-                    squares += (double)v * v;
-                }
-            }
-            double n = (double)Count * plane;
-            double m = sum / n;
-            double variance = Math.Max(0, squares / n - m * m);
-            mean[c] = (float)m;
-            // A constant channel would divide by zero; leave it unscaled instead.
-            std[c] = variance > 1e-12 ? (float)Math.Sqrt(variance) : 1f;
-        }
-        return (mean, std);
-    }
+    public (float[] Mean, float[] Std) ChannelStatistics() => DataViews.ChannelStatistics.Compute(Features, Count, Channels, Height * Width);
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> values)
     {

@@ -4,7 +4,7 @@ using Microsoft.ML.Transforms.Image;
 namespace Microsoft.ML.Mhc.DataViews;
 
 /// <summary>How the image input arrives: a float vector already, or an <see cref="MLImage"/> to extract pixels from.</summary>
-public enum ImageFeatureKind
+internal enum ImageFeatureKind
 {
     /// <summary>A known-size vector of C x H x W floats, channel-major (as ExtractPixels writes by default).</summary>
     Vector,
@@ -16,7 +16,7 @@ public enum ImageFeatureKind
 /// The image feature column of a schema, validated against the expected channels and size, and the
 /// stock transforms that turn it into the network's input: a float vector of C x H x W raw values.
 /// </summary>
-public sealed class ImageFeatureColumn
+internal sealed class ImageFeatureColumn
 {
     private ImageFeatureColumn(string name, ImageFeatureKind kind, int channels, int height, int width)
     {

@@ -8,7 +8,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// newer patch) reading pixels fails deep inside ML.NET with a <see cref="MissingMethodException"/>.
 /// This turns that into one clear error before training or scoring starts.
 /// </summary>
-public static class ImagePixelAccess
+internal static class ImagePixelAccess
 {
     private static readonly Lazy<string?> Problem = new(Probe);
 

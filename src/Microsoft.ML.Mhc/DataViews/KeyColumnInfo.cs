@@ -7,7 +7,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// (the <c>KeyValues</c> annotation that <c>MapValueToKey</c> attaches), kept so that predicted keys can
 /// be mapped back to the same values in memory and after a model is saved and loaded.
 /// </summary>
-public sealed class KeyColumnInfo
+internal sealed class KeyColumnInfo
 {
     private KeyColumnInfo(string columnName, int count, DataViewType valueType, Array values, DataViewSchema.Annotations annotations)
     {

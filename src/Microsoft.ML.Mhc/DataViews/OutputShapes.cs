@@ -9,7 +9,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// is a known-size float vector with slot names (the Score), and a copy of the label is a key with key
 /// values (the PredictedLabel).
 /// </remarks>
-public static class OutputShapes
+internal static class OutputShapes
 {
     /// <summary>Adds Score (float vector with slot names) and PredictedLabel (the label's key type) to <paramref name="input"/>.</summary>
     public static SchemaShape AddScoreAndPredictedLabel(MLContext ml, SchemaShape input, string labelColumn, string scoreColumn, string predictedLabelColumn)

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Mhc.DataViews;
 /// An empty data view with a given schema: lets stock estimators be fitted for their schema alone
 /// (e.g. when a saved-model chain is assembled) without keeping the training data alive.
 /// </summary>
-public sealed class SchemaOnlyDataView : IDataView
+internal sealed class SchemaOnlyDataView : IDataView
 {
     /// <summary>Creates an empty view with <paramref name="schema"/>.</summary>
     public SchemaOnlyDataView(DataViewSchema schema) => Schema = schema ?? throw new ArgumentNullException(nameof(schema));

@@ -1,45 +1,29 @@
-using Mhc.Models.Native;
-using Mhc.Models;
-using Microsoft.ML.Mhc.Lifetime;
+using Microsoft.ML.Mhc.Inference;
 using Microsoft.ML.Mhc.Persistence;
-using Microsoft.ML.Mhc.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Mhc.ImageClassification;
 
 /// <summary>
-/// Runs a trained <see cref="ImageClassifierNetwork"/> for inference: class probabilities for rows of
-/// raw pixels. Thread-safe: the network stays in eval mode and every call works under
-/// <c>no_grad</c> in its own dispose scope, so concurrent calls only read the weights. <see cref="Dispose"/> waits for
-/// calls in flight; calls after it throw <see cref="ObjectDisposedException"/>.
+/// Runs a trained <see cref="ImageClassifierNetwork"/> for inference (see <see cref="InferenceEngine{TNetwork}"/>): class
+/// probabilities for rows of raw pixels.
 /// </summary>
-public sealed class ImageClassifierEngine : IDisposable
+internal sealed class ImageClassifierEngine : InferenceEngine<ImageClassifierNetwork>
 {
-    private readonly DisposalGuard guard;
-
     /// <summary>Wraps <paramref name="network"/> (put in eval mode) on <paramref name="device"/>.</summary>
     /// <param name="network">The network; the engine owns it from now on.</param>
     /// <param name="device">Where it runs.</param>
     /// <param name="ownerName">The name <see cref="ObjectDisposedException"/> gives after disposal (the transformer's type).</param>
     public ImageClassifierEngine(ImageClassifierNetwork network, Device device, string ownerName = nameof(ImageClassifierEngine))
+        : base(network, device, ImageClassifierSpec.Kind, ownerName)
     {
-        Network = network ?? throw new ArgumentNullException(nameof(network));
-        Device = device;
-        guard = new DisposalGuard(ownerName);
-        network.eval();
     }
-
-    /// <summary>The network.</summary>
-    public ImageClassifierNetwork Network { get; }
-
-    /// <summary>Where it runs.</summary>
-    public Device Device { get; }
 
     /// <summary>Classes.</summary>
     public int Classes => Network.Spec.NumClasses;
 
-    /// <summary>Floats per input row.</summary>
-    public int InputLength => Network.Spec.InputLength;
+    /// <inheritdoc />
+    public override int InputLength => Network.Spec.InputLength;
 
     /// <summary>
     /// Writes softmax probabilities of <paramref name="count"/> rows to <paramref name="probabilities"/> (count x classes).
@@ -63,14 +47,9 @@ public sealed class ImageClassifierEngine : IDisposable
             for (int row = 0; row < count; row++)
                 if (missing[row]) cleaned.AsSpan(row * InputLength, InputLength).Clear();
         }
-        using (var use = guard.Enter())
-        using (var noGrad = no_grad())
-        using (var scope = NewDisposeScope())
-        using (var quiet = GcQuietRegion.Enter())
-        using (var threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default)
+        using (var call = Enter(count))
         {
-            var x = HostTensors.Copy(cleaned is null ? inputs : cleaned, count, InputLength).to(Device);
-            var p = nn.functional.softmax(Network.forward(x), 1).cpu().contiguous();
+            var p = nn.functional.softmax(Forward(cleaned is null ? inputs : cleaned, count), 1).cpu().contiguous();
             p.data<float>().CopyTo(probabilities[..(count * Classes)]);
         }
         if (missing is not null)
@@ -106,38 +85,16 @@ public sealed class ImageClassifierEngine : IDisposable
         return best;
     }
 
-    /// <summary>Serializes the network (spec and weights).</summary>
-    public SerializedNetwork Serialize()
-    {
-        using var use = guard.Enter();
-        return new(ImageClassifierSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
-    }
-
-    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
-    public bool IsDisposed => guard.IsDisposed;
-
-    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
-    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
+    /// <inheritdoc />
+    protected override string SpecJson() => Network.Spec.ToJson();
 
     /// <summary>Rebuilds an engine on CPU from a serialized network.</summary>
     /// <exception cref="InvalidDataException">The network cannot be rebuilt from the data.</exception>
     public static ImageClassifierEngine Deserialize(SerializedNetwork serialized)
     {
-        MhcEnvironment.EnsureTorch();
+        ArgumentNullException.ThrowIfNull(serialized);
         var spec = ImageClassifierSpec.FromJson(serialized.ConfigJson);
-        var network = new ImageClassifierNetwork(spec);
-        try
-        {
-            NetworkWeights.Load(network, serialized.Weights);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        return new ImageClassifierEngine(network, CPU, $"loaded mHC {ImageClassifierSpec.Kind} model");
+        return Load(() => new ImageClassifierNetwork(spec), serialized.Weights,
+            network => new ImageClassifierEngine(network, CPU, $"loaded mHC {ImageClassifierSpec.Kind} model"));
     }
-
-    /// <summary>Frees the network's native memory once the calls in flight have finished.</summary>
-    public void Dispose() => guard.Dispose(Network.Dispose);
 }

@@ -10,10 +10,10 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// write class probabilities and the predicted class index. ML.NET finds them by contract name when a
 /// model is loaded.
 /// </summary>
-public static class ImageScoringMappings
+internal static class ImageScoringMappings
 {
     /// <summary>The network input column of a saved chain.</summary>
-    public const string FeaturesColumn = SavedScoringChain.TempPrefix + "features";
+    public const string FeaturesColumn = ScoringSegment.FeaturesColumn;
 
     /// <summary>The fixed-width probabilities column.</summary>
     public const string WideScoreColumn = SavedScoringChain.TempPrefix + "wide_score";
@@ -64,65 +64,67 @@ public sealed class ImageScoringInput
     public ReadOnlyMemory<char> Network;
 }
 
-/// <summary>Output of <see cref="ImageScoringMapping16"/>; public for ML.NET's row binding.</summary>
-public sealed class ImageScoringOutput16
+/// <summary>The outputs of the saved scoring mappings: one class per fixed width; public for ML.NET's row binding.</summary>
+public abstract class ImageScoringOutput
+{
+    /// <summary>0-based predicted class.</summary>
+    [ColumnName(ImageScoringMappings.PredictedIndexColumn)]
+    public uint PredictedIndex;
+
+    // A method, not a property: ML.NET would bind a property as one more column.
+    internal abstract float[] ScoreBuffer();
+}
+
+/// <summary>
+/// A saved scoring step: one mapping for every width, specialised per width only because ML.NET rebuilds a custom mapping's
+/// schema from its output class, whose vector size must therefore be a compile-time attribute.
+/// </summary>
+/// <typeparam name="TOutput">The output class of one width.</typeparam>
+public abstract class ImageScoringMapping<TOutput> : CustomMappingFactory<ImageScoringInput, TOutput> where TOutput : ImageScoringOutput, new()
+{
+    /// <inheritdoc />
+    public override Action<ImageScoringInput, TOutput> GetMapping() =>
+        (input, output) => output.PredictedIndex = ImageScoringMappings.Score(input, output.ScoreBuffer());
+}
+
+/// <summary>Output of <see cref="ImageScoringMapping16"/>.</summary>
+public sealed class ImageScoringOutput16 : ImageScoringOutput
 {
     /// <summary>Probabilities in the first slots, zeros after.</summary>
     [ColumnName(ImageScoringMappings.WideScoreColumn), VectorType(16)]
     public float[] Scores = new float[16];
 
-    /// <summary>0-based predicted class.</summary>
-    [ColumnName(ImageScoringMappings.PredictedIndexColumn)]
-    public uint PredictedIndex;
+    internal override float[] ScoreBuffer() => Scores;
 }
 
-/// <summary>Output of <see cref="ImageScoringMapping256"/>; public for ML.NET's row binding.</summary>
-public sealed class ImageScoringOutput256
+/// <summary>Output of <see cref="ImageScoringMapping256"/>.</summary>
+public sealed class ImageScoringOutput256 : ImageScoringOutput
 {
     /// <summary>Probabilities in the first slots, zeros after.</summary>
     [ColumnName(ImageScoringMappings.WideScoreColumn), VectorType(256)]
     public float[] Scores = new float[256];
 
-    /// <summary>0-based predicted class.</summary>
-    [ColumnName(ImageScoringMappings.PredictedIndexColumn)]
-    public uint PredictedIndex;
+    internal override float[] ScoreBuffer() => Scores;
 }
 
-/// <summary>Output of <see cref="ImageScoringMapping4096"/>; public for ML.NET's row binding.</summary>
-public sealed class ImageScoringOutput4096
+/// <summary>Output of <see cref="ImageScoringMapping4096"/>.</summary>
+public sealed class ImageScoringOutput4096 : ImageScoringOutput
 {
     /// <summary>Probabilities in the first slots, zeros after.</summary>
     [ColumnName(ImageScoringMappings.WideScoreColumn), VectorType(4096)]
     public float[] Scores = new float[4096];
 
-    /// <summary>0-based predicted class.</summary>
-    [ColumnName(ImageScoringMappings.PredictedIndexColumn)]
-    public uint PredictedIndex;
+    internal override float[] ScoreBuffer() => Scores;
 }
 
 /// <summary>Saved scoring step for up to 16 classes.</summary>
 [CustomMappingFactoryAttribute(ImageScoringMappings.ContractPrefix + "16")]
-public sealed class ImageScoringMapping16 : CustomMappingFactory<ImageScoringInput, ImageScoringOutput16>
-{
-    /// <inheritdoc />
-    public override Action<ImageScoringInput, ImageScoringOutput16> GetMapping() =>
-        (input, output) => output.PredictedIndex = ImageScoringMappings.Score(input, output.Scores);
-}
+public sealed class ImageScoringMapping16 : ImageScoringMapping<ImageScoringOutput16>;
 
 /// <summary>Saved scoring step for up to 256 classes.</summary>
 [CustomMappingFactoryAttribute(ImageScoringMappings.ContractPrefix + "256")]
-public sealed class ImageScoringMapping256 : CustomMappingFactory<ImageScoringInput, ImageScoringOutput256>
-{
-    /// <inheritdoc />
-    public override Action<ImageScoringInput, ImageScoringOutput256> GetMapping() =>
-        (input, output) => output.PredictedIndex = ImageScoringMappings.Score(input, output.Scores);
-}
+public sealed class ImageScoringMapping256 : ImageScoringMapping<ImageScoringOutput256>;
 
 /// <summary>Saved scoring step for up to 4096 classes.</summary>
 [CustomMappingFactoryAttribute(ImageScoringMappings.ContractPrefix + "4096")]
-public sealed class ImageScoringMapping4096 : CustomMappingFactory<ImageScoringInput, ImageScoringOutput4096>
-{
-    /// <inheritdoc />
-    public override Action<ImageScoringInput, ImageScoringOutput4096> GetMapping() =>
-        (input, output) => output.PredictedIndex = ImageScoringMappings.Score(input, output.Scores);
-}
+public sealed class ImageScoringMapping4096 : ImageScoringMapping<ImageScoringOutput4096>;

@@ -29,21 +29,15 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
 
     /// <summary>Creates the trainer; <paramref name="options"/> are validated. It logs to and seeds from <paramref name="mlContext"/>.</summary>
     public MhcImageClassificationTrainer(MLContext mlContext, Options options)
-        : this(mlContext, mlContext, options)
     {
-    }
-
-    /// <summary>
-    /// A trainer that logs to and seeds from <paramref name="environment"/> (the caller's context) and builds its stock
-    /// helper transforms with <paramref name="helpers"/>.
-    /// </summary>
-    internal MhcImageClassificationTrainer(IHostEnvironment environment, MLContext helpers, Options options)
-    {
-        this.environment = environment ?? throw new ArgumentNullException(nameof(environment));
-        ml = helpers ?? throw new ArgumentNullException(nameof(helpers));
+        ml = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
+        environment = mlContext;
         TrainerOptions = options ?? throw new ArgumentNullException(nameof(options));
         options.Validate();
     }
+
+    /// <summary>The caller's context: the trainer logs to it, seeds from it and builds its stock transforms on it.</summary>
+    internal MLContext Context => ml;
 
     /// <summary>The options this trainer runs with.</summary>
     public Options TrainerOptions { get; }

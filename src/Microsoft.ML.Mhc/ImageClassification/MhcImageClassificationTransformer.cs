@@ -14,8 +14,10 @@ namespace Microsoft.ML.Mhc.ImageClassification;
 /// <remarks>
 /// Saving writes a chain of stock ML.NET transforms that carries the network (see
 /// <see cref="SavedScoringChain"/>); <c>mlContext.Model.Load</c> in any process gives back a model with the
-/// same scores, usable by <c>PredictionEngine</c>, without this type. The loaded model scores one row at a
-/// time and its <c>Score</c> column has no slot names (a limit of the stock transforms).
+/// same scores, usable by <c>PredictionEngine</c>, without this type. Loaded with <see cref="MhcModelFile.Load"/>, it
+/// scores through the same batched scorer as this transformer: same columns, slot names and batch size.
+/// ML.NET's own <c>Model.Load</c> gives the stock chain alone, which scores one row at a time and whose <c>Score</c>
+/// column has no slot names (a limit of the stock transforms).
 /// <para>It is ML.NET's <see cref="ISingleFeaturePredictionTransformer{TModel}"/>, so
 /// <c>mlContext.MulticlassClassification.PermutationFeatureImportance(transformer, data)</c> gives the importance of every
 /// pixel (slot of a float-vector feature column; ML.NET's PFI cannot permute an <c>MLImage</c> column). Pass this
@@ -43,9 +45,11 @@ public sealed class MhcImageClassificationTransformer : ISingleFeaturePrediction
         ScoreColumnName = scoreColumnName;
         PredictedLabelColumnName = predictedLabelColumnName;
         TrainingHistory = history;
-        scorer = new ImageBatchScorer(engine, OutputColumns(scoreColumnName, predictedLabelColumnName, label.Count, label.Names, label), scoringBatchSize);
+        scorer = new ImageBatchScorer(engine, ImageBatchScorer.OutputColumns(scoreColumnName, predictedLabelColumnName, label), scoringBatchSize);
         savedForm = new LazySavedForm(BuildSavedForm, engine.ThrowIfDisposed);
     }
+
+    internal ImageClassifierEngine Engine => engine;
 
     /// <summary>The trained network (input standardisation + backbone), in eval mode.</summary>
     public ImageClassifierNetwork Network => engine.Network;
@@ -99,9 +103,9 @@ public sealed class MhcImageClassificationTransformer : ISingleFeaturePrediction
         ArgumentNullException.ThrowIfNull(input);
         engine.ThrowIfDisposed();
         var column = ImageFeatureColumn.FromSchema(input.Schema, feature.Name, feature.Channels, feature.Height, feature.Width);
-        var prepared = column.ToVector(ml, ImageScoringMappings.FeaturesColumn, SavedScoringChain.TempPrefix)
+        var prepared = column.ToVector(ml, ScoringSegment.FeaturesColumn, SavedScoringChain.TempPrefix)
             .Fit(new SchemaOnlyDataView(input.Schema)).Transform(input);
-        var scored = new BatchedScoringDataView(prepared, scorer);
+        var scored = ScoringSegment.Score(prepared, scorer);
         return SavedScoringChain.DropTemporaries(ml, scored.Schema).Fit(new SchemaOnlyDataView(scored.Schema)).Transform(scored);
     }
 
@@ -134,52 +138,10 @@ public sealed class MhcImageClassificationTransformer : ISingleFeaturePrediction
         var encoded = engine.Serialize().Encode();
         var (scoring, width) = ImageScoringMappings.Create(ml, label.Count);
         return SavedScoringChain.Compose(ml, trainingSchema,
-            feature.ToVector(ml, ImageScoringMappings.FeaturesColumn, SavedScoringChain.TempPrefix),
-            SavedScoringChain.NetworkLookup(ml, encoded),
-            scoring,
-            SavedScoringChain.Trim(ml, ScoreColumnName, ImageScoringMappings.WideScoreColumn, width, label.Count),
-            SavedScoringChain.KeyFromIndex(ml, PredictedLabelColumnName, ImageScoringMappings.PredictedIndexColumn, label));
-    }
-
-    /// <summary>The Score and PredictedLabel columns for <paramref name="classes"/> classes.</summary>
-    internal static ScoredColumn[] OutputColumns(string scoreName, string predictedName, int classes, IReadOnlyList<string> names, KeyColumnInfo? label)
-    {
-        var slotNames = names.Select(n => n.AsMemory()).ToArray();
-        var scoreAnnotations = new DataViewSchema.Annotations.Builder();
-        ValueGetter<VBuffer<ReadOnlyMemory<char>>> getSlotNames = (ref VBuffer<ReadOnlyMemory<char>> dst) =>
-            dst = new VBuffer<ReadOnlyMemory<char>>(classes, (ReadOnlyMemory<char>[])slotNames.Clone());
-        scoreAnnotations.Add(AnnotationKinds.SlotNames, new VectorDataViewType(TextDataViewType.Instance, classes), getSlotNames);
-        DataViewSchema.Annotations keyAnnotations;
-        if (label is not null) keyAnnotations = label.Annotations;
-        else
-        {
-            var builder = new DataViewSchema.Annotations.Builder();
-            builder.Add(AnnotationKinds.KeyValues, new VectorDataViewType(TextDataViewType.Instance, classes), getSlotNames);
-            keyAnnotations = builder.ToAnnotations();
-        }
-        return
-        [
-            new ScoredColumn(scoreName, new VectorDataViewType(NumberDataViewType.Single, classes), scoreAnnotations.ToAnnotations()),
-            new ScoredColumn(predictedName, new KeyDataViewType(typeof(uint), classes), keyAnnotations),
-        ];
-    }
-
-    private sealed class ImageBatchScorer(ImageClassifierEngine engine, IReadOnlyList<ScoredColumn> columns, int batchSize) : IBatchScorer
-    {
-        public string InputColumn => ImageScoringMappings.FeaturesColumn;
-        public int InputLength => engine.InputLength;
-        public int BatchSize => batchSize;
-        public IReadOnlyList<ScoredColumn> Columns => columns;
-
-        public void Score(ReadOnlySpan<float> inputs, int count, ScoredBatch outputs)
-        {
-            var probabilities = outputs.Floats(0);
-            engine.Probabilities(inputs, count, probabilities);
-            var keys = outputs.Keys(1);
-            int classes = engine.Classes;
-            // Keys are 1-based; 0 is ML.NET's missing key, for rows whose scores are NaN.
-            for (int i = 0; i < count; i++)
-                keys[i] = (uint)(ImageClassifierEngine.ArgMax(probabilities.AsSpan(i * classes, classes)) + 1);
-        }
+            feature.ToVector(ml, ScoringSegment.FeaturesColumn, SavedScoringChain.TempPrefix),
+            (Func<DataViewSchema, ITransformer>)(schema => ScoringSegment.Saved(ml, schema, encoded, scorer.BatchSize, scorer.Columns,
+                scoring,
+                SavedScoringChain.Trim(ml, ScoreColumnName, ImageScoringMappings.WideScoreColumn, width, label.Count),
+                SavedScoringChain.KeyFromIndex(ml, PredictedLabelColumnName, ImageScoringMappings.PredictedIndexColumn, label))));
     }
 }

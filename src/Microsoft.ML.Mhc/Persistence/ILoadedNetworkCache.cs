@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Mhc.Persistence;
 
 /// <summary>A <see cref="LoadedNetworkCache{TNetwork}"/> seen without its network type, so a model can be released by its blob alone.</summary>
-public interface ILoadedNetworkCache
+internal interface ILoadedNetworkCache
 {
     /// <summary>The kind of network the cache decodes (the <see cref="SerializedNetwork.Kind"/> it accepts).</summary>
     string Kind { get; }

@@ -15,7 +15,7 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// <see cref="ObjectDisposedException"/>. Blobs not backed by a whole string fall back to a content hash.
 /// </remarks>
 /// <typeparam name="TNetwork">The decoded, ready-to-score network.</typeparam>
-public sealed class LoadedNetworkCache<TNetwork> : ILoadedNetworkCache where TNetwork : class
+internal sealed class LoadedNetworkCache<TNetwork> : ILoadedNetworkCache where TNetwork : class
 {
     private readonly ConditionalWeakTable<object, TNetwork> byInstance = new();
     private readonly ConditionalWeakTable<object, object> released = new();

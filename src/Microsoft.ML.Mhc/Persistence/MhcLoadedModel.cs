@@ -8,16 +8,24 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// native memory of its mHC networks (which ML.NET's own chain cannot reach; see <see cref="SavedNetworks"/>).
 /// </summary>
 /// <remarks>
-/// It scores, saves and builds prediction engines exactly like the chain it wraps, and enumerates that chain's
-/// transformers. After <see cref="Dispose"/> every use throws <see cref="ObjectDisposedException"/>, including data views
-/// and prediction engines made from it before.
+/// It saves, builds prediction engines and enumerates its transformers exactly like the chain it wraps. Its
+/// <see cref="Transform"/> gives the same values, but runs each saved scoring segment through the task's scorer, as the
+/// trained transformer did: in batches of its scoring batch size, with the same columns and annotations (a classifier's
+/// <c>Score</c> slot names), where the stock chain alone scores one row per forward pass and has no slot names. After
+/// <see cref="Dispose"/> every use throws <see cref="ObjectDisposedException"/>, including data views and prediction
+/// engines made from it before.
 /// </remarks>
 public sealed class MhcLoadedModel : ITransformer, IEnumerable<ITransformer>, IDisposable, IReleasable
 {
     private readonly ITransformer model;
+    private readonly Lazy<ITransformer> batched;
     private int released;
 
-    internal MhcLoadedModel(ITransformer model) => this.model = model;
+    internal MhcLoadedModel(ITransformer model)
+    {
+        this.model = model;
+        batched = new Lazy<ITransformer>(() => ScoringSegment.Rebatch(model), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
 
     /// <summary>The model as ML.NET loaded it.</summary>
     public ITransformer Model => model;
@@ -29,14 +37,19 @@ public sealed class MhcLoadedModel : ITransformer, IEnumerable<ITransformer>, ID
     public bool IsReleased => Volatile.Read(ref released) == 1;
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => model.GetOutputSchema(inputSchema);
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ThrowIfDisposed();
+        return batched.Value.GetOutputSchema(inputSchema);
+    }
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public IDataView Transform(IDataView input)
     {
         ThrowIfDisposed();
-        return model.Transform(input);
+        return batched.Value.Transform(input);
     }
 
     /// <inheritdoc />

@@ -12,7 +12,7 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// tensor, a different shape) is reported by name, and so that weights on any device are written
 /// from a CPU copy without moving the module itself.
 /// </remarks>
-public static class NetworkWeights
+internal static class NetworkWeights
 {
     private const string Magic = "MHCW";
     private const int Version = 1;

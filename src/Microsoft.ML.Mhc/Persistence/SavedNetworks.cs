@@ -93,7 +93,7 @@ public static class SavedNetworks
     }
 
     /// <summary>A row with no column the network lookup reads; public for ML.NET's row binding.</summary>
-    public sealed class EmptyRow
+    internal sealed class EmptyRow
     {
         /// <summary>Unused.</summary>
         [ColumnName(SavedScoringChain.TempPrefix + "probe")]

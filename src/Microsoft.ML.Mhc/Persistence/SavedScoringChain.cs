@@ -12,19 +12,19 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// a trained mHC transformer saves itself as:
 /// <list type="number">
 /// <item>the stock transforms that turn the user's input column into the network input;</item>
-/// <item><see cref="NetworkLookup"/>: a <see cref="NetworkKeyMapping"/> custom mapping that emits a constant
-/// key, and a <c>MapValue</c> whose only lookup value is the <see cref="SerializedNetwork"/>: that puts the
-/// network into the model file;</item>
-/// <item>a task's scoring custom mapping (registered with <c>[CustomMappingFactoryAttribute]</c>, which ML.NET
-/// finds again by itself on load) that reads the network column, decodes it once through a
-/// <see cref="LoadedNetworkCache{TNetwork}"/>, and writes a fixed-width output;</item>
-/// <item><see cref="Trim"/>: a count-based slot selection that cuts the fixed width down to the real one;</item>
-/// <item><see cref="KeyFromIndex"/>: <c>MapValue</c> + <c>MapValueToKey</c> with key data, which restores the
-/// predicted label's key type and values;</item>
-/// <item>a <c>DropColumns</c> of everything temporary (<see cref="TempPrefix"/>).</item>
+/// <item>the scoring segment (<see cref="ScoringSegment"/>), one nested chain that adds exactly the columns of the task's
+/// in-memory scorer: <see cref="NetworkLookup"/> (a <see cref="NetworkKeyMapping"/> custom mapping that emits a constant key,
+/// and a <c>MapValue</c> whose only lookup value is the <see cref="SerializedNetwork"/>, which puts the network into the
+/// model file, plus the scoring settings); a task's scoring custom mapping (registered with
+/// <c>[CustomMappingFactoryAttribute]</c>, which ML.NET finds again by itself on load) that decodes the network once through
+/// a <see cref="LoadedNetworkCache{TNetwork}"/> and writes a fixed-width output; <see cref="Trim"/>, a count-based slot
+/// selection that cuts the fixed width down to the real one; for a classifier <see cref="KeyFromIndex"/>, <c>MapValue</c> +
+/// <c>MapValueToKey</c> with key data, which restores the predicted label's key type and values; and a drop of the
+/// segment's own temporary columns;</item>
+/// <item>the task's stock steps after scoring, then a <c>DropColumns</c> of everything temporary (<see cref="TempPrefix"/>).</item>
 /// </list>
 /// </remarks>
-public static class SavedScoringChain
+internal static class SavedScoringChain
 {
     /// <summary>Prefix of every temporary column of a saved chain.</summary>
     public const string TempPrefix = "__mhc_";
@@ -36,7 +36,7 @@ public static class SavedScoringChain
     public const string NetworkColumn = TempPrefix + "network";
 
     /// <summary>Emits the network column: the constant key mapped to <paramref name="encodedNetwork"/>.</summary>
-    public static IEstimator<ITransformer> NetworkLookup(MLContext ml, string encodedNetwork)
+    internal static IEstimator<ITransformer> NetworkLookup(MLContext ml, string encodedNetwork)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentException.ThrowIfNullOrEmpty(encodedNetwork);
@@ -50,7 +50,7 @@ public static class SavedScoringChain
     /// float vector column (a count-based feature selection fitted on one crafted row, which saves and
     /// loads as a stock slot-dropping transform).
     /// </summary>
-    public static ITransformer Trim(MLContext ml, string outputColumn, string inputColumn, int width, int keep)
+    internal static ITransformer Trim(MLContext ml, string outputColumn, string inputColumn, int width, int keep)
     {
         ArgumentNullException.ThrowIfNull(ml);
         if (keep < 1 || keep > width) throw new ArgumentOutOfRangeException(nameof(keep), keep, $"Must be in [1, {width}].");
@@ -67,7 +67,7 @@ public static class SavedScoringChain
     /// Maps a 0-based class index (a <see cref="uint"/> column) to a key column with the same key values as
     /// the training label, so that <c>MapKeyToValue</c> and <c>Evaluate</c> work on a loaded model.
     /// </summary>
-    public static IEstimator<ITransformer> KeyFromIndex(MLContext ml, string outputColumn, string indexColumn, KeyColumnInfo keys)
+    internal static IEstimator<ITransformer> KeyFromIndex(MLContext ml, string outputColumn, string indexColumn, KeyColumnInfo keys)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(keys);
@@ -90,7 +90,7 @@ public static class SavedScoringChain
     }
 
     /// <summary>Removes every temporary column (<see cref="TempPrefix"/>) that <paramref name="schema"/> has.</summary>
-    public static IEstimator<ITransformer> DropTemporaries(MLContext ml, DataViewSchema schema) =>
+    internal static IEstimator<ITransformer> DropTemporaries(MLContext ml, DataViewSchema schema) =>
         ml.Transforms.DropColumns(schema.Select(c => c.Name).Where(n => n.StartsWith(TempPrefix, StringComparison.Ordinal)).Distinct().ToArray());
 
     /// <summary>
@@ -99,8 +99,9 @@ public static class SavedScoringChain
     /// </summary>
     /// <param name="ml">The context.</param>
     /// <param name="inputSchema">The schema the chain will be applied to.</param>
-    /// <param name="parts">Each an <see cref="ITransformer"/> or an <see cref="IEstimator{TTransformer}"/>.</param>
-    public static TransformerChain<ITransformer> Compose(MLContext ml, DataViewSchema inputSchema, params object[] parts)
+    /// <param name="parts">Each an <see cref="ITransformer"/>, an <see cref="IEstimator{TTransformer}"/>, or a function building a
+    /// transformer for the schema it will see.</param>
+    internal static TransformerChain<ITransformer> Compose(MLContext ml, DataViewSchema inputSchema, params object[] parts)
     {
         var transformers = new List<ITransformer>();
         var schema = inputSchema;
@@ -110,8 +111,9 @@ public static class SavedScoringChain
             {
                 ITransformer t => t,
                 IEstimator<ITransformer> e => e.Fit(new SchemaOnlyDataView(schema)),
+                Func<DataViewSchema, ITransformer> build => build(schema),
                 null => DropTemporaries(ml, schema).Fit(new SchemaOnlyDataView(schema)),
-                _ => throw new ArgumentException($"Chain parts must be transformers or estimators; got {part.GetType()}.", nameof(parts)),
+                _ => throw new ArgumentException($"Chain parts must be transformers, estimators or transformer builders; got {part.GetType()}.", nameof(parts)),
             };
             transformers.Add(transformer);
             schema = transformer.GetOutputSchema(schema);

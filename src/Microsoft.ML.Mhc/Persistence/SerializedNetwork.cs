@@ -14,7 +14,7 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// stock <c>MapValue</c> transform, which stores text losslessly; see <see cref="SavedScoringChain"/>.
 /// The checksum turns a damaged model file into a clear error instead of silently wrong scores.
 /// </remarks>
-public sealed class SerializedNetwork
+internal sealed class SerializedNetwork
 {
     /// <summary>The first line of every encoded network (format and version).</summary>
     public const string FormatTag = "MHC-NETWORK/1";
@@ -65,6 +65,47 @@ public sealed class SerializedNetwork
     /// <exception cref="InvalidDataException">The value is not an encoded network, is of another kind, or is damaged.</exception>
     public static SerializedNetwork Decode(ReadOnlySpan<char> text, string? expectedKind = null)
     {
+        var header = ReadHeader(text, out int weightsStart);
+        string kind = header["kind"]?.GetValue<string>() ?? throw new InvalidDataException("Damaged mHC network: no 'kind' in the header.");
+        if (expectedKind is not null && kind != expectedKind)
+            throw new InvalidDataException($"The mHC network is a '{kind}', but a '{expectedKind}' was expected.");
+        var config = header["config"] ?? throw new InvalidDataException("Damaged mHC network: no 'config' in the header.");
+        int length = header["weightBytes"]?.GetValue<int>() ?? -1;
+        string sha = header["weightSha256"]?.GetValue<string>() ?? "";
+        byte[] weights;
+        try
+        {
+            weights = Convert.FromBase64String(text[weightsStart..].ToString());
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException("Damaged mHC network: the weights are not valid base64.", e);
+        }
+        if (weights.Length != length || !string.Equals(Convert.ToHexString(SHA256.HashData(weights)), sha, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException(
+                $"Damaged mHC network: the weights do not match their checksum ({weights.Length} bytes read, {length} expected).");
+        return new SerializedNetwork(kind, config.ToJsonString(), weights);
+    }
+
+    /// <summary>
+    /// The kind an encoded network declares in its header, or null when <paramref name="text"/> is not an encoded network;
+    /// the weights are neither decoded nor verified.
+    /// </summary>
+    public static string? KindOf(ReadOnlySpan<char> text)
+    {
+        try
+        {
+            return ReadHeader(text, out _)["kind"]?.GetValue<string>();
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    // The format tag line and the JSON header line; weightsStart is where the base64 weights begin.
+    private static JsonObject ReadHeader(ReadOnlySpan<char> text, out int weightsStart)
+    {
         int first = text.IndexOf('\n');
         if (first < 0 || !text[..first].SequenceEqual(FormatTag))
         {
@@ -76,34 +117,15 @@ public sealed class SerializedNetwork
         var rest = text[(first + 1)..];
         int second = rest.IndexOf('\n');
         if (second < 0) throw new InvalidDataException("Damaged mHC network: the JSON header line is missing.");
-        JsonObject header;
+        weightsStart = first + 1 + second + 1;
         try
         {
-            header = JsonNode.Parse(rest[..second].ToString())?.AsObject()
+            return JsonNode.Parse(rest[..second].ToString())?.AsObject()
                 ?? throw new InvalidDataException("Damaged mHC network: empty JSON header.");
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"Damaged mHC network: the JSON header does not parse ({e.Message}).", e);
         }
-        string kind = header["kind"]?.GetValue<string>() ?? throw new InvalidDataException("Damaged mHC network: no 'kind' in the header.");
-        if (expectedKind is not null && kind != expectedKind)
-            throw new InvalidDataException($"The mHC network is a '{kind}', but a '{expectedKind}' was expected.");
-        var config = header["config"] ?? throw new InvalidDataException("Damaged mHC network: no 'config' in the header.");
-        int length = header["weightBytes"]?.GetValue<int>() ?? -1;
-        string sha = header["weightSha256"]?.GetValue<string>() ?? "";
-        byte[] weights;
-        try
-        {
-            weights = Convert.FromBase64String(rest[(second + 1)..].ToString());
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidDataException("Damaged mHC network: the weights are not valid base64.", e);
-        }
-        if (weights.Length != length || !string.Equals(Convert.ToHexString(SHA256.HashData(weights)), sha, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException(
-                $"Damaged mHC network: the weights do not match their checksum ({weights.Length} bytes read, {length} expected).");
-        return new SerializedNetwork(kind, config.ToJsonString(), weights);
     }
 }

@@ -5,7 +5,7 @@ namespace Microsoft.ML.Mhc.Persistence;
 /// at compile time (its schema is rebuilt from the class on load), so each width has its own mapping
 /// class, and <see cref="SavedScoringChain.Trim"/> cuts the output down to the real size.
 /// </summary>
-public static class WideVectorWidth
+internal static class WideVectorWidth
 {
     /// <summary>The available widths, smallest first.</summary>
     public static IReadOnlyList<int> Widths { get; } = [16, 256, 4096];

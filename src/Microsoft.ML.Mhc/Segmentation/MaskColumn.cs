@@ -10,7 +10,7 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// is the class id (so image/mask PNG pairs load with <c>LoadImages</c>). Reading checks every row: its size,
 /// that values are whole non-negative numbers, and that grey masks really are grey.
 /// </summary>
-public sealed class MaskColumn
+internal sealed class MaskColumn
 {
     private MaskColumn(string name, string role, DataViewType type, int height, int width, int pixelCount)
     {

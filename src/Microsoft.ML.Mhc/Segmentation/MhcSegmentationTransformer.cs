@@ -15,7 +15,9 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// <remarks>
 /// Saving writes a chain of stock ML.NET transforms that carries the network (see <see cref="SavedScoringChain"/>);
 /// <c>mlContext.Model.Load</c> in any process gives back a model with the same masks, usable by
-/// <c>PredictionEngine</c>, without this type. The loaded model scores one row per forward pass.
+/// <c>PredictionEngine</c>, without this type. Loaded with <see cref="MhcModelFile.Load"/>, it scores through the same
+/// batched scorer as this transformer, in batches of the same size; ML.NET's own <c>Model.Load</c>
+/// gives the stock chain alone, which scores one row per forward pass.
 /// </remarks>
 public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IReleasable
 {
@@ -23,7 +25,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
     private readonly DataViewSchema trainingSchema;
     private readonly SegmentationImageColumn image;
     private readonly SegmentationEngine engine;
-    private readonly MaskScorer scorer;
+    private readonly SegmentationBatchScorer scorer;
     private readonly LazySavedForm savedForm;
 
     internal MhcSegmentationTransformer(MLContext ml, DataViewSchema trainingSchema, SegmentationImageColumn image, SegmentationEngine engine,
@@ -36,12 +38,11 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
         PredictedMaskColumnName = predictedMaskColumnName;
         ProbabilitiesColumnName = probabilitiesColumnName;
         TrainingHistory = history;
-        var columns = new List<ScoredColumn> { new(SegmentationScoringMappings.MaskColumn, new VectorDataViewType(NumberDataViewType.Single, engine.PixelCount), null) };
-        if (probabilitiesColumnName is not null)
-            columns.Add(new ScoredColumn(probabilitiesColumnName, new VectorDataViewType(NumberDataViewType.Single, engine.Classes * engine.PixelCount), null));
-        scorer = new MaskScorer(engine, columns, scoringBatchSize, image.Name);
+        scorer = new SegmentationBatchScorer(engine, SegmentationBatchScorer.OutputColumns(engine, probabilitiesColumnName), scoringBatchSize, image.Name);
         savedForm = new LazySavedForm(BuildSavedForm, engine.ThrowIfDisposed);
     }
+
+    internal SegmentationEngine Engine => engine;
 
     /// <summary>The trained network (input standardisation + Hyper-UNet), in eval mode.</summary>
     public SegmentationNetwork Network => engine.Network;
@@ -91,9 +92,9 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
         ArgumentNullException.ThrowIfNull(input);
         engine.ThrowIfDisposed();
         var column = SegmentationImageColumn.FromSchema(ml, input.Schema, image.Name, image.Channels, image.Height, image.Width);
-        var prepared = column.ToVector(ml, input.Schema, SegmentationScoringMappings.FeaturesColumn)
+        var prepared = column.ToVector(ml, input.Schema, ScoringSegment.FeaturesColumn)
             .Fit(new SchemaOnlyDataView(input.Schema)).Transform(input);
-        var scored = new BatchedScoringDataView(prepared, scorer);
+        var scored = ScoringSegment.Score(prepared, scorer);
         var finish = MaskToClassIds(ml, PredictedMaskColumnName, engine.Classes)
             .Append(SavedScoringChain.DropTemporaries(ml, scored.Schema));
         return finish.Fit(new SchemaOnlyDataView(scored.Schema)).Transform(scored);
@@ -128,18 +129,18 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
         var encoded = engine.Serialize().Encode();
         bool probabilities = ProbabilitiesColumnName is not null;
         var (scoring, maskWidth, probabilitiesWidth) = SegmentationScoringMappings.Create(ml, engine.PixelCount, engine.Classes, probabilities);
-        var parts = new List<object>
+        var steps = new List<object>
         {
-            image.ToVector(ml, trainingSchema, SegmentationScoringMappings.FeaturesColumn),
-            SavedScoringChain.NetworkLookup(ml, encoded),
             scoring,
             SavedScoringChain.Trim(ml, SegmentationScoringMappings.MaskColumn, SegmentationScoringMappings.WideMaskColumn, maskWidth, engine.PixelCount),
-            MaskToClassIds(ml, PredictedMaskColumnName, engine.Classes),
         };
         if (probabilities)
-            parts.Add(SavedScoringChain.Trim(ml, ProbabilitiesColumnName!, SegmentationScoringMappings.WideProbabilitiesColumn,
+            steps.Add(SavedScoringChain.Trim(ml, ProbabilitiesColumnName!, SegmentationScoringMappings.WideProbabilitiesColumn,
                 probabilitiesWidth, engine.Classes * engine.PixelCount));
-        return SavedScoringChain.Compose(ml, trainingSchema, parts.ToArray());
+        return SavedScoringChain.Compose(ml, trainingSchema,
+            image.ToVector(ml, trainingSchema, ScoringSegment.FeaturesColumn),
+            (Func<DataViewSchema, ITransformer>)(schema => ScoringSegment.Saved(ml, schema, encoded, scorer.BatchSize, scorer.Columns, steps.ToArray())),
+            MaskToClassIds(ml, PredictedMaskColumnName, engine.Classes));
     }
 
     /// <summary>
@@ -151,15 +152,4 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
     internal static IEstimator<ITransformer> MaskToClassIds(MLContext ml, string outputColumn, int classes) =>
         ml.Transforms.Conversion.MapValue(outputColumn,
             Enumerable.Range(0, classes).Select(c => new KeyValuePair<float, uint>(c, (uint)c)).ToArray(), SegmentationScoringMappings.MaskColumn);
-
-    private sealed class MaskScorer(SegmentationEngine engine, IReadOnlyList<ScoredColumn> columns, int batchSize, string imageColumn) : IBatchScorer
-    {
-        public string InputColumn => SegmentationScoringMappings.FeaturesColumn;
-        public int InputLength => engine.InputLength;
-        public int BatchSize => batchSize;
-        public IReadOnlyList<ScoredColumn> Columns => columns;
-
-        public void Score(ReadOnlySpan<float> inputs, int count, ScoredBatch outputs) =>
-            engine.Predict(inputs, count, outputs.Floats(0), columns.Count > 1 ? outputs.Floats(1) : Span<float>.Empty, imageColumn);
-    }
 }

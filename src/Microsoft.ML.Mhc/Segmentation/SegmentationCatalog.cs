@@ -38,9 +38,7 @@ public sealed class SegmentationCatalog
         var predicted = MaskColumn.FromSchema(data.Schema, predictedColumnName, 0, "predicted mask");
         var truth = MaskColumn.FromSchema(data.Schema, labelColumnName, predicted.DeclaredSize, "label mask");
 
-        int k = Math.Max(2, numberOfClasses);
-        var counts = new long[k * k];
-        int masks = 0;
+        var confusion = new SegmentationConfusion(Math.Max(2, numberOfClasses));
         var t = Array.Empty<int>();
         var p = Array.Empty<int>();
         using (var cursor = data.GetRowCursor([data.Schema[labelColumnName], data.Schema[predictedColumnName]]))
@@ -55,33 +53,31 @@ public sealed class SegmentationCatalog
                 if (pixels != predictedPixels)
                     throw new ArgumentException(
                         $"At row {row}, the label mask column '{labelColumnName}' has {pixels} pixels but the predicted mask column '{predictedColumnName}' has {predictedPixels}.");
-                for (int i = 0; i < pixels; i++)
-                {
-                    int a = t[i], b = p[i];
-                    if (numberOfClasses > 0 && (a >= numberOfClasses || b >= numberOfClasses))
-                        throw new ArgumentException(
-                            $"The {(a >= numberOfClasses ? $"label mask column '{labelColumnName}'" : $"predicted mask column '{predictedColumnName}'")} has class id " +
-                            $"{Math.Max(a, b)} at row {row}, pixel {i}, but numberOfClasses is {numberOfClasses}.");
-                    int needed = Math.Max(a, b) + 1;
-                    if (needed > k) counts = Grow(counts, ref k, needed);
-                    counts[a * k + b]++;
-                }
-                masks++;
+                confusion.EnsureClasses(ClassesNeeded(t.AsSpan(0, pixels), p.AsSpan(0, pixels), numberOfClasses, row, labelColumnName, predictedColumnName));
+                confusion.Add(t.AsSpan(0, pixels), p.AsSpan(0, pixels));
             }
         }
-        if (masks == 0) throw new ArgumentException("The evaluation data has no rows.", nameof(data));
+        if (confusion.MaskCount == 0) throw new ArgumentException("The evaluation data has no rows.", nameof(data));
+        int k = confusion.ClassCount;
         if (classNames is not null && classNames.Count != k)
             throw new ArgumentException($"{classNames.Count} class names were given, but the masks hold {k} classes (ids 0..{k - 1}).", nameof(classNames));
-        var matrix = Enumerable.Range(0, k).Select(r => counts.AsSpan(r * k, k).ToArray()).ToArray();
-        return new SegmentationMetrics(matrix, masks, classNames);
+        return confusion.ToMetrics(classNames);
     }
 
-    private static long[] Grow(long[] counts, ref int k, int needed)
+    // The classes a row's ids need (largest id + 1), refusing ids beyond a given class count with the column and row.
+    private static int ClassesNeeded(ReadOnlySpan<int> truth, ReadOnlySpan<int> predicted, int numberOfClasses, long row, string labelColumnName, string predictedColumnName)
     {
-        var grown = new long[needed * needed];
-        for (int r = 0; r < k; r++) Array.Copy(counts, r * k, grown, r * needed, k);
-        k = needed;
-        return grown;
+        int largest = 0;
+        for (int i = 0; i < truth.Length; i++)
+        {
+            int a = truth[i], b = predicted[i];
+            if (numberOfClasses > 0 && (a >= numberOfClasses || b >= numberOfClasses))
+                throw new ArgumentException(
+                    $"The {(a >= numberOfClasses ? $"label mask column '{labelColumnName}'" : $"predicted mask column '{predictedColumnName}'")} has class id " +
+                    $"{Math.Max(a, b)} at row {row}, pixel {i}, but numberOfClasses is {numberOfClasses}.");
+            largest = Math.Max(largest, Math.Max(a, b));
+        }
+        return largest + 1;
     }
 }
 

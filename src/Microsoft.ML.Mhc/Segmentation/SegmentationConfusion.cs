@@ -2,11 +2,12 @@ namespace Microsoft.ML.Mhc.Segmentation;
 
 /// <summary>
 /// Accumulates a per-pixel confusion matrix (rows: true class, columns: predicted class) over any number
-/// of masks, from which <see cref="SegmentationMetrics"/> are computed.
+/// of masks, from which <see cref="SegmentationMetrics"/> are computed. The one place segmentation counts pixels:
+/// <c>Evaluate</c>, the training loop's per-epoch metrics and users' own loops all add to it.
 /// </summary>
 public sealed class SegmentationConfusion
 {
-    private readonly long[] counts;
+    private long[] counts;
 
     /// <summary>Creates an empty matrix for <paramref name="classCount"/> classes.</summary>
     public SegmentationConfusion(int classCount)
@@ -17,7 +18,7 @@ public sealed class SegmentationConfusion
     }
 
     /// <summary>Number of classes.</summary>
-    public int ClassCount { get; }
+    public int ClassCount { get; private set; }
 
     /// <summary>Masks added so far.</summary>
     public int MaskCount { get; private set; }
@@ -56,6 +57,32 @@ public sealed class SegmentationConfusion
         for (int i = 0; i < counts.Length; i++) counts[i] += other.counts[i];
         PixelCount += other.PixelCount;
         MaskCount += other.MaskCount;
+    }
+
+    /// <summary>
+    /// Adds a whole matrix of counts (<see cref="ClassCount"/> x <see cref="ClassCount"/>, row-major, rows = true class) over
+    /// <paramref name="masks"/> masks, as a batched count on the device gives it.
+    /// </summary>
+    internal void AddCounts(ReadOnlySpan<long> cells, int masks)
+    {
+        if (cells.Length != counts.Length)
+            throw new ArgumentException($"Expected {counts.Length} counts for {ClassCount} classes, got {cells.Length}.", nameof(cells));
+        for (int i = 0; i < cells.Length; i++)
+        {
+            counts[i] += cells[i];
+            PixelCount += cells[i];
+        }
+        MaskCount += masks;
+    }
+
+    /// <summary>Widens the matrix to <paramref name="classCount"/> classes when it has fewer (counts so far are kept).</summary>
+    internal void EnsureClasses(int classCount)
+    {
+        if (classCount <= ClassCount) return;
+        var grown = new long[classCount * classCount];
+        for (int r = 0; r < ClassCount; r++) Array.Copy(counts, r * ClassCount, grown, r * classCount, ClassCount);
+        counts = grown;
+        ClassCount = classCount;
     }
 
     /// <summary>The metrics of everything added so far.</summary>

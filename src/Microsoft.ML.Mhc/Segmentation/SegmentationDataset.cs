@@ -108,24 +108,5 @@ internal sealed class SegmentationDataset
     }
 
     /// <summary>Mean and standard deviation of every channel over all rows (in double).</summary>
-    public (float[] Mean, float[] Std) ChannelStatistics()
-    {
-        int plane = PixelCount;
-        var mean = new float[Channels];
-        var std = new float[Channels];
-        for (int c = 0; c < Channels; c++)
-        {
-            double sum = 0, squares = 0;
-            for (int i = 0; i < Count; i++)
-                foreach (var v in Features.AsSpan(i * Length + c * plane, plane))
-                {
-                    sum += v;
-                    squares += (double)v * v;
-                }
-            double n = (double)Count * plane, m = sum / n, variance = Math.Max(0, squares / n - m * m);
-            mean[c] = (float)m;
-            std[c] = variance > 1e-12 ? (float)Math.Sqrt(variance) : 1f;
-        }
-        return (mean, std);
-    }
+    public (float[] Mean, float[] Std) ChannelStatistics() => DataViews.ChannelStatistics.Compute(Features, Count, Channels, PixelCount);
 }

@@ -1,45 +1,29 @@
-using Mhc.Models.Native;
-using Mhc.Models;
-using Microsoft.ML.Mhc.Lifetime;
+using Microsoft.ML.Mhc.Inference;
 using Microsoft.ML.Mhc.Persistence;
-using Microsoft.ML.Mhc.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Mhc.Segmentation;
 
 /// <summary>
-/// Runs a trained <see cref="SegmentationNetwork"/> for inference: per-pixel class ids and, optionally,
-/// per-pixel class probabilities for rows of raw pixels. Thread-safe: the network stays in eval mode and
-/// every call works under <c>no_grad</c> in its own dispose scope. <see cref="Dispose"/> waits for calls in flight;
-/// calls after it throw <see cref="ObjectDisposedException"/>.
+/// Runs a trained <see cref="SegmentationNetwork"/> for inference (see <see cref="InferenceEngine{TNetwork}"/>): per-pixel
+/// class ids and, optionally, per-pixel class probabilities for rows of raw pixels.
 /// </summary>
-public sealed class SegmentationEngine : IDisposable
+internal sealed class SegmentationEngine : InferenceEngine<SegmentationNetwork>
 {
-    private readonly DisposalGuard guard;
-
     /// <summary>Wraps <paramref name="network"/> (put in eval mode) on <paramref name="device"/>.</summary>
     /// <param name="network">The network; the engine owns it from now on.</param>
     /// <param name="device">Where it runs.</param>
     /// <param name="ownerName">The name <see cref="ObjectDisposedException"/> gives after disposal (the transformer's type).</param>
     public SegmentationEngine(SegmentationNetwork network, Device device, string ownerName = nameof(SegmentationEngine))
+        : base(network, device, SegmentationSpec.Kind, ownerName)
     {
-        Network = network ?? throw new ArgumentNullException(nameof(network));
-        Device = device;
-        guard = new DisposalGuard(ownerName);
-        network.eval();
     }
-
-    /// <summary>The network.</summary>
-    public SegmentationNetwork Network { get; }
-
-    /// <summary>Where it runs.</summary>
-    public Device Device { get; }
 
     /// <summary>Classes K.</summary>
     public int Classes => Network.Spec.NumClasses;
 
-    /// <summary>Floats per input row (C x H x W).</summary>
-    public int InputLength => Network.Spec.InputLength;
+    /// <inheritdoc />
+    public override int InputLength => Network.Spec.InputLength;
 
     /// <summary>Pixels per mask (H x W).</summary>
     public int PixelCount => Network.Spec.PixelCount;
@@ -64,13 +48,8 @@ public sealed class SegmentationEngine : IDisposable
                 $"x {slot % Network.Spec.ImageWidth} of an image being segmented; a mask of class ids cannot mark it missing. " +
                 "Replace missing values first (e.g. mlContext.Transforms.ReplaceMissingValues) or drop such rows.", nameof(inputs));
         }
-        using var use = guard.Enter();
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        using var quiet = GcQuietRegion.Enter();
-        using var threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default;
-        var x = HostTensors.Copy(inputs, count, InputLength).to(Device);
-        var logits = Network.forward(x);
+        using var call = Enter(count);
+        var logits = Forward(inputs, count);
         var ids = logits.argmax(1).to_type(ScalarType.Float32).cpu().contiguous();
         ids.data<float>().CopyTo(masks[..(count * PixelCount)]);
         if (!probabilities.IsEmpty)
@@ -80,39 +59,16 @@ public sealed class SegmentationEngine : IDisposable
         }
     }
 
-    /// <summary>Serializes the network (spec and weights).</summary>
-    public SerializedNetwork Serialize()
-    {
-        using var use = guard.Enter();
-        return new(SegmentationSpec.Kind, Network.Spec.ToJson(), NetworkWeights.ToBytes(Network));
-    }
-
-    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
-    public bool IsDisposed => guard.IsDisposed;
-
-    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
-    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
+    /// <inheritdoc />
+    protected override string SpecJson() => Network.Spec.ToJson();
 
     /// <summary>Rebuilds an engine on CPU from a serialized network.</summary>
     /// <exception cref="InvalidDataException">The network cannot be rebuilt from the data.</exception>
     public static SegmentationEngine Deserialize(SerializedNetwork serialized)
     {
         ArgumentNullException.ThrowIfNull(serialized);
-        MhcEnvironment.EnsureTorch();
         var spec = SegmentationSpec.FromJson(serialized.ConfigJson);
-        var network = new SegmentationNetwork(spec);
-        try
-        {
-            NetworkWeights.Load(network, serialized.Weights);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        return new SegmentationEngine(network, CPU, $"loaded mHC {SegmentationSpec.Kind} model");
+        return Load(() => new SegmentationNetwork(spec), serialized.Weights,
+            network => new SegmentationEngine(network, CPU, $"loaded mHC {SegmentationSpec.Kind} model"));
     }
-
-    /// <summary>Frees the network's native memory once the calls in flight have finished.</summary>
-    public void Dispose() => guard.Dispose(Network.Dispose);
 }

@@ -10,10 +10,10 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// vector and the serialized network column and write the predicted class ids (as floats) and, in the
 /// "with probabilities" variants, the class probabilities. ML.NET finds them by contract name when loading.
 /// </summary>
-public static class SegmentationScoringMappings
+internal static class SegmentationScoringMappings
 {
     /// <summary>The network input column of a saved chain.</summary>
-    public const string FeaturesColumn = SavedScoringChain.TempPrefix + "features";
+    public const string FeaturesColumn = ScoringSegment.FeaturesColumn;
 
     /// <summary>The fixed-width mask column.</summary>
     public const string WideMaskColumn = SavedScoringChain.TempPrefix + "wide_mask";
@@ -95,100 +95,106 @@ public sealed class SegmentationScoringInput
     public ReadOnlyMemory<char> Network;
 }
 
+/// <summary>The outputs of the saved segmentation mappings: one class per fixed width; public for ML.NET's row binding.</summary>
+public abstract class SegmentationScoringOutput
+{
+    // Methods, not properties: ML.NET would bind a property as one more column.
+    internal abstract float[] MaskBuffer();
 
-/// <summary>Output of <see cref="SegmentationScoringMapping4096"/>; public for ML.NET's row binding.</summary>
-public sealed class SegmentationMaskOutput4096
+    internal virtual float[]? ProbabilityBuffer() => null;
+}
+
+/// <summary>
+/// A saved segmentation step: one mapping for every width, specialised per width only because ML.NET rebuilds a custom
+/// mapping's schema from its output class, whose vector sizes must therefore be compile-time attributes.
+/// </summary>
+/// <typeparam name="TOutput">The output class of one width.</typeparam>
+public abstract class SegmentationScoringMapping<TOutput> : CustomMappingFactory<SegmentationScoringInput, TOutput>
+    where TOutput : SegmentationScoringOutput, new()
+{
+    /// <inheritdoc />
+    public override Action<SegmentationScoringInput, TOutput> GetMapping() =>
+        (input, output) => SegmentationScoringMappings.Score(input, output.MaskBuffer(), output.ProbabilityBuffer());
+}
+
+/// <summary>Output of <see cref="SegmentationScoringMapping4096"/>.</summary>
+public sealed class SegmentationMaskOutput4096 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(4096)]
     public float[] Mask = new float[4096];
+
+    internal override float[] MaskBuffer() => Mask;
 }
 
-/// <summary>Saved scoring step for masks of up to 4096 pixels.</summary>
-[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "4096")]
-public sealed class SegmentationScoringMapping4096 : CustomMappingFactory<SegmentationScoringInput, SegmentationMaskOutput4096>
-{
-    /// <inheritdoc />
-    public override Action<SegmentationScoringInput, SegmentationMaskOutput4096> GetMapping() =>
-        (input, output) => SegmentationScoringMappings.Score(input, output.Mask, null);
-}
-
-
-/// <summary>Output of <see cref="SegmentationScoringMapping65536"/>; public for ML.NET's row binding.</summary>
-public sealed class SegmentationMaskOutput65536
+/// <summary>Output of <see cref="SegmentationScoringMapping65536"/>.</summary>
+public sealed class SegmentationMaskOutput65536 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(65536)]
     public float[] Mask = new float[65536];
+
+    internal override float[] MaskBuffer() => Mask;
 }
 
-/// <summary>Saved scoring step for masks of up to 65536 pixels.</summary>
-[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "65536")]
-public sealed class SegmentationScoringMapping65536 : CustomMappingFactory<SegmentationScoringInput, SegmentationMaskOutput65536>
-{
-    /// <inheritdoc />
-    public override Action<SegmentationScoringInput, SegmentationMaskOutput65536> GetMapping() =>
-        (input, output) => SegmentationScoringMappings.Score(input, output.Mask, null);
-}
-
-
-/// <summary>Output of <see cref="SegmentationScoringMapping262144"/>; public for ML.NET's row binding.</summary>
-public sealed class SegmentationMaskOutput262144
+/// <summary>Output of <see cref="SegmentationScoringMapping262144"/>.</summary>
+public sealed class SegmentationMaskOutput262144 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(262144)]
     public float[] Mask = new float[262144];
+
+    internal override float[] MaskBuffer() => Mask;
 }
 
-/// <summary>Saved scoring step for masks of up to 262144 pixels.</summary>
-[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "262144")]
-public sealed class SegmentationScoringMapping262144 : CustomMappingFactory<SegmentationScoringInput, SegmentationMaskOutput262144>
-{
-    /// <inheritdoc />
-    public override Action<SegmentationScoringInput, SegmentationMaskOutput262144> GetMapping() =>
-        (input, output) => SegmentationScoringMappings.Score(input, output.Mask, null);
-}
-
-
-/// <summary>Output of <see cref="SegmentationScoringWithProbabilitiesMapping4096"/>; public for ML.NET's row binding.</summary>
-public sealed class SegmentationMaskAndProbabilitiesOutput4096
+/// <summary>Output of <see cref="SegmentationScoringWithProbabilitiesMapping4096"/>.</summary>
+public sealed class SegmentationMaskAndProbabilitiesOutput4096 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(4096)]
     public float[] Mask = new float[4096];
 
+    internal override float[] MaskBuffer() => Mask;
+
     /// <summary>Probabilities (K x H x W, class-major) in the first slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideProbabilitiesColumn), VectorType(65536)]
     public float[] Probabilities = new float[65536];
+
+    internal override float[]? ProbabilityBuffer() => Probabilities;
 }
 
-/// <summary>Saved scoring step with probabilities for masks of up to 4096 pixels and 16 classes.</summary>
-[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskAndProbabilitiesContractPrefix + "4096")]
-public sealed class SegmentationScoringWithProbabilitiesMapping4096 : CustomMappingFactory<SegmentationScoringInput, SegmentationMaskAndProbabilitiesOutput4096>
-{
-    /// <inheritdoc />
-    public override Action<SegmentationScoringInput, SegmentationMaskAndProbabilitiesOutput4096> GetMapping() =>
-        (input, output) => SegmentationScoringMappings.Score(input, output.Mask, output.Probabilities);
-}
-
-
-/// <summary>Output of <see cref="SegmentationScoringWithProbabilitiesMapping65536"/>; public for ML.NET's row binding.</summary>
-public sealed class SegmentationMaskAndProbabilitiesOutput65536
+/// <summary>Output of <see cref="SegmentationScoringWithProbabilitiesMapping65536"/>.</summary>
+public sealed class SegmentationMaskAndProbabilitiesOutput65536 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(65536)]
     public float[] Mask = new float[65536];
 
+    internal override float[] MaskBuffer() => Mask;
+
     /// <summary>Probabilities (K x H x W, class-major) in the first slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideProbabilitiesColumn), VectorType(1048576)]
     public float[] Probabilities = new float[1048576];
+
+    internal override float[]? ProbabilityBuffer() => Probabilities;
 }
+
+/// <summary>Saved scoring step for masks of up to 4096 pixels.</summary>
+[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "4096")]
+public sealed class SegmentationScoringMapping4096 : SegmentationScoringMapping<SegmentationMaskOutput4096>;
+
+/// <summary>Saved scoring step for masks of up to 65536 pixels.</summary>
+[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "65536")]
+public sealed class SegmentationScoringMapping65536 : SegmentationScoringMapping<SegmentationMaskOutput65536>;
+
+/// <summary>Saved scoring step for masks of up to 262144 pixels.</summary>
+[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "262144")]
+public sealed class SegmentationScoringMapping262144 : SegmentationScoringMapping<SegmentationMaskOutput262144>;
+
+/// <summary>Saved scoring step with probabilities for masks of up to 4096 pixels and 16 classes.</summary>
+[CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskAndProbabilitiesContractPrefix + "4096")]
+public sealed class SegmentationScoringWithProbabilitiesMapping4096 : SegmentationScoringMapping<SegmentationMaskAndProbabilitiesOutput4096>;
 
 /// <summary>Saved scoring step with probabilities for masks of up to 65536 pixels and 16 classes.</summary>
 [CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskAndProbabilitiesContractPrefix + "65536")]
-public sealed class SegmentationScoringWithProbabilitiesMapping65536 : CustomMappingFactory<SegmentationScoringInput, SegmentationMaskAndProbabilitiesOutput65536>
-{
-    /// <inheritdoc />
-    public override Action<SegmentationScoringInput, SegmentationMaskAndProbabilitiesOutput65536> GetMapping() =>
-        (input, output) => SegmentationScoringMappings.Score(input, output.Mask, output.Probabilities);
-}
+public sealed class SegmentationScoringWithProbabilitiesMapping65536 : SegmentationScoringMapping<SegmentationMaskAndProbabilitiesOutput65536>;

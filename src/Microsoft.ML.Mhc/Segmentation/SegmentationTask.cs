@@ -20,7 +20,7 @@ internal sealed class SegmentationTask : MhcTrainingTask
     private readonly SegmentationLoss loss;
     private readonly int classes;
     // The confusion matrix of the pass in progress: reset whenever a pass starts enumerating its batches.
-    private long[] confusion;
+    private SegmentationConfusion confusion;
     private double reportedIoU;
 
     public SegmentationTask(SegmentationNetwork network, SegmentationDataset train, SegmentationDataset? validation, SegmentationLoss loss)
@@ -30,7 +30,7 @@ internal sealed class SegmentationTask : MhcTrainingTask
         this.validation = validation;
         this.loss = loss;
         classes = network.Spec.NumClasses;
-        confusion = new long[classes * classes];
+        confusion = new SegmentationConfusion(classes);
     }
 
     public override nn.Module<Tensor, Tensor> Network => network;
@@ -59,7 +59,7 @@ internal sealed class SegmentationTask : MhcTrainingTask
 
     private void StartPass()
     {
-        confusion = new long[classes * classes];
+        confusion = new SegmentationConfusion(classes);
         reportedIoU = 0;
     }
 
@@ -69,37 +69,19 @@ internal sealed class SegmentationTask : MhcTrainingTask
     {
         var predicted = output.argmax(1);
         var cells = (batch.Target * classes + predicted).flatten().bincount(null, classes * classes).cpu().data<long>().ToArray();
-        long correct = 0, pixels = 0;
+        long correct = 0, pixels = cells.Sum();
         for (int c = 0; c < classes; c++) correct += cells[c * classes + c];
-        for (int i = 0; i < cells.Length; i++)
-        {
-            confusion[i] += cells[i];
-            pixels += cells[i];
-        }
+        confusion.AddCounts(cells, batch.Count);
         metrics.Add(PixelAccuracy, correct, pixels);
         // The accumulator averages sum / weight; mIoU is not a per-batch mean, so it is carried as a running value:
         // the first batch adds (mIoU, 1), later ones add only the change, and the mean is the mIoU of the pass so far.
-        double iou = Mean(confusion, classes);
+        // No pixel in any class yet counts as 0, not NaN, so the running value stays a number.
+        double iou = confusion.ToMetrics().MeanIoU is var mean && double.IsNaN(mean) ? 0 : mean;
         metrics.Add(MeanIoU, iou - reportedIoU, IsFirst(metrics) ? 1 : 0);
         reportedIoU = iou;
     }
 
     private static bool IsFirst(MetricAccumulator metrics) => double.IsNaN(metrics.Mean(MeanIoU));
-
-    private static double Mean(long[] confusion, int k)
-    {
-        double sum = 0;
-        int present = 0;
-        for (int c = 0; c < k; c++)
-        {
-            long tp = confusion[c * k + c], union = -tp;
-            for (int j = 0; j < k; j++) union += confusion[c * k + j] + confusion[j * k + c];
-            if (union == 0) continue;
-            sum += (double)tp / union;
-            present++;
-        }
-        return present == 0 ? 0 : sum / present;
-    }
 
     private static TrainingBatch MakeBatch(SegmentationDataset data, ReadOnlySpan<int> rows, Device device)
     {

@@ -168,12 +168,15 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
     private readonly MLContext context;
     private readonly Options options;
 
-    internal MhcDecoderTrainer(MLContext context, Options options)
+    /// <summary>Creates the trainer; <paramref name="options"/> are validated. It logs to and seeds from <paramref name="mlContext"/>.</summary>
+    /// <param name="mlContext">The caller's context.</param>
+    /// <param name="options">All settings.</param>
+    public MhcDecoderTrainer(MLContext mlContext, Options options)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.context = context;
+        context = mlContext;
         this.options = options;
     }
 

@@ -70,17 +70,11 @@ internal static class TextGenerationModelFile
         }
     }
 
-    private sealed class ProbeRow
-    {
-        [Microsoft.ML.Data.ColumnName(SavedScoringChain.TempPrefix + "probe")]
-        public float Probe = 0;
-    }
-
     private static TextGenerator? FromChain(MLContext ml, IReadOnlyList<ITransformer> parts)
     {
         if (parts.Count == 0) return null;
         // A saved text-generation chain starts with the network lookup, which reads no input column.
-        IDataView data = ml.Data.LoadFromEnumerable(new[] { new ProbeRow() });
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new SavedNetworks.EmptyRow() });
         foreach (var part in parts.Take(3))
         {
             try
@@ -98,10 +92,7 @@ internal static class TextGenerationModelFile
             ReadOnlyMemory<char> blob = default;
             if (!cursor.MoveNext()) return null;
             getter(ref blob);
-            var head = blob.Span[..Math.Min(blob.Length, 200)];
-            return head.StartsWith(SerializedNetwork.FormatTag) && head.IndexOf($"\"kind\":\"{TextGenerationMapping.NetworkKind}\"".AsSpan()) >= 0
-                ? TextGenerationMapping.Cache.Get(blob)
-                : null;
+            return SerializedNetwork.KindOf(blob.Span) == TextGenerationMapping.NetworkKind ? TextGenerationMapping.Cache.Get(blob) : null;
         }
         return null;
     }

@@ -4,7 +4,7 @@ using TorchSharp;
 namespace Microsoft.ML.Mhc.Training;
 
 /// <summary>Prepares libtorch for a run (native load, threads, seed) and puts the thread count back afterwards.</summary>
-public sealed class TrainingDevice : IDisposable
+internal sealed class TrainingDevice : IDisposable
 {
     private readonly int previousThreads;
 

@@ -1,0 +1,130 @@
+using Mhc.Models;
+using Mhc.Models.Native;
+using Microsoft.ML.Mhc.Lifetime;
+using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Mhc.Inference;
+
+/// <summary>
+/// Runs a trained network for inference, whatever the task: eval mode, every call under <c>no_grad</c> in its own dispose
+/// scope (so concurrent calls only read the weights), serialisation, and a <see cref="Dispose"/> that waits for calls in
+/// flight; calls after it throw <see cref="ObjectDisposedException"/> naming the owner. A task adds what it computes from
+/// the network's output.
+/// </summary>
+/// <typeparam name="TNetwork">The network: rows of C x H x W floats in, one output tensor out.</typeparam>
+internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly DisposalGuard guard;
+    private readonly string kind;
+    private long forwardPasses;
+
+    /// <summary>Wraps <paramref name="network"/> (put in eval mode) on <paramref name="device"/>.</summary>
+    /// <param name="network">The network; the engine owns it from now on.</param>
+    /// <param name="device">Where it runs.</param>
+    /// <param name="kind">The format tag its serialised form carries.</param>
+    /// <param name="ownerName">The name <see cref="ObjectDisposedException"/> gives after disposal (the transformer's type).</param>
+    protected InferenceEngine(TNetwork network, Device device, string kind, string ownerName)
+    {
+        Network = network ?? throw new ArgumentNullException(nameof(network));
+        Device = device;
+        this.kind = kind;
+        guard = new DisposalGuard(ownerName);
+        network.eval();
+    }
+
+    /// <summary>The network.</summary>
+    public TNetwork Network { get; }
+
+    /// <summary>Where it runs.</summary>
+    public Device Device { get; }
+
+    /// <summary>Floats per input row.</summary>
+    public abstract int InputLength { get; }
+
+    /// <summary>Forward passes so far: one per batch scored, so tests can tell batched scoring from row at a time.</summary>
+    internal long ForwardPasses => Interlocked.Read(ref forwardPasses);
+
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsDisposed => guard.IsDisposed;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
+    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
+
+    /// <summary>
+    /// Enters one inference call over <paramref name="count"/> rows: no gradients, a dispose scope for every tensor made
+    /// until the returned value is disposed, the GC kept quiet, and one intra-op thread for a single row.
+    /// </summary>
+    protected InferenceCall Enter(int count)
+    {
+        Interlocked.Increment(ref forwardPasses);
+        return new InferenceCall(guard.Enter(), count);
+    }
+
+    /// <summary>The network's output for <paramref name="count"/> rows laid out one after another (call inside <see cref="Enter"/>).</summary>
+    protected Tensor Forward(ReadOnlySpan<float> inputs, int count) => Network.forward(HostTensors.Copy(inputs, count, InputLength).to(Device));
+
+    /// <summary>Serializes the network (spec and weights).</summary>
+    public SerializedNetwork Serialize()
+    {
+        using var use = guard.Enter();
+        return new(kind, SpecJson(), NetworkWeights.ToBytes(Network));
+    }
+
+    /// <summary>The network's spec as JSON, as its serialised form carries it.</summary>
+    protected abstract string SpecJson();
+
+    /// <summary>
+    /// Builds a network with <paramref name="build"/> and loads <paramref name="weights"/> into it, disposing it when they
+    /// do not fit; the engine's owner is the caller's <paramref name="wrap"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The weights do not fit the network.</exception>
+    protected static TEngine Load<TEngine>(Func<TNetwork> build, byte[] weights, Func<TNetwork, TEngine> wrap)
+    {
+        MhcEnvironment.EnsureTorch();
+        var network = build();
+        try
+        {
+            NetworkWeights.Load(network, weights);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        return wrap(network);
+    }
+
+    /// <summary>Frees the network's native memory once the calls in flight have finished.</summary>
+    public void Dispose() => guard.Dispose(Network.Dispose);
+
+    /// <summary>The scopes of one inference call, released in reverse order.</summary>
+    protected readonly struct InferenceCall : IDisposable
+    {
+        private readonly DisposalGuard.Use use;
+        private readonly IDisposable noGrad;
+        private readonly DisposeScope scope;
+        private readonly GcQuietRegion.Lease quiet;
+        private readonly IntraOpThreadLimit threads;
+
+        internal InferenceCall(DisposalGuard.Use use, int count)
+        {
+            this.use = use;
+            noGrad = no_grad();
+            scope = NewDisposeScope();
+            quiet = GcQuietRegion.Enter();
+            threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default;
+        }
+
+        public void Dispose()
+        {
+            threads.Dispose();
+            quiet.Dispose();
+            scope.Dispose();
+            noGrad.Dispose();
+            use.Dispose();
+        }
+    }
+}
