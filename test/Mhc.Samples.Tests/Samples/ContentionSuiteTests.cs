@@ -83,10 +83,12 @@ public class ContentionSuiteTests
     public void Timer_SettlesAndRunsBlocksForTheirMinimumTime()
     {
         int units = 0;
-        // 10 ms units: 60 ms of settling and a 100 ms block need about 6 untimed and 10 timed units per block, 4 blocks.
-        ContentionTimer.Measure(() => { units++; Thread.Sleep(10); }, competitors: 1, rounds: 2, unitsPerBlock: 1,
+        var watch = Stopwatch.StartNew();
+        // 2 rounds x 2 conditions = 4 blocks, each at least 60 ms of settling and 100 ms timed, whatever the units cost.
+        ContentionTimer.Measure(() => { units++; Thread.Sleep(5); }, competitors: 1, rounds: 2, unitsPerBlock: 1,
             settle: TimeSpan.FromMilliseconds(60), minimumBlock: TimeSpan.FromMilliseconds(100));
-        Assert.InRange(units, 4 * (6 + 10) - 8, 4 * (6 + 10) + 4);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(4 * 160), $"4 blocks took only {watch.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(units >= 4 * 2, $"only {units} units ran");
     }
 
     [Fact]
