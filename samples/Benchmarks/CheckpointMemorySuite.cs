@@ -33,7 +33,7 @@ public sealed class CheckpointMemorySuite : IBenchmarkSuite
         {
             // The main job's network has three blocks of falling size, the worst case for checkpointing (the first
             // block's recomputation dominates the peak); four blocks per stage show how it scales with depth.
-            var options = new HyperResNetOptions { BaseWidth = 16, StageDepths = stages, ExpansionRate = 4, Connection = ConnectionKind.Mhc };
+            var options = new HyperResNetOptions { BaseWidth = 16, StageDepths = stages, Mixing = new() { ExpansionRate = 4, Connection = ConnectionKind.Mhc }};
             torch.random.manual_seed(1);
             using var resnet = new HyperResNet(options);
             using var checkpointed = new CheckpointedResNet(resnet);

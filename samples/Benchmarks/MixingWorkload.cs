@@ -48,8 +48,7 @@ public sealed class MixingWorkload : IDisposable
         {
             BaseWidth = 16,
             StageDepths = sizes.ResnetDepths,
-            Connection = kind,
-            ExpansionRate = 4,
+            Mixing = new() { Connection = kind, ExpansionRate = 4 },
         });
         var (x, y) = data.Digits(sizes.ResnetBatch, image: true);
         return new MixingWorkload("resnet", kind, net, x, y);
@@ -73,8 +72,7 @@ public sealed class MixingWorkload : IDisposable
         Layers = sizes.DecoderLayers,
         Heads = 4,
         MlpRatio = 4,
-        ExpansionRate = 4,
-        Connection = kind,
+        Mixing = new() { ExpansionRate = 4, Connection = kind },
         Dropout = 0,
     };
 

@@ -12,7 +12,7 @@ namespace Mhc.Models.Segmentation;
 /// constrained mixture of the last H encoder states (its own resolution and the finer ones before it),
 /// auto-projected to its size and channels, instead of concatenating the one encoder map of its resolution.
 /// Inside every level, residual blocks are hyper-connections over n streams (a Hyper-ResNet body).
-/// With <see cref="UNetConnectionKind.Plain"/> it is an ordinary residual UNet with concatenation skips.
+/// With <see cref="ConnectionKind.Residual"/> it is an ordinary residual UNet with concatenation skips.
 /// Input (B, C, H, W) float32 with H, W multiples of 2^Depth; output per-pixel class logits (B, classes, H, W).
 /// </summary>
 /// <remarks>
@@ -43,17 +43,11 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options.Clone();
-        int n = Options.EffectiveStreams, depth = Options.Depth;
+        int n = Options.Mixing.Streams, depth = Options.Depth;
         int Width(int level) => Options.BaseWidth << level;
 
-        var connection = new HyperConnectionOptions
-        {
-            Streams = n,
-            Kind = Options.Connection.ToBlockConnection(),
-            Dynamic = Options.DynamicMixing,
-            Init = Options.Init,
-            Layout = StreamFeatureLayout.ChannelsFirst,
-        };
+        // The channel count changes per level; each block's WithLayer sets it.
+        var connection = Options.Mixing.ToConnection(Width(0), StreamFeatureLayout.ChannelsFirst);
         int layer = 0;
         HyperConnection Block(int inChannels, int outChannels, int stride)
         {
@@ -93,7 +87,7 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         var skipOptions = new HistoryWindowSkipOptions
         {
             MaxHistory = Options.MaxHistory,
-            Constraint = Options.EffectiveSkipConstraint,
+            Constraint = Options.Mixing.EffectiveConstraint,
             LearnedGate = Options.LearnedSkipGate,
             DetachHistory = Options.DetachHistory,
             AutoProject = true,
@@ -101,7 +95,7 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         for (int level = depth - 1; level >= 0; level--)
         {
             up.Add(new StreamwiseUpsample(Width(level + 1), Width(level), $"up{level}"));
-            if (Options.Connection == UNetConnectionKind.Plain)
+            if (Options.Mixing.Connection == ConnectionKind.Residual)
             {
                 fuse.Add(new ConvUnit(2 * Width(level), Width(level), name: $"fuse{level}"));
             }
@@ -128,7 +122,7 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
     /// <summary>All hyper-connections, encoder first, in depth order (for diagnostics).</summary>
     public IReadOnlyList<HyperConnection> HyperConnections => encoder.Concat(decoder).ToList();
 
-    /// <summary>The decoder skips, coarsest level first (empty for <see cref="UNetConnectionKind.Plain"/>).</summary>
+    /// <summary>The decoder skips, coarsest level first (empty for <see cref="ConnectionKind.Residual"/>).</summary>
     public IReadOnlyList<HistoryWindowSkip> HistorySkips => skips.ToList();
 
     /// <summary>Throws an <see cref="ArgumentException"/> that says what is wrong unless <paramref name="images"/> fits the network.</summary>
@@ -164,7 +158,7 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         {
             int level = depth - 1 - j;
             streams = up[j].forward(streams);
-            if (Options.Connection == UNetConnectionKind.Plain)
+            if (Options.Mixing.Connection == ConnectionKind.Residual)
             {
                 var joined = cat([streams.select(1, 0), states[level]], 1);
                 streams = fuse[j].forward(joined).unsqueeze(1);

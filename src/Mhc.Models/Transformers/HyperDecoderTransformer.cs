@@ -33,20 +33,12 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        int n = options.EffectiveStreams;
+        int n = options.Mixing.Streams;
         token_embedding = Embedding(options.VocabSize, options.Dim);
         position_embedding = Embedding(options.ContextLength, options.Dim);
         embedding_dropout = Dropout(options.Dropout);
         expand = new StreamExpand(n);
-        var connection = new HyperConnectionOptions
-        {
-            Dim = options.Dim,
-            Streams = n,
-            Kind = options.Connection,
-            Dynamic = options.DynamicMixing,
-            Init = options.Init,
-            Layout = StreamFeatureLayout.ChannelsLast,
-        };
+        var connection = options.Mixing.ToConnection(options.Dim, StreamFeatureLayout.ChannelsLast);
         // GPT-2: output projections of the 2L sublayers scaled by 1/sqrt(2L) so the stream variance stays flat.
         double outputStd = 0.02 / Math.Sqrt(2.0 * options.Layers);
         blocks = new ModuleList<HyperTransformerBlock>();

@@ -23,17 +23,8 @@ public sealed class HyperDecoderTransformerOptions
     /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
     public int MlpRatio { get; set; } = 4;
 
-    /// <summary>Expansion rate n (residual streams); ignored (1) for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
-    public int ExpansionRate { get; set; } = 4;
-
-    /// <summary>Connection kind around every sublayer. Default <see cref="ConnectionKind.Mhc"/>.</summary>
-    public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
-
-    /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
-    public bool DynamicMixing { get; set; } = true;
-
-    /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-    public MixingInit Init { get; set; } = MixingInit.IdentityLike;
+    /// <summary>Connection kind around every sublayer, expansion rate, dynamic mixing and their initialisation. Default <see cref="MixingSettings"/>'s (mHC, n = 4).</summary>
+    public MixingSettings Mixing { get; set; } = new();
 
     /// <summary>How the streams are reduced before the head. Default <see cref="StreamCollapseMode.Mean"/>.</summary>
     public StreamCollapseMode Collapse { get; set; } = StreamCollapseMode.Mean;
@@ -43,9 +34,6 @@ public sealed class HyperDecoderTransformerOptions
 
     /// <summary>Whether the output head shares the token-embedding matrix. Default false.</summary>
     public bool TieEmbeddings { get; set; }
-
-    /// <summary>The stream count actually used.</summary>
-    public int EffectiveStreams => Connection == ConnectionKind.Residual ? 1 : ExpansionRate;
 
     /// <summary>Throws on inconsistent settings, naming the setting.</summary>
     public void Validate()
@@ -57,8 +45,8 @@ public sealed class HyperDecoderTransformerOptions
         if (Heads < 1 || Dim % Heads != 0)
             throw new ArgumentException($"Heads ({Heads}) must be positive and divide Dim ({Dim}).", nameof(Heads));
         if (MlpRatio < 1) throw new ArgumentOutOfRangeException(nameof(MlpRatio), MlpRatio, "The MLP ratio must be at least 1.");
-        if (Connection != ConnectionKind.Residual && ExpansionRate < 1)
-            throw new ArgumentOutOfRangeException(nameof(ExpansionRate), ExpansionRate, "At least one stream.");
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
         if (Dropout < 0 || Dropout >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
     }
 }

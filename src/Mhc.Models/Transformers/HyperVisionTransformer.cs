@@ -33,7 +33,7 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        int n = options.EffectiveStreams;
+        int n = options.Mixing.Streams;
         patch_embedding = Conv2d(options.InChannels, options.Dim, options.PatchSize, stride: options.PatchSize);
         if (options.Positions == PatchPositionEncoding.Learned)
             position_embedding = new Parameter(zeros(1, options.Patches, options.Dim));
@@ -41,15 +41,7 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
             fixed_positions = SinusoidalPositions2D.Create(options.PatchRows, options.PatchColumns, options.Dim).unsqueeze(0);
         embedding_dropout = Dropout(options.Dropout);
         expand = new StreamExpand(n);
-        var connection = new HyperConnectionOptions
-        {
-            Dim = options.Dim,
-            Streams = n,
-            Kind = options.Connection,
-            Dynamic = options.DynamicMixing,
-            Init = options.Init,
-            Layout = StreamFeatureLayout.ChannelsLast,
-        };
+        var connection = options.Mixing.ToConnection(options.Dim, StreamFeatureLayout.ChannelsLast);
         blocks = new ModuleList<HyperTransformerBlock>();
         for (int i = 0; i < options.Layers; i++)
             blocks.Add(new HyperTransformerBlock(i, options.Dim, options.Heads, options.MlpRatio, options.Dropout,

@@ -32,17 +32,8 @@ public sealed class HyperVisionTransformerOptions
     /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
     public int MlpRatio { get; set; } = 4;
 
-    /// <summary>Expansion rate n (residual streams); ignored (1) for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
-    public int ExpansionRate { get; set; } = 4;
-
-    /// <summary>Connection kind around every sublayer. Default <see cref="ConnectionKind.Mhc"/>.</summary>
-    public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
-
-    /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
-    public bool DynamicMixing { get; set; } = true;
-
-    /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-    public MixingInit Init { get; set; } = MixingInit.IdentityLike;
+    /// <summary>Connection kind around every sublayer, expansion rate, dynamic mixing and their initialisation. Default <see cref="MixingSettings"/>'s (mHC, n = 4).</summary>
+    public MixingSettings Mixing { get; set; } = new();
 
     /// <summary>How the streams are reduced before the head. Default <see cref="StreamCollapseMode.Mean"/>.</summary>
     public StreamCollapseMode Collapse { get; set; } = StreamCollapseMode.Mean;
@@ -76,9 +67,6 @@ public sealed class HyperVisionTransformerOptions
     /// </summary>
     public double MaskRatio { get; set; }
 
-    /// <summary>The stream count actually used.</summary>
-    public int EffectiveStreams => Connection == ConnectionKind.Residual ? 1 : ExpansionRate;
-
     /// <summary>Rows of the patch grid (H / p).</summary>
     public int PatchRows => ImageHeight / PatchSize;
 
@@ -109,8 +97,8 @@ public sealed class HyperVisionTransformerOptions
         if (Heads < 1 || Dim % Heads != 0)
             throw new ArgumentException($"Heads ({Heads}) must be positive and divide Dim ({Dim}).", nameof(Heads));
         if (MlpRatio < 1) throw new ArgumentOutOfRangeException(nameof(MlpRatio), MlpRatio, "The MLP ratio must be at least 1.");
-        if (Connection != ConnectionKind.Residual && ExpansionRate < 1)
-            throw new ArgumentOutOfRangeException(nameof(ExpansionRate), ExpansionRate, "At least one stream.");
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
         if (Dropout < 0 || Dropout >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (Positions == PatchPositionEncoding.Sinusoidal2D && Dim % 4 != 0)
             throw new ArgumentException($"Sinusoidal2D positions split Dim ({Dim}) into row and column sine/cosine pairs, so it must be divisible by 4; pick another Dim or Learned positions.", nameof(Positions));

@@ -29,7 +29,7 @@ public sealed class HyperResNet : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        int n = options.EffectiveStreams;
+        int n = options.Mixing.Streams;
         bool large = options.LargeStem ?? Math.Min(options.ImageHeight, options.ImageWidth) > 64;
         stem = large
             ? Sequential(
@@ -39,15 +39,9 @@ public sealed class HyperResNet : Module<Tensor, Tensor>
                 ("pool", MaxPool2d(3, stride: 2, padding: 1)))
             : Sequential(("conv", Conv2d(options.InChannels, options.BaseWidth, 3, padding: 1, bias: false)));
 
-        var connection = new HyperConnectionOptions
-        {
-            Streams = n,
-            Kind = options.Connection,
-            Dynamic = options.DynamicMixing,
-            Granularity = options.PerPixelMixing ? DynamicGranularity.PerToken : DynamicGranularity.PerSample,
-            Init = options.Init,
-            Layout = StreamFeatureLayout.ChannelsFirst,
-        };
+        // The channel count changes per stage; each block's WithLayer sets it.
+        var connection = options.Mixing.ToConnection(options.BaseWidth, StreamFeatureLayout.ChannelsFirst,
+            options.PerPixelMixing ? DynamicGranularity.PerToken : DynamicGranularity.PerSample);
         blocks = new ModuleList<HyperConnection>();
         int channels = options.BaseWidth, layer = 0;
         for (int s = 0; s < options.StageDepths.Length; s++)

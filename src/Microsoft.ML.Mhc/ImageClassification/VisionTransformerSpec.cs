@@ -20,10 +20,7 @@ internal static class VisionTransformerSpec
         Head = o.TransformerHead,
         HeadGridSize = o.TransformerHeadGridSize,
         Positions = o.TransformerPositions,
-        ExpansionRate = o.ExpansionRate,
-        Connection = o.Connection,
-        DynamicMixing = o.DynamicMixing,
-        Init = o.MixingInit,
+        Mixing = o.Mixing,
         Dropout = o.Dropout,
         MaskRatio = o.MaskRatio,
     };

@@ -1,4 +1,5 @@
 using Microsoft.ML.SearchSpace;
+using Mhc.Models.Layers;
 namespace Microsoft.ML.Mhc.Training;
 
 /// <summary>
@@ -13,6 +14,34 @@ namespace Microsoft.ML.Mhc.Training;
 /// </remarks>
 public abstract class MhcTrainerOptions
 {
+    /// <summary>
+    /// How the network's residual streams are connected and mixed: connection kind, expansion rate, dynamic mixing,
+    /// initialisation, constraint and Sinkhorn settings, the same record the network's options embed. Default
+    /// <see cref="MixingSettings"/>'s (mHC, n = 4); a task whose defaults differ sets its own in its constructor.
+    /// </summary>
+    public MixingSettings Mixing { get; set; } = new();
+
+    /// <summary>
+    /// <see cref="MixingSettings.Connection"/> of <see cref="Mixing"/>, as a swept member: AutoML's <c>SearchSpace&lt;T&gt;</c>
+    /// and <see cref="Microsoft.ML.Mhc.Sweeps.SweepSpace"/> read flat, attributed members. Default <see cref="ConnectionKind.Mhc"/>.
+    /// </summary>
+    [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
+    public virtual ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
+
+    /// <summary>
+    /// <see cref="MixingSettings.ExpansionRate"/> of <see cref="Mixing"/> as a swept member: n residual streams, at least 2
+    /// for HC and mHC, ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).
+    /// </summary>
+    [Choice(new object[] { 2, 4, 8 }, 4)]
+    public virtual int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
+
+    /// <summary>
+    /// <see cref="MixingSettings.DynamicMixing"/> of <see cref="Mixing"/> as a swept member: input-dependent mixing
+    /// (mHC eq. 5-7) when true, static when false. Default true.
+    /// </summary>
+    [BooleanChoice(true)]
+    public virtual bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
+
     /// <summary>Number of passes over the training data. Default 10.</summary>
     [Range(1, 50, 10, true)]
     public virtual int MaxEpochs { get; set; } = 10;
@@ -128,6 +157,9 @@ public abstract class MhcTrainerOptions
         Check(TrainingTimeBudget is null || TrainingTimeBudget > TimeSpan.Zero, nameof(TrainingTimeBudget), TrainingTimeBudget ?? TimeSpan.Zero, "positive or null");
         Check(NumberOfThreads >= 0, nameof(NumberOfThreads), NumberOfThreads, "zero (default) or positive");
         Check(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "at least 1");
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
+        if (Mixing.Connection != ConnectionKind.Residual) CheckExpansionRate(Mixing.ExpansionRate, Mixing.Connection.ToString());
         if (EarlyStoppingPatience > 0 && ValidationSet is null)
             throw new ArgumentException($"{nameof(EarlyStoppingPatience)} = {EarlyStoppingPatience} needs a {nameof(ValidationSet)}.", nameof(ValidationSet));
     }
@@ -137,13 +169,13 @@ public abstract class MhcTrainerOptions
     /// has nothing to mix (H_res is the 1x1 matrix [1] under mHC, a learned scalar under HC), which is a gated residual
     /// connection rather than a hyper-connection, so n = 1 is rejected with a message that says so.
     /// </summary>
-    protected static void CheckExpansionRate(int expansionRate, string connection, string residualName)
+    private static void CheckExpansionRate(int expansionRate, string connection)
     {
         if (expansionRate >= 2) return;
         throw new ArgumentOutOfRangeException("ExpansionRate", expansionRate, expansionRate == 1
             ? $"ExpansionRate must be at least 2 with Connection = {connection}; got 1. With one stream there is nothing to mix " +
               $"(H_res is the 1x1 matrix [1] under mHC, a learned scalar under HC): that is a residual connection. " +
-              $"Use Connection = {residualName} for a plain residual network, or ExpansionRate = 2 or more."
+              $"Use Connection = {nameof(ConnectionKind.Residual)} for a plain residual network, or ExpansionRate = 2 or more."
             : $"ExpansionRate must be at least 2 with Connection = {connection}; got {expansionRate}.");
     }
 

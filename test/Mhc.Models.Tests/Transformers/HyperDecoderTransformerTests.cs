@@ -11,7 +11,7 @@ public class HyperDecoderTransformerTests
     private static HyperDecoderTransformerOptions Small(ConnectionKind kind, bool dynamic = true, int n = 4) => new()
     {
         VocabSize = 11, ContextLength = 12, Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2,
-        ExpansionRate = n, Connection = kind, DynamicMixing = dynamic, Dropout = 0,
+        Mixing = new() { ExpansionRate = n, Connection = kind, DynamicMixing = dynamic }, Dropout = 0,
     };
 
     private static Tensor Tokens(long seed, int b, int t, int vocab = 11)
@@ -184,8 +184,8 @@ public class HyperDecoderTransformerTests
         o.TieEmbeddings = true;
         var back = JsonSerializer.Deserialize<HyperDecoderTransformerOptions>(JsonSerializer.Serialize(o))!;
         Assert.Equal(JsonSerializer.Serialize(o), JsonSerializer.Serialize(back));
-        Assert.Equal(ConnectionKind.Hc, back.Connection);
-        Assert.Equal(3, back.EffectiveStreams);
+        Assert.Equal(ConnectionKind.Hc, back.Mixing.Connection);
+        Assert.Equal(3, back.Mixing.Streams);
     }
 
     [Fact]

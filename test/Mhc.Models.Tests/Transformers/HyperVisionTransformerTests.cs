@@ -13,7 +13,7 @@ public class HyperVisionTransformerTests
         VisionTransformerHead head = VisionTransformerHead.TokenGrid, PatchPositionEncoding positions = PatchPositionEncoding.Sinusoidal2D) => new()
     {
         InChannels = 1, NumClasses = 3, ImageHeight = 8, ImageWidth = 12, PatchSize = 4, Dim = 16, Layers = 2, Heads = 2,
-        MlpRatio = 2, Connection = kind, Dropout = 0, MaskRatio = maskRatio, Head = head, HeadGridSize = 2, Positions = positions,
+        MlpRatio = 2, Mixing = new() { Connection = kind }, Dropout = 0, MaskRatio = maskRatio, Head = head, HeadGridSize = 2, Positions = positions,
     };
 
     [Theory]
@@ -137,6 +137,6 @@ public class HyperVisionTransformerTests
         Assert.Contains("2x3 patch grid", Assert.Throws<ArgumentOutOfRangeException>(() => new HyperVisionTransformer(bad)).Message);
         var back = JsonSerializer.Deserialize<HyperVisionTransformerOptions>(JsonSerializer.Serialize(Small(ConnectionKind.Hc, 0.25)))!;
         Assert.Equal(0.25, back.MaskRatio);
-        Assert.Equal(ConnectionKind.Hc, back.Connection);
+        Assert.Equal(ConnectionKind.Hc, back.Mixing.Connection);
     }
 }

@@ -19,7 +19,7 @@ public class HyperResNetTests
         var net = new HyperResNet(new HyperResNetOptions
         {
             InChannels = 1, NumClasses = 3, ImageHeight = 16, ImageWidth = 12, StageDepths = [1, 1], BaseWidth = 4,
-            Block = block, Connection = kind, DynamicMixing = dynamic,
+            Block = block, Mixing = new() { Connection = kind, DynamicMixing = dynamic },
         });
         var x = randn(2, 1, 16, 12);
         var logits = net.forward(x);
