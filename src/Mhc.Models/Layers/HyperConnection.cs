@@ -25,7 +25,7 @@ namespace Mhc.Models.Layers;
 /// linear, P(sum_j H X_j) = sum_j H P(X_j), so mixing before or after projecting is the same map.
 /// The branch carries its own normalisation ("y = F(norm(u))").
 /// </remarks>
-public sealed class HyperConnection : Module<Tensor, Tensor>
+public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
 {
     private readonly Module<Tensor, Tensor> branch;
     private readonly Module<Tensor, Tensor>? projection;
@@ -225,6 +225,8 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         }
         return MixingProfiler.Mark(output, MixingProfiler.Other);
     }
+
+    Tensor ITokenRowsLayer.ForwardRows(Tensor rows, long batch) => ForwardRows(rows, batch);
 
     /// <summary>
     /// The fused per-token connection on contiguous rows (R, n, C): read-out, the branch on

@@ -205,7 +205,7 @@ public class HyperConnectionInjectorTests
         Assert.NotSame(oldBody, net.Body);
         Assert.Contains(net.named_children(), c => c.name == "body" && ReferenceEquals(c.module, net.Body));
         Assert.Equal(2, result.Connections.Count);
-        Assert.Contains(net.named_parameters(), p => p.name.StartsWith("body.hyper_b0.layers.0.bias_res", StringComparison.Ordinal));
+        Assert.Contains(net.named_parameters(), p => p.name.StartsWith("body.hyper_b0.0.bias_res", StringComparison.Ordinal));
         Assert.True(T.MaxAbsDiff(expected, net.forward(x)) < 1e-2);
 
         var direct = new DirectCalls();

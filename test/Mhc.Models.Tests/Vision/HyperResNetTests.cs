@@ -72,4 +72,16 @@ public class HyperResNetTests
         }
         Assert.Equal(Build(), Build());
     }
+
+    [Fact]
+    public void TrunkIsAHyperSequential_WithTheBlockParameterNamesSavedModelsHave()
+    {
+        using var net = new HyperResNet(new HyperResNetOptions { StageDepths = [1, 1], BaseWidth = 4, Mixing = new() { ExpansionRate = 2 } });
+        var names = net.named_parameters().Select(p => p.name).ToList();
+        // Weights saved before the trunk was a HyperSequential hold blocks.0..., blocks.1... (a ModuleList of blocks).
+        Assert.Contains("blocks.0.bias_res", names);
+        Assert.Contains(names, n => n.StartsWith("blocks.1.branch.", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n.Contains("layers", StringComparison.Ordinal));
+        Assert.Equal(2, net.HyperConnections.Count);
+    }
 }
