@@ -50,7 +50,7 @@ public sealed class TrainingStepWorkload : IDisposable
         const int vocabulary = 96;
         var options = new HyperDecoderTransformerOptions
         {
-            VocabSize = vocabulary, ContextLength = context, Dim = 128, Layers = 4, Heads = 4,
+            VocabSize = vocabulary, ContextLength = context, Transformer = new() { Dim = 128, Layers = 4, Heads = 4 },
             Mixing = new() { Connection = ConnectionKind.Mhc, ExpansionRate = 4 },
         };
         return new TrainingStepWorkload(new HyperDecoderTransformer(options), randint(0, vocabulary, [batch, context]),

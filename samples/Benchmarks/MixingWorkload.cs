@@ -68,12 +68,8 @@ public sealed class MixingWorkload : IDisposable
     {
         VocabSize = vocabulary,
         ContextLength = sizes.DecoderContext,
-        Dim = sizes.DecoderDim,
-        Layers = sizes.DecoderLayers,
-        Heads = 4,
-        MlpRatio = 4,
+        Transformer = new() { Dim = sizes.DecoderDim, Layers = sizes.DecoderLayers, Heads = 4, MlpRatio = 4, Dropout = 0 },
         Mixing = new() { ExpansionRate = 4, Connection = kind },
-        Dropout = 0,
     };
 
     /// <summary>(c) A deep pre-norm MLP stack (LayerNorm, Linear w-2w, GELU, Linear 2w-w per block) on MNIST pixels.</summary>

@@ -20,17 +20,8 @@ public sealed class HyperVisionTransformerOptions
     /// <summary>Side of the square patches that become tokens. Default 4 (49 tokens for 28x28).</summary>
     public int PatchSize { get; set; } = 4;
 
-    /// <summary>Model width C (channels per stream). Default 128.</summary>
-    public int Dim { get; set; } = 128;
-
-    /// <summary>Transformer blocks. Default 6.</summary>
-    public int Layers { get; set; } = 6;
-
-    /// <summary>Attention heads; must divide <see cref="Dim"/>. Default 4.</summary>
-    public int Heads { get; set; } = 4;
-
-    /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
-    public int MlpRatio { get; set; } = 4;
+    /// <summary>Width, blocks, heads, MLP ratio and dropout of the trunk. Default 128 wide, 6 blocks, 4 heads, MLP ratio 4, dropout 0.1.</summary>
+    public TransformerSettings Transformer { get; set; } = new() { Dim = 128, Heads = 4 };
 
     /// <summary>Connection kind around every sublayer, expansion rate, dynamic mixing and their initialisation. Default <see cref="MixingSettings"/>'s (mHC, n = 4).</summary>
     public MixingSettings Mixing { get; set; } = new();
@@ -54,12 +45,9 @@ public sealed class HyperVisionTransformerOptions
 
     /// <summary>
     /// Position information added to the patch tokens. Default <see cref="PatchPositionEncoding.Sinusoidal2D"/>
-    /// (fixed; needs <see cref="Dim"/> divisible by 4).
+    /// (fixed; needs <see cref="TransformerSettings.Dim"/> divisible by 4).
     /// </summary>
     public PatchPositionEncoding Positions { get; set; } = PatchPositionEncoding.Sinusoidal2D;
-
-    /// <summary>Dropout on embeddings, attention weights and sublayer outputs, in training only. Default 0.1.</summary>
-    public double Dropout { get; set; } = 0.1;
 
     /// <summary>
     /// Share of patch tokens dropped at random (per image) in training, a regulariser that also makes
@@ -92,16 +80,12 @@ public sealed class HyperVisionTransformerOptions
             throw new ArgumentException(
                 $"The image ({ImageHeight}x{ImageWidth}) must be a whole number of {PatchSize}x{PatchSize} patches; resize or pick another PatchSize.",
                 nameof(PatchSize));
-        if (Dim < 1) throw new ArgumentOutOfRangeException(nameof(Dim), Dim, "The width must be at least 1.");
-        if (Layers < 1) throw new ArgumentOutOfRangeException(nameof(Layers), Layers, "At least one block.");
-        if (Heads < 1 || Dim % Heads != 0)
-            throw new ArgumentException($"Heads ({Heads}) must be positive and divide Dim ({Dim}).", nameof(Heads));
-        if (MlpRatio < 1) throw new ArgumentOutOfRangeException(nameof(MlpRatio), MlpRatio, "The MLP ratio must be at least 1.");
+        ArgumentNullException.ThrowIfNull(Transformer, nameof(Transformer));
+        Transformer.Validate();
         ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
         Mixing.Validate();
-        if (Dropout < 0 || Dropout >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
-        if (Positions == PatchPositionEncoding.Sinusoidal2D && Dim % 4 != 0)
-            throw new ArgumentException($"Sinusoidal2D positions split Dim ({Dim}) into row and column sine/cosine pairs, so it must be divisible by 4; pick another Dim or Learned positions.", nameof(Positions));
+        if (Positions == PatchPositionEncoding.Sinusoidal2D && Transformer.Dim % 4 != 0)
+            throw new ArgumentException($"Sinusoidal2D positions split Dim ({Transformer.Dim}) into row and column sine/cosine pairs, so it must be divisible by 4; pick another Dim or Learned positions.", nameof(Positions));
         if (HeadGridSize < 0 || Head == VisionTransformerHead.TokenGrid && HeadGridSize > Math.Min(PatchRows, PatchColumns))
             throw new ArgumentOutOfRangeException(nameof(HeadGridSize), HeadGridSize,
                 $"The token-grid head reduces the {PatchRows}x{PatchColumns} patch grid to HeadGridSize x HeadGridSize tokens, so HeadGridSize must be 0 (the whole grid) or in [1, {Math.Min(PatchRows, PatchColumns)}].");

@@ -57,8 +57,8 @@ public sealed class ImageClassifierSpec
         try
         {
             var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("Empty image classifier spec.");
-            LegacyMixingJson.Upgrade(node[nameof(HyperResNet)] as JsonObject);
-            LegacyMixingJson.Upgrade(node[nameof(VisionTransformer)] as JsonObject);
+            LegacyOptionsJson.Upgrade(node[nameof(HyperResNet)] as JsonObject);
+            LegacyOptionsJson.Upgrade(node[nameof(VisionTransformer)] as JsonObject);
             var spec = node.Deserialize<ImageClassifierSpec>(Json) ?? throw new InvalidDataException("Empty image classifier spec.");
             if (spec.Channels < 1 || spec.ImageHeight < 1 || spec.ImageWidth < 1 || spec.NumClasses < 2)
                 throw new InvalidDataException($"Invalid image classifier spec: {spec.Channels}x{spec.ImageHeight}x{spec.ImageWidth} input, {spec.NumClasses} classes.");

@@ -14,14 +14,11 @@ internal static class VisionTransformerSpec
         ImageHeight = o.ImageHeight,
         ImageWidth = o.ImageWidth,
         PatchSize = o.PatchSize,
-        Dim = o.TransformerDim,
-        Layers = o.TransformerLayers,
-        Heads = o.TransformerHeads,
+        Transformer = new() { Dim = o.TransformerDim, Layers = o.TransformerLayers, Heads = o.TransformerHeads, Dropout = o.Dropout },
         Head = o.TransformerHead,
         HeadGridSize = o.TransformerHeadGridSize,
         Positions = o.TransformerPositions,
         Mixing = o.Mixing,
-        Dropout = o.Dropout,
         MaskRatio = o.MaskRatio,
     };
 

@@ -57,7 +57,7 @@ public sealed class SegmentationSpec
         try
         {
             var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("Empty segmentation spec.");
-            LegacyMixingJson.Upgrade(node[nameof(UNet)] as JsonObject);
+            LegacyOptionsJson.Upgrade(node[nameof(UNet)] as JsonObject);
             var spec = node.Deserialize<SegmentationSpec>(Json) ?? throw new InvalidDataException("Empty segmentation spec.");
             if (spec.Channels < 1 || spec.ImageHeight < 1 || spec.ImageWidth < 1 || spec.NumClasses < 2 || spec.ClassNames.Length != spec.NumClasses)
                 throw new InvalidDataException(

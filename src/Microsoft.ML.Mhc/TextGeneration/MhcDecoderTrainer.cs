@@ -137,12 +137,8 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         {
             VocabSize = vocabSize,
             ContextLength = ContextLength,
-            Dim = Dim,
-            Layers = Layers,
-            Heads = Heads,
-            MlpRatio = MlpRatio,
+            Transformer = new() { Dim = Dim, Layers = Layers, Heads = Heads, MlpRatio = MlpRatio, Dropout = Dropout },
             Mixing = Mixing,
-            Dropout = Dropout,
             TieEmbeddings = TieEmbeddings,
         };
     }

@@ -33,7 +33,7 @@ internal static class TextGenerationModelFile
     {
         MhcEnvironment.EnsureTorch();
         var config = JsonNode.Parse(serialized.ConfigJson)?.AsObject() ?? throw new InvalidDataException("The text-generation model has an empty configuration.");
-        LegacyMixingJson.Upgrade(config["network"] as JsonObject);
+        LegacyOptionsJson.Upgrade(config["network"] as JsonObject);
         var networkOptions = config["network"].Deserialize<HyperDecoderTransformerOptions>(Json)
             ?? throw new InvalidDataException("The text-generation model has no network options.");
         var vocabulary = TextVocabulary.FromJson(config["vocabulary"]?.AsObject() ?? throw new InvalidDataException("The text-generation model has no vocabulary."));

@@ -19,7 +19,7 @@ public class MixingSettingsTests
             {"InChannels":1,"NumClasses":3,"Depth":2,"Connection":"Plain","ExpansionRate":2,"MaxHistory":2,
              "SkipConstraint":"Simplex","DynamicMixing":false,"Init":"Paper","EffectiveStreams":1}
             """)!.AsObject();
-        LegacyMixingJson.Upgrade(node);
+        LegacyOptionsJson.Upgrade(node);
         var o = node.Deserialize<HyperUNetOptions>(StringEnums)!;
         Assert.Equal(new MixingSettings
         {
@@ -34,16 +34,23 @@ public class MixingSettingsTests
     public void LegacyNumericEnums_AndCurrentOptions_Read()
     {
         // The decoder's options were saved with numeric enums (2 = Mhc).
-        var node = JsonNode.Parse("""{"VocabSize":7,"ExpansionRate":3,"Connection":1,"DynamicMixing":false}""")!.AsObject();
-        LegacyMixingJson.Upgrade(node);
+        var node = JsonNode.Parse("""
+            {"VocabSize":7,"Dim":16,"Layers":1,"Heads":2,"MlpRatio":2,"Dropout":0,"ExpansionRate":3,"Connection":1,"DynamicMixing":false}
+            """)!.AsObject();
+        LegacyOptionsJson.Upgrade(node);
         var o = node.Deserialize<HyperDecoderTransformerOptions>()!;
+        Assert.Equal(new TransformerSettings { Dim = 16, Layers = 1, Heads = 2, MlpRatio = 2, Dropout = 0 }, o.Transformer);
+        // The blocks keep the parameter names of weights saved before the trunk was a HyperSequential.
+        using var net = new HyperDecoderTransformer(o);
+        Assert.Contains(net.named_parameters(), p => p.name.StartsWith("blocks.0.attention.branch.", StringComparison.Ordinal));
+        Assert.Equal(2, net.HyperConnections.Count);
         Assert.Equal(ConnectionKind.Hc, o.Mixing.Connection);
         Assert.Equal(3, o.Mixing.Streams);
         Assert.False(o.Mixing.DynamicMixing);
 
         var current = new HyperDecoderTransformerOptions { VocabSize = 7, Mixing = new() { ExpansionRate = 2, SinkhornIterations = 5 } };
         var saved = JsonSerializer.SerializeToNode(current)!.AsObject();
-        LegacyMixingJson.Upgrade(saved);
+        LegacyOptionsJson.Upgrade(saved);
         Assert.Equal(current.Mixing, saved.Deserialize<HyperDecoderTransformerOptions>()!.Mixing);
     }
 

@@ -10,8 +10,8 @@ public class HyperDecoderTransformerTests
 {
     private static HyperDecoderTransformerOptions Small(ConnectionKind kind, bool dynamic = true, int n = 4) => new()
     {
-        VocabSize = 11, ContextLength = 12, Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2,
-        Mixing = new() { ExpansionRate = n, Connection = kind, DynamicMixing = dynamic }, Dropout = 0,
+        VocabSize = 11, ContextLength = 12, Transformer = new() { Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2, Dropout = 0 },
+        Mixing = new() { ExpansionRate = n, Connection = kind, DynamicMixing = dynamic },
     };
 
     private static Tensor Tokens(long seed, int b, int t, int vocab = 11)
@@ -173,7 +173,7 @@ public class HyperDecoderTransformerTests
         var outside = tensor(new long[] { 1, 11 }).unsqueeze(0);
         Assert.Contains("0..10", Assert.Throws<ArgumentException>(() => net.forward(outside)).Message);
         Assert.Contains("divide Dim", Assert.Throws<ArgumentException>(() =>
-            new HyperDecoderTransformer(new HyperDecoderTransformerOptions { VocabSize = 5, Dim = 10, Heads = 3 })).Message);
+            new HyperDecoderTransformer(new HyperDecoderTransformerOptions { VocabSize = 5, Transformer = new() { Dim = 10, Heads = 3 }})).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new HyperDecoderTransformer(new HyperDecoderTransformerOptions { VocabSize = 1 }));
     }
 
