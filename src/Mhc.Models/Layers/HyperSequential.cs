@@ -93,13 +93,29 @@ public sealed class HyperSequential : Module<Tensor, Tensor>
     /// <summary>The stream reduction applied at the end.</summary>
     public StreamCollapse Collapse => collapse;
 
+    /// <summary>The expansion to n streams applied at the start.</summary>
+    public StreamExpand Expand => expand;
+
     /// <summary>Runs the layers and returns the streams before the collapse, (B, n, *features').</summary>
     public Tensor ForwardStreams(Tensor x)
     {
         if (x.dim() < 2)
             throw new ArgumentException($"{GetName()} expects a batch (B, *features); got shape [{string.Join(", ", x.shape)}].", nameof(x));
-        var streams = expand.forward(x);
-        for (int i = 0; i < layers.Length; i++)
+        return ForwardLayers(expand.forward(x), 0, layers.Length);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="count"/> layers from <paramref name="start"/> on streams already expanded, (B, n, *features),
+    /// and returns the streams (no collapse): for networks that act between parts of their trunk, as a UNet's encoder
+    /// hands its state to the skips at the end of every level.
+    /// </summary>
+    public Tensor ForwardLayers(Tensor streams, int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (start + count > layers.Length)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{GetName()} has {layers.Length} layers; asked for {start}..{start + count - 1}.");
+        for (int i = start; i < start + count; i++)
         {
             var layer = layers[i];
             streams = scopeEachLayer ? ScopedForward.Apply(layer, streams) : layer.forward(streams);

@@ -153,4 +153,16 @@ public class HyperUNetTests
         }
         Assert.True(last < first * 0.3, $"{kind}: loss {first} -> {last}");
     }
+
+    [Fact]
+    public void EncoderAndDecoderAreHyperSequentialTrunks_WithTheBlockParameterNamesSavedModelsHave()
+    {
+        using var net = new HyperUNet(Small(ConnectionKind.Mhc, depth: 2));
+        var names = net.named_parameters().Select(p => p.name).ToList();
+        // Weights saved before the trunks hold encoder.k and decoder.k for the k-th block of each (depth + 1 and depth of them).
+        Assert.Contains(names, n => n.StartsWith("encoder.2.branch.", StringComparison.Ordinal));
+        Assert.Contains("decoder.1.bias_res", names);
+        Assert.DoesNotContain(names, n => n.StartsWith("encoder.3.", StringComparison.Ordinal) || n.StartsWith("decoder.2.", StringComparison.Ordinal));
+        Assert.Equal(5, net.HyperConnections.Count);
+    }
 }
