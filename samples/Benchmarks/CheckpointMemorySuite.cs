@@ -175,13 +175,14 @@ public sealed class CheckpointMemorySuite : IBenchmarkSuite
         private Module<Tensor, Tensor> Child(string name) =>
             (Module<Tensor, Tensor>)resnet.named_children().Single(c => c.name == name).module;
 
-        // HyperResNet.forward: stem, expand, blocks, collapse, relu(head_bn), global average pool, dropout, classifier.
+        // HyperResNet.forward: stem, the blocks trunk (expand, blocks, collapse), relu(head_bn), global average pool, dropout, classifier.
         public override Tensor forward(Tensor images)
         {
-            var streams = Child("expand").forward(Child("stem").forward(images));
+            var trunk = (HyperSequential)Child("blocks");
+            var streams = trunk.Expand.forward(Child("stem").forward(images));
             foreach (var block in resnet.HyperConnections)
                 streams = BlockCheckpoint.Apply(xs => block.forward(xs[0]), [streams]);
-            var h = functional.relu(Child("head_bn").forward(Child("collapse").forward(streams)));
+            var h = functional.relu(Child("head_bn").forward(trunk.Collapse.forward(streams)));
             var pooled = functional.adaptive_avg_pool2d(h, 1).flatten(1);
             return Child("classifier").forward(Child("dropout").forward(pooled));
         }
