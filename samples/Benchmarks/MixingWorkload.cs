@@ -84,8 +84,7 @@ public sealed class MixingWorkload : IDisposable
         var body = HyperSequential.FromBranches("body", branches, new HyperConnectionOptions
         {
             Dim = w,
-            Kind = kind,
-            Streams = kind == ConnectionKind.Residual ? 1 : 4,
+            Mixing = new() { Connection = kind, ExpansionRate = kind == ConnectionKind.Residual ? 1 : 4 },
         });
         var net = Sequential(("embed", Linear(28 * 28, w)), ("body", body), ("norm", LayerNorm(w)), ("head", Linear(w, 10)));
         var (x, y) = data.Digits(sizes.MlpBatch, image: false);

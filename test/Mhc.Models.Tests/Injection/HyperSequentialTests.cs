@@ -13,7 +13,7 @@ public class HyperSequentialTests
     {
         T.Init(11);
         using var scope = NewDisposeScope();
-        var o = new HyperConnectionOptions { Dim = 6, Streams = 4, Kind = ConnectionKind.Mhc };
+        var o = new HyperConnectionOptions { Dim = 6, Mixing = new() { ExpansionRate = 4, Connection = ConnectionKind.Mhc }};
         var stack = HyperSequential.FromBranches("s", Enumerable.Range(0, 5).Select(_ => (Module<Tensor, Tensor>)Linear(6, 6)), o);
         Assert.Equal(new[] { 0, 1, 2, 3, 4 }, stack.HyperConnections.Select(h => h.Options.LayerIndex));
         var x = randn(3, 6);
@@ -36,7 +36,7 @@ public class HyperSequentialTests
         T.Init(12);
         using var scope = NewDisposeScope();
         var branches = Enumerable.Range(0, 4).Select(_ => (Module<Tensor, Tensor>)Sequential(LayerNorm(5), Linear(5, 5), Tanh())).ToList();
-        var stack = HyperSequential.FromBranches("r", branches, new HyperConnectionOptions { Dim = 5, Streams = 1, Kind = ConnectionKind.Residual });
+        var stack = HyperSequential.FromBranches("r", branches, new HyperConnectionOptions { Dim = 5, Mixing = new() { ExpansionRate = 1, Connection = ConnectionKind.Residual }});
         var x = randn(3, 5);
         var expected = x;
         foreach (var f in branches) expected = expected + f.forward(expected);
@@ -61,7 +61,7 @@ public class HyperSequentialTests
     {
         T.Init(14);
         using var scope = NewDisposeScope();
-        var hc2 = new HyperConnection("two", Linear(4, 4), new HyperConnectionOptions { Dim = 4, Streams = 2 });
+        var hc2 = new HyperConnection("two", Linear(4, 4), new HyperConnectionOptions { Dim = 4, Mixing = new() { ExpansionRate = 2 }});
         var ex = Assert.Throws<ArgumentException>(() => new HyperSequential("s", 4, new Module<Tensor, Tensor>[] { hc2 }));
         Assert.Contains("2 streams", ex.Message);
 

@@ -63,8 +63,8 @@ public class MixingSettingsTests
             Sinkhorn = SinkhornVariant.SoftmaxFirst, SinkhornIterations = 7, ResidualLogitBound = null,
         };
         var c = m.ToConnection(8, StreamFeatureLayout.ChannelsFirst, DynamicGranularity.PerSample);
-        Assert.Equal((8, 3, ConnectionKind.Hc, false, MixingInit.Paper), (c.Dim, c.Streams, c.Kind, c.Dynamic, c.Init));
-        Assert.Equal((SinkhornVariant.SoftmaxFirst, 7, (double?)null), (c.Sinkhorn, c.SinkhornIterations, c.ResidualLogitBound));
+        Assert.Equal((8, 3, ConnectionKind.Hc, false, MixingInit.Paper), (c.Dim, c.Streams, c.Mixing.Connection, c.Mixing.DynamicMixing, c.Mixing.Init));
+        Assert.Equal((SinkhornVariant.SoftmaxFirst, 7, (double?)null), (c.Mixing.Sinkhorn, c.Mixing.SinkhornIterations, c.Mixing.ResidualLogitBound));
         Assert.Equal((StreamFeatureLayout.ChannelsFirst, DynamicGranularity.PerSample), (c.Layout, c.Granularity));
         Assert.Equal(1, (m with { Connection = ConnectionKind.Residual }).ToConnection(8, StreamFeatureLayout.ChannelsLast).Streams);
         Assert.Equal(ConstraintKind.None, m.EffectiveConstraint);

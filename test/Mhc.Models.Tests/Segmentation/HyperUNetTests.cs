@@ -79,13 +79,13 @@ public class HyperUNetTests
         T.Init();
         var plain = new HyperUNet(Small(ConnectionKind.Residual, depth: 3));
         Assert.Empty(plain.HistorySkips);
-        Assert.All(plain.HyperConnections, h => Assert.Equal(ConnectionKind.Residual, h.Options.Kind));
+        Assert.All(plain.HyperConnections, h => Assert.Equal(ConnectionKind.Residual, h.Options.Mixing.Connection));
         Assert.Contains(plain.named_parameters(), p => p.name.StartsWith("fuse.", StringComparison.Ordinal));
 
         var mhc = new HyperUNet(Small(ConnectionKind.Mhc, depth: 3));
         Assert.Equal(new[] { 3, 2, 1 }, mhc.HistorySkips.Select(s => s.StateCount));   // levels 2, 1, 0
         Assert.All(mhc.HistorySkips, s => Assert.Equal(ConstraintKind.DoublyStochastic, s.Options.Constraint));
-        Assert.All(mhc.HyperConnections, h => Assert.Equal((ConnectionKind.Mhc, 2), (h.Options.Kind, h.Options.Streams)));
+        Assert.All(mhc.HyperConnections, h => Assert.Equal((ConnectionKind.Mhc, 2), (h.Options.Mixing.Connection, h.Options.Streams)));
         Assert.DoesNotContain(mhc.named_parameters(), p => p.name.StartsWith("fuse.", StringComparison.Ordinal));
         // Level 2 mixes e0 (stride 4), e1 (stride 2) and e2 (as is).
         var strides = mhc.HistorySkips[0].Projections.Select(p => p is HistoryWindowSkipProjection q ? q.Downsample : 1L);
@@ -93,7 +93,7 @@ public class HyperUNetTests
 
         var hc = new HyperUNet(Small(ConnectionKind.Hc, depth: 3));
         Assert.All(hc.HistorySkips, s => Assert.Equal(ConstraintKind.None, s.Options.Constraint));
-        Assert.All(hc.HyperConnections, h => Assert.Equal(ConnectionKind.Hc, h.Options.Kind));
+        Assert.All(hc.HyperConnections, h => Assert.Equal(ConnectionKind.Hc, h.Options.Mixing.Connection));
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public class HyperDecoderTransformerTests
 
         // And a Residual block is x + attention(norm(x)), then + mlp(norm(.)), computed by hand here.
         var block = new HyperTransformerBlock(0, 16, 2, 2, 0, true,
-            new HyperConnectionOptions { Dim = 16, Streams = 1, Kind = ConnectionKind.Residual }, 0.02, "b");
+            new HyperConnectionOptions { Dim = 16, Mixing = new() { ExpansionRate = 1, Connection = ConnectionKind.Residual }}, 0.02, "b");
         block.eval();
         var x = randn(2, 1, 5, 16);
         var (attention, mlp) = (block.HyperConnections.First().Branch, block.HyperConnections.Last().Branch);
