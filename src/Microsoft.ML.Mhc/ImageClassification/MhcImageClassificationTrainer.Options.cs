@@ -63,6 +63,18 @@ public sealed partial class MhcImageClassificationTrainer
         /// <summary>The network family. Default <see cref="MhcImageArchitecture.HyperResNet"/>.</summary>
         public MhcImageArchitecture Architecture { get; set; } = MhcImageArchitecture.HyperResNet;
 
+        /// <summary>Swept view of <see cref="MixingSettings.Connection"/> (see <see cref="MhcTrainerOptions.Mixing"/>): plain residual, HC or mHC. Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
+        public ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
+
+        /// <summary>Swept view of <see cref="MixingSettings.ExpansionRate"/>: n residual streams, at least 2 for HC and mHC. Default 4 (paper).</summary>
+        [Choice(new object[] { 2, 4, 8 }, 4)]
+        public int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
+
+        /// <summary>Swept view of <see cref="MixingSettings.DynamicMixing"/>: input-dependent mixing (mHC eq. 5-7) when true. Default true.</summary>
+        [BooleanChoice(true)]
+        public bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
+
         /// <summary>Hyper-ResNet: blocks per stage (each later stage halves the resolution, doubles the width). Default [2, 2, 2].</summary>
         public int[] StageDepths { get; set; } = [2, 2, 2];
 

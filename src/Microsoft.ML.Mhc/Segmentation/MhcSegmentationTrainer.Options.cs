@@ -92,6 +92,13 @@ public sealed partial class MhcSegmentationTrainer
         /// <summary>Class display names for metrics and reports (K of them); null: "0", "1", ... Default null.</summary>
         public string[]? ClassNames { get; set; }
 
+        /// <summary>
+        /// Swept view of <see cref="MixingSettings.Connection"/> (see <see cref="MhcTrainerOptions.Mixing"/>): a residual UNet
+        /// with concatenation skips, HC or mHC (one switch for A/B runs). Default <see cref="ConnectionKind.Mhc"/>.
+        /// </summary>
+        [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
+        public ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
+
         /// <summary>Number of 2x downsamplings of the UNet. Default 3 (swept over 2, 3, 4; the image sides must be multiples of 2^Depth).</summary>
         [Choice(new object[] { 2, 3, 4 }, 3)]
         public int Depth { get; set; } = 3;
@@ -105,29 +112,29 @@ public sealed partial class MhcSegmentationTrainer
         public int BlocksPerStage { get; set; } = 1;
 
         /// <summary>
-        /// <see cref="MixingSettings.ExpansionRate"/> of <see cref="MhcTrainerOptions.Mixing"/> as a swept member: n streams for HC
+        /// Swept view of <see cref="MixingSettings.ExpansionRate"/> (see <see cref="MhcTrainerOptions.Mixing"/>): n streams for HC
         /// and mHC, at least 2. Default 2: at full resolution each stream is a whole feature map.
         /// </summary>
         [Choice(new object[] { 2, 4 }, 2)]
-        public override int ExpansionRate { get => base.ExpansionRate; set => base.ExpansionRate = value; }
+        public int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
 
         /// <summary>H: encoder states each decoder level mixes (its own and the finer ones before it). Default 3.</summary>
         [Choice(new object[] { 1, 2, 3 }, 3)]
         public int MaxHistory { get; set; } = 3;
 
         /// <summary>
-        /// <see cref="MixingSettings.Constraint"/> of <see cref="MhcTrainerOptions.Mixing"/> as a swept member: the constraint on
+        /// Swept view of <see cref="MixingSettings.Constraint"/>: the constraint on
         /// the skip weights under mHC (HC skips are unconstrained, residual skips concatenate). Default <see cref="ConstraintKind.DoublyStochastic"/>.
         /// </summary>
         [Choice(new object[] { ConstraintKind.DoublyStochastic, ConstraintKind.Simplex, ConstraintKind.IdentityPreservingSimplex }, ConstraintKind.DoublyStochastic)]
         public ConstraintKind SkipConstraint { get => Mixing.Constraint; set => Mixing = Mixing with { Constraint = value }; }
 
         /// <summary>
-        /// <see cref="MixingSettings.DynamicMixing"/> of <see cref="MhcTrainerOptions.Mixing"/> as a swept member. Default false:
+        /// Swept view of <see cref="MixingSettings.DynamicMixing"/>. Default false:
         /// per-pixel mixing matrices (a Sinkhorn projection for every pixel of every map) cost several times the convolutions on CPU.
         /// </summary>
         [BooleanChoice(false)]
-        public override bool DynamicMixing { get => base.DynamicMixing; set => base.DynamicMixing = value; }
+        public bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
 
         /// <summary>Class weighting of the cross-entropy. Default <see cref="SegmentationClassWeighting.None"/>.</summary>
         [Choice(new object[] { SegmentationClassWeighting.None, SegmentationClassWeighting.InverseFrequency, SegmentationClassWeighting.InverseSquareRootFrequency }, SegmentationClassWeighting.None)]

@@ -86,6 +86,18 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         [Choice(new object[] { 2, 4 }, 4)]
         public int MlpRatio { get; set; } = 4;
 
+        /// <summary>Swept view of <see cref="MixingSettings.ExpansionRate"/> (see <see cref="MhcTrainerOptions.Mixing"/>): n residual streams, at least 2 for HC and mHC. Default 4.</summary>
+        [Choice(new object[] { 2, 4, 8 }, 4)]
+        public int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
+
+        /// <summary>Swept view of <see cref="MixingSettings.Connection"/>: Residual, Hc or Mhc around every sublayer. Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
+        public ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
+
+        /// <summary>Swept view of <see cref="MixingSettings.DynamicMixing"/>: input-dependent stream mixing (mHC eq. 5-7). Default true.</summary>
+        [BooleanChoice(true)]
+        public bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
+
         /// <summary>Dropout in the decoder, in training only. Default 0.1.</summary>
         [Range(0.0, 0.3, 0.1, false)]
         public double Dropout { get; set; } = 0.1;

@@ -19,28 +19,14 @@ public abstract class MhcTrainerOptions
     /// initialisation, constraint and Sinkhorn settings, the same record the network's options embed. Default
     /// <see cref="MixingSettings"/>'s (mHC, n = 4); a task whose defaults differ sets its own in its constructor.
     /// </summary>
+    /// <remarks>
+    /// Each task's options also show the record's swept settings (<c>Connection</c>, <c>ExpansionRate</c>,
+    /// <c>DynamicMixing</c>) as flat members that read and replace this record: AutoML's <c>SearchSpace&lt;T&gt;</c> and
+    /// <see cref="Microsoft.ML.Mhc.Sweeps.SweepSpace"/> sweep flat, attributed members, and each task has its own
+    /// candidates and defaults. They are declared in the task's class, where they were before the record, so the
+    /// order of a sweep's dimensions, and with it what a seeded random sweep draws, is unchanged.
+    /// </remarks>
     public MixingSettings Mixing { get; set; } = new();
-
-    /// <summary>
-    /// <see cref="MixingSettings.Connection"/> of <see cref="Mixing"/>, as a swept member: AutoML's <c>SearchSpace&lt;T&gt;</c>
-    /// and <see cref="Microsoft.ML.Mhc.Sweeps.SweepSpace"/> read flat, attributed members. Default <see cref="ConnectionKind.Mhc"/>.
-    /// </summary>
-    [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
-    public virtual ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
-
-    /// <summary>
-    /// <see cref="MixingSettings.ExpansionRate"/> of <see cref="Mixing"/> as a swept member: n residual streams, at least 2
-    /// for HC and mHC, ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).
-    /// </summary>
-    [Choice(new object[] { 2, 4, 8 }, 4)]
-    public virtual int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
-
-    /// <summary>
-    /// <see cref="MixingSettings.DynamicMixing"/> of <see cref="Mixing"/> as a swept member: input-dependent mixing
-    /// (mHC eq. 5-7) when true, static when false. Default true.
-    /// </summary>
-    [BooleanChoice(true)]
-    public virtual bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
 
     /// <summary>Number of passes over the training data. Default 10.</summary>
     [Range(1, 50, 10, true)]
