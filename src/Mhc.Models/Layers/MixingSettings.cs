@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Mhc.Models.Constraints;
 
 namespace Mhc.Models.Layers;
@@ -53,9 +54,11 @@ public sealed record MixingSettings
     public double? ResidualLogitBound { get; init; } = 4.0;
 
     /// <summary>The stream count actually used: 1 for <see cref="ConnectionKind.Residual"/>, else <see cref="ExpansionRate"/>.</summary>
+    [JsonIgnore]
     public int Streams => Connection == ConnectionKind.Residual ? 1 : ExpansionRate;
 
     /// <summary>The constraint mixtures across depth actually use: <see cref="ConstraintKind.None"/> under HC.</summary>
+    [JsonIgnore]
     public ConstraintKind EffectiveConstraint => Connection == ConnectionKind.Hc ? ConstraintKind.None : Constraint;
 
     /// <summary>Throws on inconsistent settings, naming the setting.</summary>

@@ -31,6 +31,38 @@ public class HyperSequentialTests
     }
 
     [Fact]
+    public void LayersRunInSlices_ScopedOrNot_GiveTheWholeStack()
+    {
+        T.Init(12);
+        using var scope = NewDisposeScope();
+        var o = new HyperConnectionOptions { Dim = 6, Mixing = new() { ExpansionRate = 3 } };
+        var branches = Enumerable.Range(0, 4).Select(_ => (Module<Tensor, Tensor>)Linear(6, 6)).ToList();
+        var stack = HyperSequential.FromBranches("s", branches, o);
+        var scoped = new HyperSequential("scoped", 3, stack.Layers, scopeEachLayer: true);
+        var x = randn(2, 6);
+        var whole = stack.ForwardStreams(x);
+        var sliced = stack.ForwardLayers(stack.ForwardLayers(stack.Expand.forward(x), 0, 1), 1, 3);
+        Assert.Equal(0.0, T.MaxAbsDiff(whole, sliced));
+        Assert.Equal(0.0, T.MaxAbsDiff(whole, scoped.ForwardStreams(x)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => stack.ForwardLayers(whole, 2, 3));
+        // Layers are registered by index right under the stack.
+        Assert.Contains(stack.named_parameters(), p => p.name == "0.bias_res");
+    }
+
+    [Fact]
+    public void TransformerTrunk_OnTokenRows_EqualsItsStreamForward()
+    {
+        T.Init(13);
+        using var scope = NewDisposeScope();
+        var trunk = Mhc.Models.Transformers.TransformerTrunk.Create(new() { Dim = 8, Layers = 2, Heads = 2, MlpRatio = 2, Dropout = 0 },
+            new MixingSettings { ExpansionRate = 2 }, StreamCollapseMode.Mean, causal: true, outputInitStd: 0.02);
+        trunk.eval();
+        var x = randn(3, 5, 8);
+        Assert.Equal(4, trunk.HyperConnections.Count);
+        Assert.True(T.MaxAbsDiff(trunk.forward(x), trunk.ForwardTokenRows(x)) < 1e-5);
+    }
+
+    [Fact]
     public void ResidualStack_EqualsPlainResidualLoop()
     {
         T.Init(12);
