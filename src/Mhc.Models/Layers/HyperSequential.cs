@@ -81,7 +81,7 @@ public sealed class HyperSequential : Module<Tensor, Tensor>
     public int Streams { get; }
 
     /// <summary>The stream-aware layers, in order.</summary>
-    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers;
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => Array.AsReadOnly(layers);
 
     /// <summary>
     /// The hyper-connections of <see cref="Layers"/>, in depth order (for diagnostics): the layers that are one, and
