@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mhc.Models;
+using Mhc.Models.Native;
 using TorchSharp;
 
 namespace Benchmarks;
@@ -37,6 +38,8 @@ public sealed class ContentionSuite : IBenchmarkSuite
         run.Add("contention_load_average", LoadAverage());
         run.Add("contention_worker_wait", MhcEnvironment.RuntimeOptions.WorkerWait.ToString());
         run.Add("contention_single_row_scoring_threads", MhcEnvironment.RuntimeOptions.SingleRowScoringThreads);
+        run.Add("contention_adapt_threads_to_load", MhcEnvironment.RuntimeOptions.AdaptThreadsToLoad);
+        run.Add("contention_settle_seconds", sizes.Settle.TotalSeconds);
         run.Add("contention_threading", runtime.Threading);
 
         double trainWorst = 0, predictWorst = 0;
@@ -46,17 +49,22 @@ public sealed class ContentionSuite : IBenchmarkSuite
             using var resnet = TrainingStepWorkload.HyperResNet(sizes.ImageBatch);
             using var decoder = TrainingStepWorkload.Decoder(sizes.DecoderBatch, sizes.DecoderContext);
             using var scoring = new ImageScoringWorkload(sizes.Predictions);
+            ContentionTiming Time(Action unit, int units) =>
+                ContentionTimer.Measure(unit, competitors, sizes.Rounds, units, sizes.Settle, sizes.MinimumBlock);
             foreach (int threads in threadCounts)
             {
                 torch.set_num_threads(threads);
-                trainWorst = Math.Max(trainWorst, Record(run, $"train_resnet_t{threads}", "ms_per_step",
-                    ContentionTimer.Measure(resnet.Step, competitors, sizes.Rounds, sizes.StepsPerBlock)));
-                trainWorst = Math.Max(trainWorst, Record(run, $"train_decoder_t{threads}", "ms_per_step",
-                    ContentionTimer.Measure(decoder.Step, competitors, sizes.Rounds, sizes.StepsPerBlock)));
-                predictWorst = Math.Max(predictWorst, Record(run, $"predict_t{threads}", "ms_per_row",
-                    ContentionTimer.Measure(scoring.PredictOne, competitors, sizes.Rounds, sizes.Predictions)));
-                Record(run, $"transform_t{threads}", "ms_per_batch",
-                    ContentionTimer.Measure(scoring.TransformAll, competitors, sizes.Rounds, 1));
+                // As the training loop runs by default: the team follows the load (inert on one thread).
+                trainWorst = Math.Max(trainWorst, Record(run, $"train_resnet_t{threads}", "ms_per_step", TimeTraining(resnet, adapt: true, Time, sizes)));
+                trainWorst = Math.Max(trainWorst, Record(run, $"train_decoder_t{threads}", "ms_per_step", TimeTraining(decoder, adapt: true, Time, sizes)));
+                if (threads > 1)
+                {
+                    // The same with the team fixed (AdaptThreadsToLoad = false, or a fixed NumberOfThreads), for comparison.
+                    Record(run, $"train_resnet_t{threads}_fixed", "ms_per_step", TimeTraining(resnet, adapt: false, Time, sizes));
+                    Record(run, $"train_decoder_t{threads}_fixed", "ms_per_step", TimeTraining(decoder, adapt: false, Time, sizes));
+                }
+                predictWorst = Math.Max(predictWorst, Record(run, $"predict_t{threads}", "ms_per_row", Time(scoring.PredictOne, sizes.Predictions)));
+                Record(run, $"transform_t{threads}", "ms_per_batch", Time(scoring.TransformAll, 1));
             }
         }
         finally
@@ -67,6 +75,16 @@ public sealed class ContentionSuite : IBenchmarkSuite
         run.Add("train_contended_over_idle", trainWorst);
         run.Add("predict_contended_over_idle", predictWorst);
         run.Log($"worst contended/idle: training {trainWorst:F2}x, single-row scoring {predictWorst:F2}x (target <= 2.5)");
+    }
+
+    private static ContentionTiming TimeTraining(TrainingStepWorkload workload, bool adapt, Func<Action, int, ContentionTiming> time, ContentionSizes sizes)
+    {
+        using var threads = LoadAdaptiveThreads.Enter(adapt && MhcEnvironment.RuntimeOptions.AdaptThreadsToLoad);
+        return time(() =>
+        {
+            threads.Tick();
+            workload.Step();
+        }, sizes.StepsPerBlock);
     }
 
     private static double Record(BenchmarkRun run, string name, string unit, ContentionTiming timing)
@@ -101,11 +119,15 @@ public sealed class ContentionSuite : IBenchmarkSuite
 /// <param name="Rounds">Alternating idle/contended rounds.</param>
 /// <param name="StepsPerBlock">Timed training steps per block.</param>
 /// <param name="Predictions">Single-row predictions per block, and rows per batched Transform.</param>
-public sealed record ContentionSizes(int ImageBatch, int DecoderBatch, int DecoderContext, int Rounds, int StepsPerBlock, int Predictions)
+/// <param name="Settle">Untimed work at the start of each block (see <see cref="ContentionTimer.Measure"/>).</param>
+/// <param name="MinimumBlock">The least time a timed block runs.</param>
+public sealed record ContentionSizes(int ImageBatch, int DecoderBatch, int DecoderContext, int Rounds, int StepsPerBlock, int Predictions,
+    TimeSpan Settle, TimeSpan MinimumBlock)
 {
     /// <summary>The measured configuration.</summary>
-    public static ContentionSizes Full { get; } = new(64, 32, 128, Rounds: 3, StepsPerBlock: 4, Predictions: 500);
+    public static ContentionSizes Full { get; } = new(64, 32, 128, Rounds: 3, StepsPerBlock: 4, Predictions: 500,
+        Settle: TimeSpan.FromSeconds(1.5), MinimumBlock: TimeSpan.FromSeconds(2));
 
     /// <summary>The test suite's smoke run: same networks, small batches, one short round.</summary>
-    public static ContentionSizes Quick { get; } = new(8, 4, 32, Rounds: 1, StepsPerBlock: 1, Predictions: 20);
+    public static ContentionSizes Quick { get; } = new(8, 4, 32, Rounds: 1, StepsPerBlock: 1, Predictions: 20, Settle: TimeSpan.Zero, MinimumBlock: TimeSpan.Zero);
 }

@@ -19,15 +19,18 @@ public sealed record ContentionTiming(double IdleMs, double ContendedMs)
 /// </summary>
 public static class ContentionTimer
 {
-    /// <summary>Lets the scheduler see the new children before a contended block starts.</summary>
-    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);
-
     /// <summary>Measures <paramref name="unit"/>.</summary>
     /// <param name="unit">One unit of work.</param>
     /// <param name="competitors">Busy processes to run in the contended blocks.</param>
     /// <param name="rounds">Rounds (at least 1).</param>
-    /// <param name="unitsPerBlock">Timed units per block (at least 1); each block starts with one untimed unit.</param>
-    public static ContentionTiming Measure(Action unit, int competitors, int rounds, int unitsPerBlock)
+    /// <param name="unitsPerBlock">Timed units per block (at least 1).</param>
+    /// <param name="settle">
+    /// Untimed work after the load changes, in both conditions (at least one unit): the scheduler sees the new
+    /// children, and the training loop's thread team (<c>LoadAdaptiveThreads</c>, which follows the load within about
+    /// half a second) settles, so a block times the steady state of its condition.
+    /// </param>
+    /// <param name="minimumBlock">The least time a timed block runs (more units than asked for where they are short), so the load is read several times in it.</param>
+    public static ContentionTiming Measure(Action unit, int competitors, int rounds, int unitsPerBlock, TimeSpan settle, TimeSpan minimumBlock)
     {
         ArgumentNullException.ThrowIfNull(unit);
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "At least one round.");
@@ -39,18 +42,24 @@ public static class ContentionTimer
             foreach (bool busy in round % 2 == 0 ? new[] { false, true } : [true, false])
             {
                 using var load = busy ? new ContentionLoad(competitors) : null;
-                if (busy) Thread.Sleep(Settle);
-                (busy ? contended : idle).Add(Block(unit, unitsPerBlock));
+                (busy ? contended : idle).Add(Block(unit, unitsPerBlock, settle, minimumBlock));
             }
         }
         return new ContentionTiming(InterleavedTimer.Median(idle), InterleavedTimer.Median(contended));
     }
 
-    private static double Block(Action unit, int units)
+    private static double Block(Action unit, int units, TimeSpan settle, TimeSpan minimumBlock)
     {
-        unit(); // warm: first call after a switch pays for caches and thread wake-ups
+        long warm = Stopwatch.GetTimestamp();
+        do unit(); // the first calls after a switch pay for caches, thread wake-ups and the team change
+        while (Stopwatch.GetElapsedTime(warm) < settle);
         long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < units; i++) unit();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds / units;
+        int done = 0;
+        while (done < units || Stopwatch.GetElapsedTime(start) < minimumBlock)
+        {
+            unit();
+            done++;
+        }
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds / done;
     }
 }

@@ -120,12 +120,20 @@ public static class MhcEnvironment
     /// </summary>
     public static IntraOpThreadLimit EnterSingleRowScoring() => IntraOpThreadLimit.Enter(runtimeOptions.SingleRowScoringThreads);
 
+    /// <summary>
+    /// Lets the calling thread's intra-op team follow the CPUs other processes leave free, up to its current count,
+    /// until the result is disposed (inert when <see cref="MhcRuntimeOptions.AdaptThreadsToLoad"/> is false): enter it
+    /// around a training loop and call <see cref="LoadAdaptiveThreads.Tick"/> every step.
+    /// </summary>
+    public static LoadAdaptiveThreads EnterLoadAdaptiveThreads() => LoadAdaptiveThreads.Enter(runtimeOptions.AdaptThreadsToLoad);
+
     private static int IntraOpThreadsFor(MhcRuntimeOptions options) => options.IntraOpThreadsFor(libTorchDefaultThreads, Environment.ProcessorCount);
 
     private static string Threading(MhcRuntimeOptions options) =>
         $"{waitOutcome}; {IntraOpThreadsFor(options)} intra-op threads " +
         $"({(options.IntraOpThreads > 0 ? "set" : $"{Environment.ProcessorCount} CPUs available")}); single-row scoring " +
-        (options.SingleRowScoringThreads > 0 ? $"at most {options.SingleRowScoringThreads} thread(s)" : "not limited");
+        (options.SingleRowScoringThreads > 0 ? $"at most {options.SingleRowScoringThreads} thread(s)" : "not limited") +
+        (options.AdaptThreadsToLoad ? "; training threads follow the CPUs other processes leave free" : "; training threads fixed");
 
     /// <summary>
     /// Resolves a device name: <c>auto</c> (CUDA when available, else CPU), <c>cpu</c>, <c>cuda</c>

@@ -18,15 +18,16 @@ namespace Mhc.Models.Native;
 /// a small input in float32 and compares input and weight gradients with float64 (which never goes through oneDNN).
 /// Only if one disagrees does it turn oneDNN convolutions off for the process
 /// (<c>at::globalContext().setUserEnabledMkldnn(false)</c>, PyTorch's <c>torch.backends.mkldnn.enabled</c>;
-/// TorchSharp does not expose it, so the exported C++ symbol is called). Hyper-ResNet and Hyper-UNet call it from
-/// their constructors, so our default widths (multiples of 16) keep the fast kernels.
+/// TorchSharp does not expose it, so the exported C++ symbol is called). The ML.NET trainers call it before they
+/// train a network on the CPU (building a network changes no process state), so our default widths (multiples of 16)
+/// keep the fast kernels.
 /// </para>
 /// <para>
 /// Measured costs of the fallbacks for a 3x3 convolution forward + backward, batch 32: oneDNN off (libtorch's
 /// im2col + GEMM) is 2-5x slower than AVX-512 oneDNN on 16-64 channels; starting the process with
 /// <c>ONEDNN_MAX_CPU_ISA=AVX2</c> is correct for all shapes and only 1.2-2.6x slower, but it must be set before the
-/// process starts, so it is the user's choice; the log line says so. <c>MHC_MKLDNN=on</c> skips the check;
-/// <c>MHC_MKLDNN=off</c> always disables oneDNN.
+/// process starts, so it is the user's choice; the log line says so. <see cref="MhcRuntimeOptions.OneDnnConvolutions"/>
+/// (<c>MHC_MKLDNN=on</c> / <c>off</c>) skips the check or always disables oneDNN.
 /// </para>
 /// </remarks>
 public static class ConvolutionBackendCheck
@@ -55,10 +56,10 @@ public static class ConvolutionBackendCheck
         {
             MhcEnvironment.EnsureTorch();
             DisableNnpackOnce();
-            var mode = (Environment.GetEnvironmentVariable("MHC_MKLDNN") ?? "auto").Trim().ToLowerInvariant();
+            var mode = MhcEnvironment.RuntimeOptions.OneDnnConvolutions;
             if (disabled) return LastOutcome!;
-            if (mode == "on") return Report("oneDNN convolutions left on unchecked (MHC_MKLDNN=on).", log: LastOutcome is null);
-            if (mode == "off") return Report(Disable("MHC_MKLDNN=off"), log: true);
+            if (mode == OneDnnConvolutionMode.Trust) return Report("oneDNN convolutions left on unchecked (OneDnnConvolutions = Trust).", log: LastOutcome is null);
+            if (mode == OneDnnConvolutionMode.Disable) return Report(Disable("OneDnnConvolutions = Disable"), log: true);
 
             int checkedNow = 0;
             foreach (var conv in model.modules().OfType<Convolution>())

@@ -27,7 +27,7 @@ namespace Mhc.Models.Native;
 /// <para>
 /// The gate is process-wide and counted: concurrent and nested holders share it. A lease must be disposed on the thread
 /// that entered, and a holder must not wait for finalizers (<c>GC.WaitForPendingFinalizers</c>): the finalizer thread is
-/// parked for at most a minute at a time for that reason. <c>MHC_GC_QUIET=0</c> turns the gate off.
+/// parked for at most a minute at a time for that reason. <see cref="MhcRuntimeOptions.QuietGcDuringSteps"/> (<c>MHC_GC_QUIET=0</c>) turns the gate off.
 /// </para>
 /// </remarks>
 public static class GcQuietRegion
@@ -44,8 +44,14 @@ public static class GcQuietRegion
     internal static TimeSpan MaxPark { get; set; } = TimeSpan.FromSeconds(60);
 
     private static readonly object Gate = new();
-    /// <summary>Whether the gate works (<c>MHC_GC_QUIET=0</c> turns it off); settable for tests and benchmarks.</summary>
-    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("MHC_GC_QUIET") != "0";
+    private static bool? enabledOverride;
+
+    /// <summary>Whether the gate works (<see cref="MhcRuntimeOptions.QuietGcDuringSteps"/>); settable for tests and benchmarks.</summary>
+    internal static bool Enabled
+    {
+        get => enabledOverride ?? MhcEnvironment.RuntimeOptions.QuietGcDuringSteps;
+        set => enabledOverride = value;
+    }
 
     [ThreadStatic]
     private static int heldByThisThread;

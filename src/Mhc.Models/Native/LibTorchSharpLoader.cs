@@ -106,10 +106,10 @@ internal static partial class LibTorchSharpLoader
         catch (BadImageFormatException e) { h = IntPtr.Zero; return e.Message; }
     }
 
-    /// <summary>The per-user cache folder for patched natives (<c>MHC_NATIVE_CACHE</c> overrides).</summary>
+    /// <summary>The per-user cache folder for patched natives (<see cref="MhcRuntimeOptions.NativeCacheDirectory"/> overrides).</summary>
     internal static string CacheRoot()
     {
-        var overridden = Environment.GetEnvironmentVariable("MHC_NATIVE_CACHE");
+        var overridden = MhcEnvironment.RuntimeOptions.NativeCacheDirectory;
         if (!string.IsNullOrEmpty(overridden)) return overridden;
         var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);

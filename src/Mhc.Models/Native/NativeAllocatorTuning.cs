@@ -20,7 +20,7 @@ internal static partial class NativeAllocatorTuning
     /// <summary>Applies the settings once per process; returns a description, or null if skipped.</summary>
     public static string? Apply()
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("MHC_NO_MALLOPT") == "1") return null;
+        if (!OperatingSystem.IsLinux() || !MhcEnvironment.RuntimeOptions.TuneNativeAllocator) return null;
         if (Interlocked.Exchange(ref applied, 1) == 1) return "mallopt tuned";
         try
         {

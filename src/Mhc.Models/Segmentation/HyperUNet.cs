@@ -17,11 +17,18 @@ namespace Mhc.Models.Segmentation;
 /// Input (B, C, H, W) float32 with H, W multiples of 2^Depth; output per-pixel class logits (B, classes, H, W).
 /// </summary>
 /// <remarks>
+/// <para>
 /// Level i runs at 1/2^i of the input resolution with BaseWidth * 2^i channels. The encoder's streams persist
 /// from the stem to the bottleneck, as in a Hyper-ResNet; the state e_i handed to the skips is the collapse of
 /// the streams at the end of level i. The decoder upsamples the streams, adds the skip
 /// x_i = up(x_(i+1)) + g sum_k alpha_k P_k(e_k) (the history-window skip with f = up) to every stream, runs its
 /// blocks, and the streams are collapsed once before the 1x1 classifier.
+/// </para>
+/// <para>
+/// Building the network changes no process state. Before training it on the CPU with a loop of your own, call
+/// <see cref="Native.ConvolutionBackendCheck.EnsureCorrectGradients"/> on it once: some CPUs' oneDNN kernels return wrong
+/// input gradients for convolutions whose channel count is not a multiple of 16 (the ML.NET trainers do this for you).
+/// </para>
 /// </remarks>
 public sealed class HyperUNet : Module<Tensor, Tensor>
 {
@@ -80,7 +87,6 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         head_bn = BatchNorm2d(Width(0));
         classifier = Conv2d(Width(0), Options.NumClasses, 1);
         RegisterComponents();
-        ConvolutionBackendCheck.EnsureCorrectGradients(this);
     }
 
     private int Width(int level) => Options.BaseWidth << level;

@@ -13,6 +13,11 @@ namespace Mhc.Models.Vision;
 /// With <see cref="ConnectionKind.Residual"/> it is an ordinary pre-activation ResNet.
 /// Input (B, C, H, W) float32; output class logits (B, classes).
 /// </summary>
+/// <remarks>
+/// Building the network changes no process state. Before training it on the CPU with a loop of your own, call
+/// <see cref="Native.ConvolutionBackendCheck.EnsureCorrectGradients"/> on it once: some CPUs' oneDNN kernels return wrong
+/// input gradients for convolutions whose channel count is not a multiple of 16 (the ML.NET trainers do this for you).
+/// </remarks>
 public sealed class HyperResNet : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> stem;
@@ -47,7 +52,6 @@ public sealed class HyperResNet : Module<Tensor, Tensor>
         classifier = Linear(channels, options.NumClasses);
         FeatureChannels = channels;
         RegisterComponents();
-        ConvolutionBackendCheck.EnsureCorrectGradients(this);
     }
 
     /// <summary>The configuration this network was built with.</summary>

@@ -92,7 +92,7 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
         var network = new ImageClassifierNetwork(spec, mean, std);
         try
         {
-            log.WriteConvolutionCheck();
+            log.WriteConvolutionCheck(network, device.Device);
             var task = new ImageClassificationTask(network, train, validation,
                 new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip), o.LabelSmoothing);
             var history = new MhcTrainingLoop(o).Run(task, device.Device);

@@ -32,10 +32,14 @@ internal sealed class TrainerLog : IDisposable
     /// <summary>The native backend in use (device, libtorch version, threads, how the native library was loaded).</summary>
     public void WriteRuntime() => Write(MhcEnvironment.EnsureTorch().ToString());
 
-    /// <summary>What the convolution gradient check found, once a network with convolutions was built.</summary>
-    public void WriteConvolutionCheck()
+    /// <summary>
+    /// Checks the convolution gradients of <paramref name="network"/> before it trains on <paramref name="device"/> (see
+    /// <see cref="ConvolutionBackendCheck"/>: it may turn oneDNN off for the process, so it runs here, when training is about
+    /// to start, and never when a network is merely built) and writes what it found.
+    /// </summary>
+    public void WriteConvolutionCheck(TorchSharp.torch.nn.Module network, TorchSharp.torch.Device device)
     {
-        if (ConvolutionBackendCheck.LastOutcome is { } outcome) Write(outcome);
+        if (device.type == TorchSharp.DeviceType.CPU) Write(ConvolutionBackendCheck.EnsureCorrectGradients(network));
     }
 
     /// <summary>Closes the channel.</summary>

@@ -80,7 +80,7 @@ public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationT
         var network = new SegmentationNetwork(spec, mean, std);
         try
         {
-            log.WriteConvolutionCheck();
+            log.WriteConvolutionCheck(network, device.Device);
             using var loss = new SegmentationLoss(classes, weights, o.DiceLossWeight, device.Device);
             var task = new SegmentationTask(network, train, validation, loss);
             var history = new MhcTrainingLoop(o).Run(task, device.Device);

@@ -1,3 +1,4 @@
+using Mhc.Models;
 using Mhc.Models.Native;
 using Mhc.Models.Layers;
 using System.Diagnostics;
@@ -29,155 +30,217 @@ public sealed class MhcTrainingLoop
     public MhcTrainingHistory Run(MhcTrainingTask task, Device device)
     {
         ArgumentNullException.ThrowIfNull(task);
-        var token = options.CancellationToken;
-        var network = task.Network;
-        network.to(device);
-        var random = new Random(options.Seed ?? 1);
-        int batchSize = Math.Min(options.BatchSize, Math.Max(1, task.TrainingCount));
-        long stepsPerEpoch = (task.TrainingCount + batchSize - 1) / batchSize;
-        int plannedEpochs = options.MaxEpochs;
-        var schedule = new WarmupCosineSchedule(options.LearningRate, stepsPerEpoch * options.MaxEpochs,
-            options.WarmupFraction, options.FinalLearningRateFraction);
-        using var optimizer = OptimizerFactory.AdamW(network, options.LearningRate, options.WeightDecay);
-        var parameters = network.parameters().Where(p => p.requires_grad).ToList();
-        var hyperConnections = task.HyperConnections.ToList();
-        bool validate = task.ValidationCount > 0;
-        bool earlyStopping = options.EarlyStoppingPatience > 0 && validate;
-
-        var reports = new List<MhcEpochReport>();
-        double best = task.HigherIsBetter ? double.NegativeInfinity : double.PositiveInfinity;
-        int? bestEpoch = null;
-        Dictionary<string, Tensor>? bestState = null;
-        bool stoppedEarly = false;
-        long step = 0;
-        var total = Stopwatch.StartNew();
-        options.Log?.Invoke($"training on {device.type.ToString().ToLowerInvariant()}: {task.TrainingCount} examples" +
-            (validate ? $", {task.ValidationCount} for validation" : "") +
-            $", {options.MaxEpochs} epochs of {stepsPerEpoch} steps (batch {batchSize}), {parameters.Sum(p => p.numel())} parameters, {torch.get_num_threads()} threads");
+        task.Network.to(device);
+        using var run = new TrainingRun(options, task, device);
+        run.LogStart();
         try
         {
-            for (int epoch = 1; epoch <= plannedEpochs; epoch++)
+            for (int epoch = 1; epoch <= run.PlannedEpochs; epoch++)
             {
-                token.ThrowIfCancellationRequested();
-                network.train();
-                var train = new MetricAccumulator();
-                double lr = options.LearningRate;
-                var watch = Stopwatch.StartNew();
-                long stepInEpoch = 0;
-                using (var batches = task.TrainingBatches(random, batchSize, device).GetEnumerator())
-                {
-                    while (true)
-                    {
-                        token.ThrowIfCancellationRequested();
-                        float lossValue;
-                        using (var scope = NewDisposeScope())
-                        {
-                            if (!batches.MoveNext()) break;
-                            using var quiet = GcQuietRegion.Enter();
-                            var batch = batches.Current;
-                            lr = schedule.At(step++);
-                            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                            optimizer.zero_grad();
-                            var output = network.forward(batch.Input);
-                            var loss = task.Loss(output, batch);
-                            lossValue = loss.detach().cpu().item<float>();
-                            if (!float.IsFinite(lossValue))
-                                throw new InvalidOperationException(
-                                    $"Training diverged at epoch {epoch}, step {step}: the loss is {lossValue}. Lower LearningRate (now {options.LearningRate}) or check the inputs.");
-                            loss.backward();
-                            if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm);
-                            optimizer.step();
-                            train.Add(MhcTrainingTask.LossMetric, lossValue * (double)batch.Count, batch.Count);
-                            using (no_grad()) task.Accumulate(output.detach(), batch, train);
-                        }
-                        // User code runs outside the finalizer gate (it may block, or even exit the process).
-                        options.ProgressCallback?.Invoke(new MhcTrainingProgress(epoch, plannedEpochs, ++stepInEpoch, stepsPerEpoch, lossValue));
-                    }
-                }
-                double trainSeconds = watch.Elapsed.TotalSeconds;
-
-                watch.Restart();
-                MetricAccumulator? validation = validate ? Evaluate(task, device, batchSize) : null;
-                double validationSeconds = validate ? watch.Elapsed.TotalSeconds : 0;
-                var diagnostics = options.CollectDiagnostics && hyperConnections.Count > 0 ? CollectDiagnostics(task, device, hyperConnections) : null;
-
-                bool isBest = false;
-                if (validation is not null)
-                {
-                    double score = validation.Mean(task.SelectionMetric);
-                    if (task.HigherIsBetter ? score > best : score < best)
-                    {
-                        best = score;
-                        bestEpoch = epoch;
-                        isBest = true;
-                        if (earlyStopping)
-                        {
-                            DisposeState(bestState);
-                            bestState = Snapshot(network);
-                        }
-                    }
-                }
-
-                var report = new MhcEpochReport
-                {
-                    Epoch = epoch,
-                    MaxEpochs = plannedEpochs,
-                    TrainLoss = train.Mean(MhcTrainingTask.LossMetric),
-                    TrainMetrics = train.Means(except: MhcTrainingTask.LossMetric),
-                    ValidationLoss = validation?.Mean(MhcTrainingTask.LossMetric),
-                    ValidationMetrics = validation?.Means(except: MhcTrainingTask.LossMetric) ?? new Dictionary<string, double>(),
-                    LearningRate = lr,
-                    TrainSeconds = trainSeconds,
-                    SamplesPerSecond = task.TrainingCount / Math.Max(trainSeconds, 1e-9),
-                    ValidationSeconds = validationSeconds,
-                    Diagnostics = diagnostics,
-                    IsBest = isBest,
-                };
-                reports.Add(report);
+                options.CancellationToken.ThrowIfCancellationRequested();
+                var report = run.Epoch(epoch);
                 options.Log?.Invoke(report.ToString());
                 options.EpochCallback?.Invoke(report);
-
-                if (options.TrainingTimeBudget is { } budget && epoch < plannedEpochs)
-                {
-                    if (total.Elapsed >= budget)
-                    {
-                        stoppedEarly = true;
-                        options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min reached after epoch {epoch}");
-                        break;
-                    }
-                    // Plan only the epochs that fit, so the learning rate still decays to its final value in time.
-                    double perEpoch = total.Elapsed.TotalSeconds / epoch;
-                    int fit = epoch + (int)Math.Floor((budget.TotalSeconds - total.Elapsed.TotalSeconds) / perEpoch);
-                    if (fit < plannedEpochs)
-                    {
-                        plannedEpochs = Math.Max(epoch, fit);
-                        schedule = schedule.Retarget(step, plannedEpochs * stepsPerEpoch);
-                        stoppedEarly = plannedEpochs < options.MaxEpochs;
-                        options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min: {plannedEpochs} of {options.MaxEpochs} epochs fit ({perEpoch:F0} s each); the learning rate now decays over them");
-                        if (epoch >= plannedEpochs) break;
-                    }
-                }
-                if (earlyStopping && bestEpoch is { } b && epoch - b >= options.EarlyStoppingPatience && epoch < plannedEpochs)
-                {
-                    stoppedEarly = true;
-                    options.Log?.Invoke($"early stopping after epoch {epoch}: no better validation {task.SelectionMetric} since epoch {b}");
-                    break;
-                }
+                if (run.ShouldStopAfter(epoch)) break;
             }
-
-            if (earlyStopping && bestState is not null)
-            {
-                Restore(network, bestState);
-                options.Log?.Invoke($"restored the weights of epoch {bestEpoch} (best validation {task.SelectionMetric} {best:F4})");
-            }
+            run.RestoreBest();
         }
         finally
         {
-            DisposeState(bestState);
-            network.eval();
+            task.Network.eval();
         }
-        return new MhcTrainingHistory(reports, earlyStopping ? bestEpoch : null, stoppedEarly, total.Elapsed.TotalSeconds,
-            device.ToString());
+        return run.History();
+    }
+
+    /// <summary>One training run: what carries from step to step and from epoch to epoch.</summary>
+    private sealed class TrainingRun : IDisposable
+    {
+        private readonly MhcTrainerOptions options;
+        private readonly MhcTrainingTask task;
+        private readonly Device device;
+        private readonly nn.Module<Tensor, Tensor> network;
+        private readonly Random random;
+        private readonly int batchSize;
+        private readonly long stepsPerEpoch;
+        private readonly optim.Optimizer optimizer;
+        private readonly List<TorchSharp.Modules.Parameter> parameters;
+        private readonly List<HyperConnection> hyperConnections;
+        private readonly bool validate, earlyStopping;
+        private readonly LoadAdaptiveThreads threads;
+        private readonly List<MhcEpochReport> reports = [];
+        private readonly Stopwatch total = Stopwatch.StartNew();
+        private WarmupCosineSchedule schedule;
+        private double best;
+        private int? bestEpoch;
+        private Dictionary<string, Tensor>? bestState;
+        private bool stoppedEarly;
+        private long step;
+
+        public TrainingRun(MhcTrainerOptions options, MhcTrainingTask task, Device device)
+        {
+            (this.options, this.task, this.device, network) = (options, task, device, task.Network);
+            random = new Random(options.Seed ?? 1);
+            batchSize = Math.Min(options.BatchSize, Math.Max(1, task.TrainingCount));
+            stepsPerEpoch = (task.TrainingCount + batchSize - 1) / batchSize;
+            PlannedEpochs = options.MaxEpochs;
+            schedule = new WarmupCosineSchedule(options.LearningRate, stepsPerEpoch * options.MaxEpochs,
+                options.WarmupFraction, options.FinalLearningRateFraction);
+            optimizer = OptimizerFactory.AdamW(network, options.LearningRate, options.WeightDecay);
+            parameters = network.parameters().Where(p => p.requires_grad).ToList();
+            hyperConnections = task.HyperConnections.ToList();
+            validate = task.ValidationCount > 0;
+            earlyStopping = options.EarlyStoppingPatience > 0 && validate;
+            best = task.HigherIsBetter ? double.NegativeInfinity : double.PositiveInfinity;
+            // A fixed NumberOfThreads is the user's choice (and keeps a seeded run bitwise reproducible under load).
+            threads = LoadAdaptiveThreads.Enter(options.NumberOfThreads == 0 && device.type == DeviceType.CPU && MhcEnvironment.RuntimeOptions.AdaptThreadsToLoad);
+        }
+
+        /// <summary>Epochs the run plans now (a time budget can lower it).</summary>
+        public int PlannedEpochs { get; private set; }
+
+        public void LogStart() => options.Log?.Invoke($"training on {device.type.ToString().ToLowerInvariant()}: {task.TrainingCount} examples" +
+            (validate ? $", {task.ValidationCount} for validation" : "") +
+            $", {options.MaxEpochs} epochs of {stepsPerEpoch} steps (batch {batchSize}), {parameters.Sum(p => p.numel())} parameters, {torch.get_num_threads()} threads" +
+            (threads.Active ? " (fewer while other processes keep CPUs busy)" : ""));
+
+        /// <summary>Trains one epoch, validates, collects diagnostics and keeps the best weights; returns the epoch's report.</summary>
+        public MhcEpochReport Epoch(int epoch)
+        {
+            var watch = Stopwatch.StartNew();
+            var (train, lr) = TrainEpoch(epoch);
+            double trainSeconds = watch.Elapsed.TotalSeconds;
+            watch.Restart();
+            MetricAccumulator? validation = validate ? Evaluate(task, device, batchSize) : null;
+            double validationSeconds = validate ? watch.Elapsed.TotalSeconds : 0;
+            var diagnostics = options.CollectDiagnostics && hyperConnections.Count > 0 ? CollectDiagnostics(task, device, hyperConnections) : null;
+            var report = new MhcEpochReport
+            {
+                Epoch = epoch,
+                MaxEpochs = PlannedEpochs,
+                TrainLoss = train.Mean(MhcTrainingTask.LossMetric),
+                TrainMetrics = train.Means(except: MhcTrainingTask.LossMetric),
+                ValidationLoss = validation?.Mean(MhcTrainingTask.LossMetric),
+                ValidationMetrics = validation?.Means(except: MhcTrainingTask.LossMetric) ?? new Dictionary<string, double>(),
+                LearningRate = lr,
+                TrainSeconds = trainSeconds,
+                SamplesPerSecond = task.TrainingCount / Math.Max(trainSeconds, 1e-9),
+                ValidationSeconds = validationSeconds,
+                Diagnostics = diagnostics,
+                IsBest = validation is not null && TrackBest(epoch, validation.Mean(task.SelectionMetric)),
+            };
+            reports.Add(report);
+            return report;
+        }
+
+        private (MetricAccumulator Train, double LearningRate) TrainEpoch(int epoch)
+        {
+            network.train();
+            var train = new MetricAccumulator();
+            double lr = options.LearningRate;
+            long stepInEpoch = 0;
+            using var batches = task.TrainingBatches(random, batchSize, device).GetEnumerator();
+            while (true)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                float lossValue;
+                using (var scope = NewDisposeScope())
+                {
+                    if (!batches.MoveNext()) break;
+                    using var quiet = GcQuietRegion.Enter();
+                    var batch = batches.Current;
+                    threads.Tick();
+                    lr = schedule.At(step++);
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                    lossValue = Step(batch, epoch, train);
+                }
+                // User code runs outside the finalizer gate (it may block, or even exit the process).
+                options.ProgressCallback?.Invoke(new MhcTrainingProgress(epoch, PlannedEpochs, ++stepInEpoch, stepsPerEpoch, lossValue));
+            }
+            return (train, lr);
+        }
+
+        private float Step(TrainingBatch batch, int epoch, MetricAccumulator train)
+        {
+            optimizer.zero_grad();
+            var output = network.forward(batch.Input);
+            var loss = task.Loss(output, batch);
+            float lossValue = loss.detach().cpu().item<float>();
+            if (!float.IsFinite(lossValue))
+                throw new InvalidOperationException(
+                    $"Training diverged at epoch {epoch}, step {step}: the loss is {lossValue}. Lower LearningRate (now {options.LearningRate}) or check the inputs.");
+            loss.backward();
+            if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm);
+            optimizer.step();
+            train.Add(MhcTrainingTask.LossMetric, lossValue * (double)batch.Count, batch.Count);
+            using (no_grad()) task.Accumulate(output.detach(), batch, train);
+            return lossValue;
+        }
+
+        private bool TrackBest(int epoch, double score)
+        {
+            if (!(task.HigherIsBetter ? score > best : score < best)) return false;
+            best = score;
+            bestEpoch = epoch;
+            if (earlyStopping)
+            {
+                DisposeState(bestState);
+                bestState = Snapshot(network);
+            }
+            return true;
+        }
+
+        /// <summary>Applies the time budget (replanning the epochs that fit) and early stopping after <paramref name="epoch"/>.</summary>
+        public bool ShouldStopAfter(int epoch)
+        {
+            if (options.TrainingTimeBudget is { } budget && epoch < PlannedEpochs)
+            {
+                if (total.Elapsed >= budget)
+                {
+                    stoppedEarly = true;
+                    options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min reached after epoch {epoch}");
+                    return true;
+                }
+                // Plan only the epochs that fit, so the learning rate still decays to its final value in time.
+                double perEpoch = total.Elapsed.TotalSeconds / epoch;
+                int fit = epoch + (int)Math.Floor((budget.TotalSeconds - total.Elapsed.TotalSeconds) / perEpoch);
+                if (fit < PlannedEpochs)
+                {
+                    PlannedEpochs = Math.Max(epoch, fit);
+                    schedule = schedule.Retarget(step, PlannedEpochs * stepsPerEpoch);
+                    stoppedEarly = PlannedEpochs < options.MaxEpochs;
+                    options.Log?.Invoke($"time budget of {budget.TotalMinutes:F1} min: {PlannedEpochs} of {options.MaxEpochs} epochs fit ({perEpoch:F0} s each); the learning rate now decays over them");
+                    if (epoch >= PlannedEpochs) return true;
+                }
+            }
+            if (earlyStopping && bestEpoch is { } b && epoch - b >= options.EarlyStoppingPatience && epoch < PlannedEpochs)
+            {
+                stoppedEarly = true;
+                options.Log?.Invoke($"early stopping after epoch {epoch}: no better validation {task.SelectionMetric} since epoch {b}");
+                return true;
+            }
+            return false;
+        }
+
+        public void RestoreBest()
+        {
+            if (!earlyStopping || bestState is null) return;
+            Restore(network, bestState);
+            options.Log?.Invoke($"restored the weights of epoch {bestEpoch} (best validation {task.SelectionMetric} {best:F4})");
+        }
+
+        public MhcTrainingHistory History()
+        {
+            if (threads.Changes > 0)
+                options.Log?.Invoke($"the intra-op team followed the load of other processes: {threads.Changes} change(s), {threads.Threads} thread(s) at the end");
+            return new MhcTrainingHistory(reports, earlyStopping ? bestEpoch : null, stoppedEarly, total.Elapsed.TotalSeconds, device.ToString());
+        }
+
+        public void Dispose()
+        {
+            DisposeState(bestState);
+            threads.Dispose();
+            optimizer.Dispose();
+        }
     }
 
     private static MetricAccumulator Evaluate(MhcTrainingTask task, Device device, int batchSize)

@@ -85,8 +85,8 @@ public class NativeLoaderTests
     {
         if (!OperatingSystem.IsLinux()) return;
         var cache = Path.Combine(Path.GetTempPath(), "mhc-native-test-" + Guid.NewGuid().ToString("N"));
-        var previous = Environment.GetEnvironmentVariable("MHC_NATIVE_CACHE");
-        Environment.SetEnvironmentVariable("MHC_NATIVE_CACHE", cache);
+        var previous = MhcEnvironment.RuntimeOptions;
+        MhcEnvironment.Configure(previous with { NativeCacheDirectory = cache });
         try
         {
             var original = OriginalLibrary();
@@ -104,7 +104,7 @@ public class NativeLoaderTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable("MHC_NATIVE_CACHE", previous);
+            MhcEnvironment.Configure(previous);
             if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
         }
     }

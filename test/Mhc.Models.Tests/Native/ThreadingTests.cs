@@ -133,7 +133,9 @@ public class RuntimeOptionsEnvironmentTests
 {
     private static readonly string[] Variables =
     [
-        MhcRuntimeOptions.WorkerWaitVariable, MhcRuntimeOptions.IntraOpThreadsVariable, MhcRuntimeOptions.SingleRowScoringThreadsVariable,
+        MhcRuntimeOptions.WorkerWaitVariable, MhcRuntimeOptions.IntraOpThreadsVariable, MhcRuntimeOptions.SingleRowScoringThreadsVariable, MhcRuntimeOptions.AdaptThreadsToLoadVariable,
+        MhcRuntimeOptions.OneDnnConvolutionsVariable, MhcRuntimeOptions.QuietGcDuringStepsVariable, MhcRuntimeOptions.NoAllocatorTuningVariable,
+        MhcRuntimeOptions.NativeCacheDirectoryVariable,
         "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME",
     ];
 
@@ -188,6 +190,7 @@ public class RuntimeOptionsEnvironmentTests
         Assert.Equal(OpenMPWaitPolicy.Brief, o.WorkerWait);
         Assert.Equal(0, o.IntraOpThreads);
         Assert.Equal(1, o.SingleRowScoringThreads);
+        Assert.True(o.AdaptThreadsToLoad);
         Assert.Equal(new MhcRuntimeOptions(), o);
     }
 
@@ -195,8 +198,17 @@ public class RuntimeOptionsEnvironmentTests
     public void Overrides_AreRead_AndAUsersOpenMPVariableWins()
     {
         var o = With((MhcRuntimeOptions.WorkerWaitVariable, "passive"), (MhcRuntimeOptions.IntraOpThreadsVariable, "3"),
-            (MhcRuntimeOptions.SingleRowScoringThreadsVariable, "0"));
-        Assert.Equal(new MhcRuntimeOptions { WorkerWait = OpenMPWaitPolicy.Passive, IntraOpThreads = 3, SingleRowScoringThreads = 0 }, o);
+            (MhcRuntimeOptions.SingleRowScoringThreadsVariable, "0"), (MhcRuntimeOptions.AdaptThreadsToLoadVariable, "0"));
+        Assert.Equal(new MhcRuntimeOptions { WorkerWait = OpenMPWaitPolicy.Passive, IntraOpThreads = 3, SingleRowScoringThreads = 0, AdaptThreadsToLoad = false }, o);
+        Assert.True(With((MhcRuntimeOptions.AdaptThreadsToLoadVariable, "true")).AdaptThreadsToLoad);
+        var native = With((MhcRuntimeOptions.OneDnnConvolutionsVariable, "off"), (MhcRuntimeOptions.QuietGcDuringStepsVariable, "0"),
+            (MhcRuntimeOptions.NoAllocatorTuningVariable, "1"), (MhcRuntimeOptions.NativeCacheDirectoryVariable, "/tmp/natives"));
+        Assert.Equal(new MhcRuntimeOptions
+        {
+            OneDnnConvolutions = OneDnnConvolutionMode.Disable, QuietGcDuringSteps = false, TuneNativeAllocator = false, NativeCacheDirectory = "/tmp/natives",
+        }, native);
+        Assert.Equal(OneDnnConvolutionMode.Trust, With((MhcRuntimeOptions.OneDnnConvolutionsVariable, "on")).OneDnnConvolutions);
+        Assert.True(With((MhcRuntimeOptions.NoAllocatorTuningVariable, "0")).TuneNativeAllocator);
         Assert.Equal(OpenMPWaitPolicy.RuntimeDefault, With((MhcRuntimeOptions.WorkerWaitVariable, "runtime-default")).WorkerWait);
         Assert.Equal(OpenMPWaitPolicy.RuntimeDefault, With(("GOMP_SPINCOUNT", "300000")).WorkerWait);
         Assert.Equal(OpenMPWaitPolicy.RuntimeDefault, With((MhcRuntimeOptions.WorkerWaitVariable, "brief"), ("OMP_WAIT_POLICY", "ACTIVE")).WorkerWait);
@@ -222,6 +234,9 @@ public class RuntimeOptionsEnvironmentTests
     [InlineData(MhcRuntimeOptions.WorkerWaitVariable, "1")]
     [InlineData(MhcRuntimeOptions.IntraOpThreadsVariable, "-1")]
     [InlineData(MhcRuntimeOptions.SingleRowScoringThreadsVariable, "two")]
+    [InlineData(MhcRuntimeOptions.AdaptThreadsToLoadVariable, "maybe")]
+    [InlineData(MhcRuntimeOptions.OneDnnConvolutionsVariable, "sometimes")]
+    [InlineData(MhcRuntimeOptions.QuietGcDuringStepsVariable, "2")]
     public void BadValues_AreRejected_NamingTheVariable(string variable, string value)
     {
         var e = Assert.Throws<ArgumentException>(() => With((variable, value)));
