@@ -33,7 +33,7 @@ public sealed class CheckpointMemorySuite : IBenchmarkSuite
         {
             // The main job's network has three blocks of falling size, the worst case for checkpointing (the first
             // block's recomputation dominates the peak); four blocks per stage show how it scales with depth.
-            var options = new HyperResNetOptions { BaseWidth = 16, StageDepths = stages, ExpansionRate = 4, Connection = ConnectionKind.Mhc };
+            var options = new HyperResNetOptions { BaseWidth = 16, StageDepths = stages, Mixing = new() { ExpansionRate = 4, Connection = ConnectionKind.Mhc }};
             torch.random.manual_seed(1);
             using var resnet = new HyperResNet(options);
             using var checkpointed = new CheckpointedResNet(resnet);
@@ -175,13 +175,14 @@ public sealed class CheckpointMemorySuite : IBenchmarkSuite
         private Module<Tensor, Tensor> Child(string name) =>
             (Module<Tensor, Tensor>)resnet.named_children().Single(c => c.name == name).module;
 
-        // HyperResNet.forward: stem, expand, blocks, collapse, relu(head_bn), global average pool, dropout, classifier.
+        // HyperResNet.forward: stem, the blocks trunk (expand, blocks, collapse), relu(head_bn), global average pool, dropout, classifier.
         public override Tensor forward(Tensor images)
         {
-            var streams = Child("expand").forward(Child("stem").forward(images));
+            var trunk = (HyperSequential)Child("blocks");
+            var streams = trunk.Expand.forward(Child("stem").forward(images));
             foreach (var block in resnet.HyperConnections)
                 streams = BlockCheckpoint.Apply(xs => block.forward(xs[0]), [streams]);
-            var h = functional.relu(Child("head_bn").forward(Child("collapse").forward(streams)));
+            var h = functional.relu(Child("head_bn").forward(trunk.Collapse.forward(streams)));
             var pooled = functional.adaptive_avg_pool2d(h, 1).flatten(1);
             return Child("classifier").forward(Child("dropout").forward(pooled));
         }

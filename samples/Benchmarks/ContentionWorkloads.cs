@@ -39,7 +39,7 @@ public sealed class TrainingStepWorkload : IDisposable
         var options = new HyperResNetOptions
         {
             InChannels = 1, NumClasses = 10, ImageHeight = 28, ImageWidth = 28,
-            BaseWidth = 16, StageDepths = [1, 1, 1], Connection = ConnectionKind.Mhc, ExpansionRate = 4,
+            BaseWidth = 16, StageDepths = [1, 1, 1], Mixing = new() { Connection = ConnectionKind.Mhc, ExpansionRate = 4 },
         };
         return new TrainingStepWorkload(new HyperResNet(options), randn(batch, 1, 28, 28), randint(0, 10, [batch]), perToken: false);
     }
@@ -50,8 +50,8 @@ public sealed class TrainingStepWorkload : IDisposable
         const int vocabulary = 96;
         var options = new HyperDecoderTransformerOptions
         {
-            VocabSize = vocabulary, ContextLength = context, Dim = 128, Layers = 4, Heads = 4,
-            Connection = ConnectionKind.Mhc, ExpansionRate = 4,
+            VocabSize = vocabulary, ContextLength = context, Transformer = new() { Dim = 128, Layers = 4, Heads = 4 },
+            Mixing = new() { Connection = ConnectionKind.Mhc, ExpansionRate = 4 },
         };
         return new TrainingStepWorkload(new HyperDecoderTransformer(options), randint(0, vocabulary, [batch, context]),
             randint(0, vocabulary, [batch * context]), perToken: true);

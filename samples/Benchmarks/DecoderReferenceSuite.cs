@@ -50,8 +50,7 @@ public sealed class DecoderReferenceSuite : IBenchmarkSuite
             random.manual_seed(1);
             using var model = new HyperDecoderTransformer(new HyperDecoderTransformerOptions
             {
-                VocabSize = chars.Length, ContextLength = context, Dim = run.Quick ? 32 : 128, Layers = run.Quick ? 2 : 6,
-                Heads = 4, MlpRatio = 4, ExpansionRate = 4, Connection = kind, Dropout = 0.1,
+                VocabSize = chars.Length, ContextLength = context, Transformer = new() { Dim = run.Quick ? 32 : 128, Layers = run.Quick ? 2 : 6, Heads = 4, MlpRatio = 4, Dropout = 0.1 }, Mixing = new() { ExpansionRate = 4, Connection = kind },
             });
             using var optimizer = optim.AdamW(model.parameters(), 3e-4, weight_decay: 0.01);
             var draw = new Random(1);

@@ -48,8 +48,7 @@ public sealed class MixingWorkload : IDisposable
         {
             BaseWidth = 16,
             StageDepths = sizes.ResnetDepths,
-            Connection = kind,
-            ExpansionRate = 4,
+            Mixing = new() { Connection = kind, ExpansionRate = 4 },
         });
         var (x, y) = data.Digits(sizes.ResnetBatch, image: true);
         return new MixingWorkload("resnet", kind, net, x, y);
@@ -69,13 +68,8 @@ public sealed class MixingWorkload : IDisposable
     {
         VocabSize = vocabulary,
         ContextLength = sizes.DecoderContext,
-        Dim = sizes.DecoderDim,
-        Layers = sizes.DecoderLayers,
-        Heads = 4,
-        MlpRatio = 4,
-        ExpansionRate = 4,
-        Connection = kind,
-        Dropout = 0,
+        Transformer = new() { Dim = sizes.DecoderDim, Layers = sizes.DecoderLayers, Heads = 4, MlpRatio = 4, Dropout = 0 },
+        Mixing = new() { ExpansionRate = 4, Connection = kind },
     };
 
     /// <summary>(c) A deep pre-norm MLP stack (LayerNorm, Linear w-2w, GELU, Linear 2w-w per block) on MNIST pixels.</summary>
@@ -90,8 +84,7 @@ public sealed class MixingWorkload : IDisposable
         var body = HyperSequential.FromBranches("body", branches, new HyperConnectionOptions
         {
             Dim = w,
-            Kind = kind,
-            Streams = kind == ConnectionKind.Residual ? 1 : 4,
+            Mixing = new() { Connection = kind, ExpansionRate = kind == ConnectionKind.Residual ? 1 : 4 },
         });
         var net = Sequential(("embed", Linear(28 * 28, w)), ("body", body), ("norm", LayerNorm(w)), ("head", Linear(w, 10)));
         var (x, y) = data.Digits(sizes.MlpBatch, image: false);

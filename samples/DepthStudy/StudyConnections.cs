@@ -35,11 +35,11 @@ public static class StudyConnections
             case "mhc-paper": return new(name, HyperConnectionPresets.PaperExact(1, streams), null);
             case "mhc-nobound":
                 var noBound = HyperConnectionPresets.Default(1, streams);
-                noBound.ResidualLogitBound = null;
+                noBound.Mixing = noBound.Mixing with { ResidualLogitBound = null };
                 return new(name, noBound, null);
             case "mhc-paperinit":
                 var paperInit = HyperConnectionPresets.Default(1, streams);
-                paperInit.Init = MixingInit.Paper;
+                paperInit.Mixing = paperInit.Mixing with { Init = MixingInit.Paper };
                 return new(name, paperInit, null);
             case "history": return DeepStackConnection.Skip(name, new HistoryWindowSkipOptions());
             default:

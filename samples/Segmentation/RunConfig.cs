@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Mhc.Models.Constraints;
@@ -31,7 +32,7 @@ public sealed class RunConfig
     public int Seed { get; set; } = 1;
 
     /// <summary>Connections to train, in order; the last is the one the figures' top-level values describe.</summary>
-    public UNetConnectionKind[] Connections { get; set; } = [UNetConnectionKind.Plain, UNetConnectionKind.Mhc];
+    public ConnectionKind[] Connections { get; set; } = [ConnectionKind.Residual, ConnectionKind.Mhc];
 
     /// <summary>Number of 2x downsamplings.</summary>
     public int Depth { get; set; } = 3;
@@ -86,7 +87,7 @@ public sealed class RunConfig
     {
         TrainCanvases = 96,
         TestCanvases = 24,
-        Connections = [UNetConnectionKind.Plain, UNetConnectionKind.Mhc],
+        Connections = [ConnectionKind.Residual, ConnectionKind.Mhc],
         Depth = 2,
         BaseWidth = 16,
         MaxEpochs = 1,

@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using System.Diagnostics;
 using System.Globalization;
 using Mhc.Models.Segmentation;
@@ -48,9 +49,9 @@ public static class Sample
         if (a.Connection is { } connection)
             config.Connections = [connection.ToLowerInvariant() switch
             {
-                "plain" or "residual" => UNetConnectionKind.Plain,
-                "hc" => UNetConnectionKind.Hc,
-                "mhc" => UNetConnectionKind.Mhc,
+                "plain" or "residual" => ConnectionKind.Residual,
+                "hc" => ConnectionKind.Hc,
+                "mhc" => ConnectionKind.Mhc,
                 _ => throw new ArgumentException($"--connection must be plain, hc or mhc, got '{connection}'."),
             }];
         if (a.BudgetMinutes is { } budget) config.BudgetMinutes = budget;
@@ -70,7 +71,7 @@ public static class Sample
     private static List<ModelInput> Rows(IReadOnlyList<SegmentationCanvas> canvases) =>
         canvases.Select(c => new ModelInput { Image = c.Image, Mask = c.Mask.Select(m => (uint)m).ToArray() }).ToList();
 
-    private sealed record Result(UNetConnectionKind Connection, SegmentationMetrics Metrics, double TrainSeconds, int Epochs, uint[][] GridMasks,
+    private sealed record Result(ConnectionKind Connection, SegmentationMetrics Metrics, double TrainSeconds, int Epochs, uint[][] GridMasks,
         ITransformer Model, MhcSegmentationTransformer Segmenter);
 
     private static int Execute(SampleArgs a, RunConfig config)
@@ -146,7 +147,8 @@ public static class Sample
         };
         foreach (var r in results)
         {
-            var p = r.Connection.ToString().ToLowerInvariant();
+            // The figure names predate the shared ConnectionKind, when the residual UNet was called "plain".
+            var p = r.Connection == ConnectionKind.Residual ? "plain" : r.Connection.ToString().ToLowerInvariant();
             figures.Add(new($"{p}_miou", r.Metrics.MeanIoU));
             figures.Add(new($"{p}_pixel_accuracy", r.Metrics.PixelAccuracy));
             figures.Add(new($"{p}_train_seconds", r.TrainSeconds));

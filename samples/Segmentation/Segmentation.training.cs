@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using Mhc.Models.Segmentation;
 using Microsoft.ML;
 using Microsoft.ML.Mhc.Persistence;
@@ -10,7 +11,7 @@ namespace SegmentationSample;
 public static partial class SegmentationModel
 {
     /// <summary>The pipeline: the segmentation trainer on the canvas pixels and masks.</summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, RunConfig config, UNetConnectionKind connection,
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, RunConfig config, ConnectionKind connection,
         Action<string>? log = null, Action<MhcEpochReport>? epochs = null, Action<MhcTrainingProgress>? progress = null)
     {
         var options = new MhcSegmentationTrainer.Options
@@ -37,7 +38,7 @@ public static partial class SegmentationModel
             DiceLossWeight = config.DiceLossWeight,
             Seed = config.Seed,
             NumberOfThreads = config.Threads,
-            CollectDiagnostics = connection != UNetConnectionKind.Plain,
+            CollectDiagnostics = connection != ConnectionKind.Residual,
             TrainingTimeBudget = config.BudgetMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
             Log = log,
             EpochCallback = epochs,
@@ -47,7 +48,7 @@ public static partial class SegmentationModel
     }
 
     /// <summary>Fits the pipeline.</summary>
-    public static ITransformer Train(MLContext mlContext, IDataView trainData, RunConfig config, UNetConnectionKind connection,
+    public static ITransformer Train(MLContext mlContext, IDataView trainData, RunConfig config, ConnectionKind connection,
         Action<string>? log = null, Action<MhcEpochReport>? epochs = null, Action<MhcTrainingProgress>? progress = null) =>
         BuildPipeline(mlContext, config, connection, log, epochs, progress).Fit(trainData);
 

@@ -86,7 +86,7 @@ public sealed class DeterminismAndControlTests
             var options = TestData.TinyOptions(epochs: 1);
             options.Connection = kind;
             using var model = Fit(options);
-            Assert.Equal(kind, model.Spec.HyperResNet!.Connection);
+            Assert.Equal(kind, model.Spec.HyperResNet!.Mixing.Connection);
             Assert.Single(model.TrainingHistory.Epochs);
         }
     }

@@ -29,10 +29,10 @@ public sealed class ExpansionRateTests
         Assert.Contains("Connection = Residual", e.Message);
 
         var unet = Tests.Segmentation.SegmentationTestData.TinyOptions(epochs: 1);
-        unet.Connection = connection == ConnectionKind.Hc ? UNetConnectionKind.Hc : UNetConnectionKind.Mhc;
+        unet.Connection = connection;
         unet.ExpansionRate = 1;
         e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Segmentation().Trainers.MhcUNet(unet));
-        Assert.Contains("Connection = Plain", e.Message);
+        Assert.Contains("Connection = Residual", e.Message);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed record DeepStackConnection(string Label, HyperConnectionOptions? H
 {
     /// <summary>The library's default connection of <paramref name="kind"/> with <paramref name="streams"/> streams (1 for residual).</summary>
     public static DeepStackConnection For(ConnectionKind kind, int streams = 4) =>
-        new(kind.ToString().ToLowerInvariant(), new HyperConnectionOptions { Kind = kind, Streams = kind == ConnectionKind.Residual ? 1 : streams }, null);
+        new(kind.ToString().ToLowerInvariant(), new HyperConnectionOptions { Mixing = new() { Connection = kind, ExpansionRate = kind == ConnectionKind.Residual ? 1 : streams }}, null);
 
     /// <summary>A history-window stack with <paramref name="options"/>.</summary>
     public static DeepStackConnection Skip(string label, HistoryWindowSkipOptions options) => new(label, null, options);
@@ -60,7 +60,7 @@ public sealed class DeepStack : Module<Tensor, Tensor>
         {
             var options = hyper.WithLayer(0, width);
             body = HyperSequential.FromBranches("body", branches, options);
-            Kind = options.Kind;
+            Kind = options.Mixing.Connection;
         }
         else
         {

@@ -25,7 +25,7 @@ namespace Mhc.Models.Layers;
 /// linear, P(sum_j H X_j) = sum_j H P(X_j), so mixing before or after projecting is the same map.
 /// The branch carries its own normalisation ("y = F(norm(u))").
 /// </remarks>
-public sealed class HyperConnection : Module<Tensor, Tensor>
+public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
 {
     private readonly Module<Tensor, Tensor> branch;
     private readonly Module<Tensor, Tensor>? projection;
@@ -54,7 +54,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         this.branch = branch;
         this.projection = projection;
         n = options.Streams;
-        if (options.Kind != ConnectionKind.Residual)
+        if (options.Mixing.Connection != ConnectionKind.Residual)
         {
             using var noGrad = no_grad();
             int home = options.LayerIndex % n;
@@ -62,17 +62,17 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
             bias_pre = new Parameter(pre);
             bias_post = new Parameter(post);
             bias_res = new Parameter(res);
-            if (options.Dynamic)
+            if (options.Mixing.DynamicMixing)
             {
                 int inFeatures = n * options.Dim;
                 // HC initialises its dynamic weights to zero (HC sec. 2.3); mHC's text only fixes alpha.
-                phi = new Parameter(options.Kind == ConnectionKind.Hc
+                phi = new Parameter(options.Mixing.Connection == ConnectionKind.Hc
                     ? zeros(n * n + 2 * n, inFeatures)
                     : randn(n * n + 2 * n, inFeatures) * options.DynamicInitStd);
                 gates = new Parameter(full(3, options.GateInit, ScalarType.Float32));
             }
-            if (options.Kind == ConnectionKind.Mhc)
-                residualConstraint = new SinkhornProjection(options.SinkhornIterations, options.Sinkhorn);
+            if (options.Mixing.Connection == ConnectionKind.Mhc)
+                residualConstraint = new SinkhornProjection(options.Mixing.SinkhornIterations, options.Mixing.Sinkhorn);
         }
         RegisterComponents();
     }
@@ -101,10 +101,10 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         var eye = torch.eye(n, dtype: ScalarType.Float32);
         var homeHot = zeros(n, dtype: ScalarType.Float32);
         homeHot[home] = 1f;
-        if (o.Kind == ConnectionKind.Hc)
+        if (o.Mixing.Connection == ConnectionKind.Hc)
             // HC's own init: width connections pick the home stream, depth connections are 1, A_r = I.
             return (homeHot, ones(n, dtype: ScalarType.Float32), eye);
-        if (o.Init == MixingInit.Paper)
+        if (o.Mixing.Init == MixingInit.Paper)
             return (zeros(n), zeros(n), zeros(n, n));
         // Identity-like: sigmoid(b_pre) puts HomePreWeight on the home stream and spreads the rest, so the
         // weights sum to one and u equals x when the streams are equal; 2 sigmoid(0) = 1 for H_post;
@@ -113,7 +113,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         double q = n == 1 ? 0 : (1 - p) / (n - 1);
         var pre = homeHot * (float)Logit(p) + (1 - homeHot) * (float)(n == 1 ? 0 : Logit(q));
         // Stored so that the bounded logit (see BoundResidualLogits) is exactly +-c.
-        double c = o.Kind == ConnectionKind.Mhc && o.ResidualLogitBound is { } l ? l * Math.Atanh(o.IdentityStrength / l) : o.IdentityStrength;
+        double c = o.Mixing.Connection == ConnectionKind.Mhc && o.Mixing.ResidualLogitBound is { } l ? l * Math.Atanh(o.IdentityStrength / l) : o.IdentityStrength;
         var res = (2 * eye - 1) * (float)c;
         return (pre, zeros(n), res);
     }
@@ -132,9 +132,9 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"{GetName()} expects streams (B, {n}, *features); got shape [{string.Join(", ", streams.shape)}].", nameof(streams));
         Tensor output;
-        if (Options.Kind == ConnectionKind.Residual)
+        if (Options.Mixing.Connection == ConnectionKind.Residual)
             output = ForwardResidual(streams);
-        else if (!Options.Dynamic)
+        else if (!Options.Mixing.DynamicMixing)
             output = ForwardStatic(streams);
         else
             output = ForwardFused(streams) ?? ForwardDynamic(streams);
@@ -210,21 +210,23 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
                 $"{GetName()} expects token rows (B T, {n}, C) for a batch of {batch}; got shape [{string.Join(", ", rows.shape)}].", nameof(rows));
         long tokens = rows.shape[0] / batch, c = rows.shape[2];
         Tensor output;
-        if (Options.Kind == ConnectionKind.Residual)
+        if (Options.Mixing.Connection == ConnectionKind.Residual)
         {
             var x = rows.view(batch, tokens, c);
             output = ForwardResidual(x.unsqueeze(1)).view(rows.shape);
         }
-        else if (Options.Dynamic && projection is null && Options.Layout == StreamFeatureLayout.ChannelsLast && FusedReady(rows))
+        else if (Options.Mixing.DynamicMixing && projection is null && Options.Layout == StreamFeatureLayout.ChannelsLast && FusedReady(rows))
             output = MixRows(rows.contiguous(), u2 => u2.view(batch, tokens, c), y => y.reshape(batch * tokens, c));
         else
         {
             // The tensor path on the same tokens, seen as streams (B, n, T, C).
             var streams = rows.view(batch, tokens, n, c).permute(0, 2, 1, 3);
-            output = (Options.Dynamic ? ForwardDynamic(streams) : ForwardStatic(streams)).permute(0, 2, 1, 3).reshape(rows.shape);
+            output = (Options.Mixing.DynamicMixing ? ForwardDynamic(streams) : ForwardStatic(streams)).permute(0, 2, 1, 3).reshape(rows.shape);
         }
         return MixingProfiler.Mark(output, MixingProfiler.Other);
     }
+
+    Tensor ITokenRowsLayer.ForwardRows(Tensor rows, long batch) => ForwardRows(rows, batch);
 
     /// <summary>
     /// The fused per-token connection on contiguous rows (R, n, C): read-out, the branch on
@@ -289,7 +291,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         return y;
     }
 
-    private MixingSpec Spec(MixingState state) => new(n, Options.Kind == ConnectionKind.Mhc, Options.ResidualLogitBound,
+    private MixingSpec Spec(MixingState state) => new(n, Options.Mixing.Connection == ConnectionKind.Mhc, Options.Mixing.ResidualLogitBound,
         residualConstraint as SinkhornProjection, Options.NormEpsilon, state, Options.Dim);
 
     private void RecordCoefficients(Tensor coefficients)
@@ -301,7 +303,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     /// <summary>Activations of eq. (7)-(9) on float32 logits; HC uses its logits as they are.</summary>
     private (Tensor Pre, Tensor Post, Tensor Res) Activate(Tensor hPre, Tensor hPost, Tensor hRes)
     {
-        if (Options.Kind == ConnectionKind.Hc) return (hPre, hPost, hRes);
+        if (Options.Mixing.Connection == ConnectionKind.Hc) return (hPre, hPost, hRes);
         Tensor pre, post;
         using (MixingProfiler.Section(MixingProfiler.PhiNorm))
         {
@@ -313,9 +315,9 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
     }
 
     // L tanh(h / L): keeps Sinkhorn within the range where its 20 iterations balance the columns (see
-    // HyperConnectionOptions.ResidualLogitBound for the measurements).
+    // MixingSettings.ResidualLogitBound for the measurements).
     private Tensor BoundResidualLogits(Tensor h) =>
-        Options.ResidualLogitBound is { } l ? (h / l).tanh() * l : h;
+        Options.Mixing.ResidualLogitBound is { } l ? (h / l).tanh() * l : h;
 
     private Tensor ForwardStatic(Tensor x)
     {
@@ -339,7 +341,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>
         var mPre = m.narrow(last, 0, n);
         var mPost = m.narrow(last, n, n);
         var mRes = m.narrow(last, 2 * n, n * n).unflatten(last, new long[] { n, n });
-        if (Options.Kind == ConnectionKind.Hc)
+        if (Options.Mixing.Connection == ConnectionKind.Hc)
         {
             mPre = mPre.tanh(); mPost = mPost.tanh(); mRes = mRes.tanh();
         }

@@ -165,7 +165,7 @@ public static class HyperConnectionInjector
         public HyperSequential Run(IReadOnlyList<(string Name, Module Block, ResidualParts? Parts)> run)
         {
             var template = options.Connection;
-            int streams = template.Kind == ConnectionKind.Residual ? 1 : template.Streams;
+            int streams = template.Streams;
             var layers = new List<Module<Tensor, Tensor>>();
             foreach (var (name, block, parts) in run)
             {
@@ -175,7 +175,6 @@ public static class HyperConnectionInjector
                     continue;
                 }
                 var o = template.WithLayer(layerIndex++, parts.Channels);
-                o.Streams = streams;
                 layers.Add(new HyperConnection(name, parts.Branch, o, parts.Shortcut));
             }
             var stack = new HyperSequential($"hyper_{run[0].Name}", streams, layers, options.Collapse);

@@ -12,11 +12,11 @@ public static class HyperConnectionPresets
     /// <summary>
     /// Today's default (<c>new HyperConnectionOptions()</c>): mHC with the identity-like bias init and the residual
     /// logit bound L tanh(h / L), L = 4, which keep Sinkhorn's 20 iterations in the range where they balance the
-    /// columns (see <see cref="HyperConnectionOptions.ResidualLogitBound"/>).
+    /// columns (see <see cref="MixingSettings.ResidualLogitBound"/>).
     /// </summary>
     /// <param name="dim">Channels C of each stream.</param>
     /// <param name="streams">Expansion rate n.</param>
-    public static HyperConnectionOptions Default(int dim, int streams = 4) => new() { Dim = dim, Streams = streams };
+    public static HyperConnectionOptions Default(int dim, int streams = 4) => new() { Dim = dim, Mixing = new() { ExpansionRate = streams } };
 
     /// <summary>
     /// mHC as the paper writes it (arXiv 2512.24880, eq. 5-9): all mixing biases zero (<see cref="MixingInit.Paper"/>:
@@ -29,14 +29,17 @@ public static class HyperConnectionPresets
     public static HyperConnectionOptions PaperExact(int dim, int streams = 4) => new()
     {
         Dim = dim,
-        Streams = streams,
-        Kind = ConnectionKind.Mhc,
-        Dynamic = true,
+        Mixing = new()
+        {
+            Connection = ConnectionKind.Mhc,
+            ExpansionRate = streams,
+            DynamicMixing = true,
+            Init = MixingInit.Paper,
+            ResidualLogitBound = null,
+            Sinkhorn = SinkhornVariant.ExpFirst,
+            SinkhornIterations = 20,
+        },
         Granularity = DynamicGranularity.PerToken,
-        Init = MixingInit.Paper,
-        ResidualLogitBound = null,
-        Sinkhorn = SinkhornVariant.ExpFirst,
-        SinkhornIterations = 20,
         GateInit = 0.01,
     };
 }

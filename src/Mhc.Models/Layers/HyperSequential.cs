@@ -15,19 +15,29 @@ namespace Mhc.Models.Layers;
 /// <see cref="HyperConnection"/>, <see cref="PerStream"/> around a single-stream module, or any module
 /// of yours with that contract. With n = 1 (<see cref="ConnectionKind.Residual"/>) the stack computes
 /// exactly what the same blocks do as a plain residual network.
+/// <para>
+/// The layers are registered by index directly under the stack (<c>name.0</c>, <c>name.1</c>, ...), so a network
+/// that keeps its trunk in a field <c>blocks</c> has the parameter names of a plain <c>ModuleList</c> of blocks.
+/// </para>
 /// </remarks>
 public sealed class HyperSequential : Module<Tensor, Tensor>
 {
     private readonly StreamExpand expand;
-    private readonly ModuleList<Module<Tensor, Tensor>> layers;
+    private readonly Module<Tensor, Tensor>[] layers;
     private readonly StreamCollapse collapse;
+    private readonly bool scopeEachLayer;
 
     /// <summary>Creates the stack from stream-aware layers.</summary>
     /// <param name="name">Module name.</param>
     /// <param name="streams">Expansion rate n (1 for a plain residual stack).</param>
     /// <param name="layers">Stream-aware layers in order; each hyper-connection must have <paramref name="streams"/> streams.</param>
     /// <param name="collapseMode">How the streams are reduced at the end. Default mean (identical streams collapse to themselves).</param>
-    public HyperSequential(string name, int streams, IEnumerable<Module<Tensor, Tensor>> layers, StreamCollapseMode collapseMode = StreamCollapseMode.Mean)
+    /// <param name="scopeEachLayer">
+    /// Runs every layer in its own dispose scope (<see cref="ScopedForward"/>), so that its temporaries are freed as soon
+    /// as it returns; for convolutional trunks whose n-stream copies at full resolution dominate the memory. Default false.
+    /// </param>
+    public HyperSequential(string name, int streams, IEnumerable<Module<Tensor, Tensor>> layers, StreamCollapseMode collapseMode = StreamCollapseMode.Mean,
+        bool scopeEachLayer = false)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(layers);
@@ -41,10 +51,13 @@ public sealed class HyperSequential : Module<Tensor, Tensor>
                     $"Layer {i} ({hc.GetName()}) of {name} has {hc.Options.Streams} streams; the stack has {streams}.", nameof(layers));
         }
         Streams = streams;
+        this.scopeEachLayer = scopeEachLayer;
         expand = new StreamExpand(streams);
-        this.layers = new ModuleList<Module<Tensor, Tensor>>(list.ToArray());
+        this.layers = list.ToArray();
         collapse = new StreamCollapse(streams, collapseMode);
-        RegisterComponents();
+        register_module("expand", expand);
+        for (int i = 0; i < this.layers.Length; i++) register_module(i.ToString(System.Globalization.CultureInfo.InvariantCulture), this.layers[i]);
+        register_module("collapse", collapse);
     }
 
     /// <summary>
@@ -68,31 +81,66 @@ public sealed class HyperSequential : Module<Tensor, Tensor>
     public int Streams { get; }
 
     /// <summary>The stream-aware layers, in order.</summary>
-    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers.ToList();
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => Array.AsReadOnly(layers);
 
-    /// <summary>The hyper-connections among <see cref="Layers"/>, in depth order (for diagnostics).</summary>
-    public IReadOnlyList<HyperConnection> HyperConnections => layers.OfType<HyperConnection>().ToList();
+    /// <summary>
+    /// The hyper-connections of <see cref="Layers"/>, in depth order (for diagnostics): the layers that are one, and
+    /// those inside layers made of several (a transformer block's attention and MLP).
+    /// </summary>
+    public IReadOnlyList<HyperConnection> HyperConnections =>
+        layers.SelectMany(l => l is HyperConnection hc ? [hc] : l.modules().OfType<HyperConnection>()).ToList();
 
     /// <summary>The stream reduction applied at the end.</summary>
     public StreamCollapse Collapse => collapse;
+
+    /// <summary>The expansion to n streams applied at the start.</summary>
+    public StreamExpand Expand => expand;
 
     /// <summary>Runs the layers and returns the streams before the collapse, (B, n, *features').</summary>
     public Tensor ForwardStreams(Tensor x)
     {
         if (x.dim() < 2)
             throw new ArgumentException($"{GetName()} expects a batch (B, *features); got shape [{string.Join(", ", x.shape)}].", nameof(x));
-        var streams = expand.forward(x);
-        int i = 0;
-        foreach (var layer in layers)
+        return ForwardLayers(expand.forward(x), 0, layers.Length);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="count"/> layers from <paramref name="start"/> on streams already expanded, (B, n, *features),
+    /// and returns the streams (no collapse): for networks that act between parts of their trunk, as a UNet's encoder
+    /// hands its state to the skips at the end of every level.
+    /// </summary>
+    public Tensor ForwardLayers(Tensor streams, int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (start + count > layers.Length)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{GetName()} has {layers.Length} layers; asked for {start}..{start + count - 1}.");
+        for (int i = start; i < start + count; i++)
         {
-            streams = layer.forward(streams);
+            var layer = layers[i];
+            streams = scopeEachLayer ? ScopedForward.Apply(layer, streams) : layer.forward(streams);
             if (streams.dim() < 3 || streams.shape[1] != Streams)
                 throw new InvalidOperationException(
                     $"Layer {i} ({layer.GetName()}) of {GetName()} returned shape [{string.Join(", ", streams.shape)}]; " +
                     $"stream-aware layers must return (B, {Streams}, *features). Wrap single-stream modules in {nameof(PerStream)}.");
-            i++;
         }
         return streams;
+    }
+
+    /// <summary>
+    /// The stack on a token sequence (B, T, C) whose streams are kept as token rows (B T, n, C) between the layers:
+    /// the layout the per-token mixing (mHC eq. 5-7) reads them in, so no layer changes layout (streams (B, n, T, C)
+    /// would need a transpose per sublayer). Every layer must run on rows (<see cref="HyperConnection"/>,
+    /// <c>HyperTransformerBlock</c>). Same result as <see cref="forward"/>.
+    /// </summary>
+    internal Tensor ForwardTokenRows(Tensor x)
+    {
+        long b = x.shape[0], t = x.shape[1], c = x.shape[2];
+        var rows = expand.forward(x.reshape(b * t, c));              // (B T, n, C)
+        foreach (var layer in layers)
+            rows = layer is ITokenRowsLayer r ? r.ForwardRows(rows, b)
+                : throw new InvalidOperationException($"Layer {layer.GetName()} of {GetName()} cannot run on token rows.");
+        return collapse.forward(rows).view(b, t, c);
     }
 
     /// <inheritdoc />

@@ -11,8 +11,9 @@ namespace Mhc.Models.Segmentation;
 /// A UNet whose encoder-to-decoder skips are history-window skips: each decoder level adds a learned,
 /// constrained mixture of the last H encoder states (its own resolution and the finer ones before it),
 /// auto-projected to its size and channels, instead of concatenating the one encoder map of its resolution.
-/// Inside every level, residual blocks are hyper-connections over n streams (a Hyper-ResNet body).
-/// With <see cref="UNetConnectionKind.Plain"/> it is an ordinary residual UNet with concatenation skips.
+/// Inside every level, residual blocks are hyper-connections over n streams (a Hyper-ResNet body); the encoder's and
+/// the decoder's blocks are each a <see cref="HyperSequential"/> trunk, run one level at a time.
+/// With <see cref="ConnectionKind.Residual"/> it is an ordinary residual UNet with concatenation skips.
 /// Input (B, C, H, W) float32 with H, W multiples of 2^Depth; output per-pixel class logits (B, classes, H, W).
 /// </summary>
 /// <remarks>
@@ -31,18 +32,18 @@ namespace Mhc.Models.Segmentation;
 /// </remarks>
 public sealed class HyperUNet : Module<Tensor, Tensor>
 {
+    // The encoder and the decoder are each one HyperSequential trunk, run a level at a time: between levels the
+    // encoder hands its state to the skips and the decoder upsamples and adds them. One trunk each (not one per
+    // level) keeps the blocks' parameter names (encoder.k, decoder.k) those of saved models.
     private readonly Conv2d stem;
-    private readonly StreamExpand expand;
-    private readonly ModuleList<HyperConnection> encoder;
+    private readonly HyperSequential encoder;
     private readonly ModuleList<StreamCollapse> encoder_states;
     private readonly ModuleList<StreamwiseUpsample> up;
     private readonly ModuleList<ConvUnit> fuse;
     private readonly ModuleList<HistoryWindowSkip> skips;
-    private readonly ModuleList<HyperConnection> decoder;
-    private readonly StreamCollapse collapse;
+    private readonly HyperSequential decoder;
     private readonly BatchNorm2d head_bn;
     private readonly Conv2d classifier;
-    private readonly int[] encoderBlocksPerLevel;
 
     /// <summary>Builds the network from <paramref name="options"/> (validated; copied).</summary>
     public HyperUNet(HyperUNetOptions options, string name = "hyper_unet") : base(name)
@@ -50,19 +51,75 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options.Clone();
-        int n = Options.EffectiveStreams, depth = Options.Depth;
-        int Width(int level) => Options.BaseWidth << level;
+        int n = Options.Mixing.Streams, depth = Options.Depth;
+        var blocks = new BlockFactory(Options);
 
-        var connection = new HyperConnectionOptions
+        stem = Conv2d(Options.InChannels, Width(0), 3, padding: 1, bias: false);
+        var encoderBlocks = new List<Module<Tensor, Tensor>>();
+        encoder_states = new ModuleList<StreamCollapse>();
+        for (int level = 0; level <= depth; level++)
         {
-            Streams = n,
-            Kind = Options.Connection.ToBlockConnection(),
-            Dynamic = Options.DynamicMixing,
-            Init = Options.Init,
-            Layout = StreamFeatureLayout.ChannelsFirst,
+            for (int b = 0; b < Options.BlocksPerStage; b++)
+            {
+                bool down = level > 0 && b == 0;
+                encoderBlocks.Add(blocks.Create(down ? Width(level - 1) : Width(level), Width(level), down ? 2 : 1));
+            }
+            if (level < depth) encoder_states.Add(new StreamCollapse(n, Options.Collapse, $"state{level}"));
+        }
+        // The encoder's streams go on into the decoder, so its own collapse is never used (the mean has no parameters).
+        encoder = new HyperSequential("encoder", n, encoderBlocks, StreamCollapseMode.Mean, scopeEachLayer: true);
+
+        up = new ModuleList<StreamwiseUpsample>();
+        fuse = new ModuleList<ConvUnit>();
+        skips = new ModuleList<HistoryWindowSkip>();
+        var decoderBlocks = new List<Module<Tensor, Tensor>>();
+        for (int level = depth - 1; level >= 0; level--)
+        {
+            up.Add(new StreamwiseUpsample(Width(level + 1), Width(level), $"up{level}"));
+            if (Options.Mixing.Connection == ConnectionKind.Residual)
+                fuse.Add(new ConvUnit(2 * Width(level), Width(level), name: $"fuse{level}"));
+            else
+                skips.Add(Skip(level));
+            for (int b = 0; b < Options.BlocksPerStage; b++)
+                decoderBlocks.Add(blocks.Create(Width(level), Width(level), 1));
+        }
+        decoder = new HyperSequential("decoder", n, decoderBlocks, Options.Collapse, scopeEachLayer: true);
+        head_bn = BatchNorm2d(Width(0));
+        classifier = Conv2d(Width(0), Options.NumClasses, 1);
+        RegisterComponents();
+    }
+
+    private int Width(int level) => Options.BaseWidth << level;
+
+    /// <summary>
+    /// The history-window skip of decoder level <paramref name="level"/>: a constrained mixture of the encoder states of
+    /// its own resolution and the H - 1 finer ones before it.
+    /// </summary>
+    private HistoryWindowSkip Skip(int level)
+    {
+        var skipOptions = new HistoryWindowSkipOptions
+        {
+            MaxHistory = Options.MaxHistory,
+            Constraint = Options.Mixing.EffectiveConstraint,
+            LearnedGate = Options.LearnedSkipGate,
+            DetachHistory = Options.DetachHistory,
+            AutoProject = true,
         };
-        int layer = 0;
-        HyperConnection Block(int inChannels, int outChannels, int stride)
+        // Reference spatial sizes: only the ratios between levels matter to the skips' projections.
+        long[] StateShape(int l) => [Width(l), 1L << (Options.Depth - l), 1L << (Options.Depth - l)];
+        int first = Math.Max(0, level - Options.MaxHistory + 1);
+        var window = Enumerable.Range(first, level - first + 1).Select(StateShape).ToList();
+        return new HistoryWindowSkip($"skip{level}", skipOptions, StateShape(level), window);
+    }
+
+    /// <summary>Makes the hyper-connected residual blocks in depth order (so their home streams rotate, as in HC).</summary>
+    private sealed class BlockFactory(HyperUNetOptions options)
+    {
+        // The channel count changes per level; each block's WithLayer sets it.
+        private readonly HyperConnectionOptions connection = options.Mixing.ToConnection(options.BaseWidth, StreamFeatureLayout.ChannelsFirst);
+        private int layer;
+
+        public HyperConnection Create(int inChannels, int outChannels, int stride)
         {
             var branch = new BasicBlock(inChannels, outChannels, stride, "branch");
             Module<Tensor, Tensor>? projection = stride != 1 || inChannels != outChannels
@@ -72,69 +129,15 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
             layer++;
             return hc;
         }
-
-        stem = Conv2d(Options.InChannels, Width(0), 3, padding: 1, bias: false);
-        expand = new StreamExpand(n);
-        encoder = new ModuleList<HyperConnection>();
-        encoder_states = new ModuleList<StreamCollapse>();
-        encoderBlocksPerLevel = new int[depth + 1];
-        for (int level = 0; level <= depth; level++)
-        {
-            for (int b = 0; b < Options.BlocksPerStage; b++)
-            {
-                bool down = level > 0 && b == 0;
-                encoder.Add(Block(down ? Width(level - 1) : Width(level), Width(level), down ? 2 : 1));
-            }
-            encoderBlocksPerLevel[level] = Options.BlocksPerStage;
-            if (level < depth) encoder_states.Add(new StreamCollapse(n, Options.Collapse, $"state{level}"));
-        }
-
-        // Reference spatial sizes: only the ratios between levels matter to the skips' projections.
-        long Side(int level) => 1L << (depth - level);
-        long[] StateShape(int level) => [Width(level), Side(level), Side(level)];
-
-        up = new ModuleList<StreamwiseUpsample>();
-        fuse = new ModuleList<ConvUnit>();
-        skips = new ModuleList<HistoryWindowSkip>();
-        decoder = new ModuleList<HyperConnection>();
-        var skipOptions = new HistoryWindowSkipOptions
-        {
-            MaxHistory = Options.MaxHistory,
-            Constraint = Options.EffectiveSkipConstraint,
-            LearnedGate = Options.LearnedSkipGate,
-            DetachHistory = Options.DetachHistory,
-            AutoProject = true,
-        };
-        for (int level = depth - 1; level >= 0; level--)
-        {
-            up.Add(new StreamwiseUpsample(Width(level + 1), Width(level), $"up{level}"));
-            if (Options.Connection == UNetConnectionKind.Plain)
-            {
-                fuse.Add(new ConvUnit(2 * Width(level), Width(level), name: $"fuse{level}"));
-            }
-            else
-            {
-                int first = Math.Max(0, level - Options.MaxHistory + 1);
-                var window = Enumerable.Range(first, level - first + 1).Select(StateShape).ToList();
-                skips.Add(new HistoryWindowSkip($"skip{level}", skipOptions, StateShape(level), window));
-            }
-            for (int b = 0; b < Options.BlocksPerStage; b++)
-                decoder.Add(Block(Width(level), Width(level), 1));
-        }
-
-        collapse = new StreamCollapse(n, Options.Collapse);
-        head_bn = BatchNorm2d(Width(0));
-        classifier = Conv2d(Width(0), Options.NumClasses, 1);
-        RegisterComponents();
     }
 
     /// <summary>The configuration this network was built with.</summary>
     public HyperUNetOptions Options { get; }
 
     /// <summary>All hyper-connections, encoder first, in depth order (for diagnostics).</summary>
-    public IReadOnlyList<HyperConnection> HyperConnections => encoder.Concat(decoder).ToList();
+    public IReadOnlyList<HyperConnection> HyperConnections => encoder.HyperConnections.Concat(decoder.HyperConnections).ToList();
 
-    /// <summary>The decoder skips, coarsest level first (empty for <see cref="UNetConnectionKind.Plain"/>).</summary>
+    /// <summary>The decoder skips, coarsest level first (empty for <see cref="ConnectionKind.Residual"/>).</summary>
     public IReadOnlyList<HistoryWindowSkip> HistorySkips => skips.ToList();
 
     /// <summary>Throws an <see cref="ArgumentException"/> that says what is wrong unless <paramref name="images"/> fits the network.</summary>
@@ -156,21 +159,20 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
     {
         ValidateInput(images);
         int depth = Options.Depth;
-        var streams = expand.forward(stem.forward(images));
+        int perLevel = Options.BlocksPerStage;
+        var streams = encoder.Expand.forward(stem.forward(images));
         var states = new List<Tensor>(depth);
-        int k = 0;
         for (int level = 0; level <= depth; level++)
         {
-            for (int b = 0; b < encoderBlocksPerLevel[level]; b++) streams = ScopedForward.Apply(encoder[k++], streams);
+            streams = encoder.ForwardLayers(streams, level * perLevel, perLevel);
             if (level < depth) states.Add(encoder_states[level].forward(streams));
         }
 
-        int d = 0;
         for (int j = 0; j < depth; j++)
         {
             int level = depth - 1 - j;
             streams = up[j].forward(streams);
-            if (Options.Connection == UNetConnectionKind.Plain)
+            if (Options.Mixing.Connection == ConnectionKind.Residual)
             {
                 var joined = cat([streams.select(1, 0), states[level]], 1);
                 streams = fuse[j].forward(joined).unsqueeze(1);
@@ -183,10 +185,10 @@ public sealed class HyperUNet : Module<Tensor, Tensor>
                 // streams stay identical and the mean collapse sees the skip once.
                 streams = streams + skip.Mix(window).unsqueeze(1);
             }
-            for (int b = 0; b < Options.BlocksPerStage; b++) streams = ScopedForward.Apply(decoder[d++], streams);
+            streams = decoder.ForwardLayers(streams, j * perLevel, perLevel);
         }
 
-        var h = functional.relu(head_bn.forward(collapse.forward(streams)));
+        var h = functional.relu(head_bn.forward(decoder.Collapse.forward(streams)));
         return classifier.forward(h);
     }
 }

@@ -22,23 +22,19 @@ public sealed class HyperUNetOptions
     /// (the downsampling block of an encoder level counts). Default 1.</summary>
     public int BlocksPerStage { get; set; } = 1;
 
-    /// <summary>Plain concat UNet, HC or mHC. Default <see cref="UNetConnectionKind.Mhc"/>.</summary>
-    public UNetConnectionKind Connection { get; set; } = UNetConnectionKind.Mhc;
-
-    /// <summary>Expansion rate n (streams inside the blocks); ignored (1) for <see cref="UNetConnectionKind.Plain"/>. Default 4 (paper).</summary>
-    public int ExpansionRate { get; set; } = 4;
+    /// <summary>
+    /// Connection kind, expansion rate (streams inside the blocks), dynamic mixing, its initialisation and the
+    /// constraint on the decoder's skip weights (<see cref="MixingSettings.Constraint"/>, under mHC only). With
+    /// <see cref="ConnectionKind.Residual"/> the network is a plain residual UNet with concatenation skips.
+    /// Default <see cref="MixingSettings"/>'s (mHC, n = 4, doubly stochastic skips).
+    /// </summary>
+    public MixingSettings Mixing { get; set; } = new();
 
     /// <summary>
     /// H: how many encoder states each decoder level mixes: the one of its own resolution and the H - 1 finer
-    /// ones before it (fewer near the top). Ignored for <see cref="UNetConnectionKind.Plain"/>. Default 3.
+    /// ones before it (fewer near the top). Ignored for <see cref="ConnectionKind.Residual"/>. Default 3.
     /// </summary>
     public int MaxHistory { get; set; } = 3;
-
-    /// <summary>
-    /// Constraint on the skip weights under <see cref="UNetConnectionKind.Mhc"/> (HC always uses
-    /// <see cref="ConstraintKind.None"/>). Default <see cref="ConstraintKind.DoublyStochastic"/>.
-    /// </summary>
-    public ConstraintKind SkipConstraint { get; set; } = ConstraintKind.DoublyStochastic;
 
     /// <summary>Learned scalar gate on each decoder skip (g = 2 sigmoid(gamma), 1 at init). Default true.</summary>
     public bool LearnedSkipGate { get; set; } = true;
@@ -46,20 +42,8 @@ public sealed class HyperUNetOptions
     /// <summary>Stop gradients into the encoder through the skips. Default false.</summary>
     public bool DetachHistory { get; set; }
 
-    /// <summary>Input-dependent stream mixing (mHC eq. 5-7) when true; static when false. Default true.</summary>
-    public bool DynamicMixing { get; set; } = true;
-
-    /// <summary>Initialisation of the stream mixing biases. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-    public MixingInit Init { get; set; } = MixingInit.IdentityLike;
-
     /// <summary>How streams are reduced (for each encoder state handed to the skips, and before the head). Default <see cref="StreamCollapseMode.Mean"/>.</summary>
     public StreamCollapseMode Collapse { get; set; } = StreamCollapseMode.Mean;
-
-    /// <summary>The stream count actually used.</summary>
-    public int EffectiveStreams => Connection == UNetConnectionKind.Plain ? 1 : ExpansionRate;
-
-    /// <summary>The constraint the skips actually use.</summary>
-    public ConstraintKind EffectiveSkipConstraint => Connection == UNetConnectionKind.Hc ? ConstraintKind.None : SkipConstraint;
 
     /// <summary>The factor input height and width must be multiples of (2^Depth).</summary>
     public int SizeMultiple => 1 << Depth;
@@ -72,10 +56,9 @@ public sealed class HyperUNetOptions
         if (Depth < 1 || Depth > 8) throw new ArgumentOutOfRangeException(nameof(Depth), Depth, "Depth must be between 1 and 8.");
         if (BaseWidth < 1) throw new ArgumentOutOfRangeException(nameof(BaseWidth), BaseWidth, "At least one channel.");
         if (BlocksPerStage < 1) throw new ArgumentOutOfRangeException(nameof(BlocksPerStage), BlocksPerStage, "At least one block per stage.");
-        if (!Enum.IsDefined(Connection)) throw new ArgumentOutOfRangeException(nameof(Connection), Connection, "Unknown connection kind.");
-        if (Connection != UNetConnectionKind.Plain && ExpansionRate < 1)
-            throw new ArgumentOutOfRangeException(nameof(ExpansionRate), ExpansionRate, "At least one stream.");
-        if (Connection != UNetConnectionKind.Plain && MaxHistory < 1)
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
+        if (Mixing.Connection != ConnectionKind.Residual && MaxHistory < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxHistory), MaxHistory, "MaxHistory (H) must be at least 1.");
     }
 

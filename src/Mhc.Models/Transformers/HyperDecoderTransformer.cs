@@ -7,8 +7,8 @@ namespace Mhc.Models.Transformers;
 
 /// <summary>
 /// A decoder-only (GPT-style) transformer whose residual connections are hyper-connections: the token +
-/// position embedding is expanded into n streams, every attention and MLP sublayer is a
-/// <see cref="HyperConnection"/>, and the streams are collapsed once before the final norm and the head.
+/// position embedding (stem), the causal <see cref="TransformerTrunk"/> (expanded into n streams, every attention
+/// and MLP sublayer a <see cref="HyperConnection"/>, the streams collapsed once), the final norm and the head.
 /// Input token ids (B, T) int64, T at most the context length; output next-token logits (B, T, V).
 /// </summary>
 /// <remarks>
@@ -21,11 +21,12 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
     private readonly Embedding token_embedding;
     private readonly Embedding position_embedding;
     private readonly Dropout embedding_dropout;
-    private readonly StreamExpand expand;
-    private readonly ModuleList<HyperTransformerBlock> blocks;
-    private readonly StreamCollapse collapse;
+    // Named blocks, so that the blocks' parameters keep the names (blocks.0, blocks.1, ...) saved models have.
+    private readonly HyperSequential blocks;
     private readonly RmsNorm final_norm;
     private readonly Linear? head;
+    // Set after RegisterComponents (registered once, through blocks); the cache is attached to their attention.
+    private readonly HyperTransformerBlock[] transformerBlocks;
 
     /// <summary>Builds the network from <paramref name="options"/> (validated).</summary>
     public HyperDecoderTransformer(HyperDecoderTransformerOptions options, string name = "hyper_decoder") : base(name)
@@ -33,29 +34,15 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        int n = options.EffectiveStreams;
-        token_embedding = Embedding(options.VocabSize, options.Dim);
-        position_embedding = Embedding(options.ContextLength, options.Dim);
-        embedding_dropout = Dropout(options.Dropout);
-        expand = new StreamExpand(n);
-        var connection = new HyperConnectionOptions
-        {
-            Dim = options.Dim,
-            Streams = n,
-            Kind = options.Connection,
-            Dynamic = options.DynamicMixing,
-            Init = options.Init,
-            Layout = StreamFeatureLayout.ChannelsLast,
-        };
+        var t = options.Transformer;
+        token_embedding = Embedding(options.VocabSize, t.Dim);
+        position_embedding = Embedding(options.ContextLength, t.Dim);
+        embedding_dropout = Dropout(t.Dropout);
         // GPT-2: output projections of the 2L sublayers scaled by 1/sqrt(2L) so the stream variance stays flat.
-        double outputStd = 0.02 / Math.Sqrt(2.0 * options.Layers);
-        blocks = new ModuleList<HyperTransformerBlock>();
-        for (int i = 0; i < options.Layers; i++)
-            blocks.Add(new HyperTransformerBlock(i, options.Dim, options.Heads, options.MlpRatio, options.Dropout,
-                causal: true, connection, outputStd, $"block{i}"));
-        collapse = new StreamCollapse(n, options.Collapse);
-        final_norm = new RmsNorm(options.Dim);
-        if (!options.TieEmbeddings) head = Linear(options.Dim, options.VocabSize, hasBias: false);
+        double outputStd = 0.02 / Math.Sqrt(2.0 * t.Layers);
+        blocks = TransformerTrunk.Create(t, options.Mixing, options.Collapse, causal: true, outputStd);
+        final_norm = new RmsNorm(t.Dim);
+        if (!options.TieEmbeddings) head = Linear(t.Dim, options.VocabSize, hasBias: false);
         using (no_grad())
         {
             init.normal_(token_embedding.weight!, 0, 0.02);
@@ -63,16 +50,17 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
             if (head is not null) init.normal_(head.weight!, 0, 0.02);
         }
         RegisterComponents();
+        transformerBlocks = blocks.Layers.Cast<HyperTransformerBlock>().ToArray();
     }
 
     /// <summary>The configuration this network was built with.</summary>
     public HyperDecoderTransformerOptions Options { get; }
 
     /// <summary>The hyper-connections (attention and MLP of every block), in depth order, for diagnostics.</summary>
-    public IReadOnlyList<HyperConnection> HyperConnections => blocks.SelectMany(b => b.HyperConnections).ToList();
+    public IReadOnlyList<HyperConnection> HyperConnections => transformerBlocks.SelectMany(b => b.HyperConnections).ToList();
 
     /// <summary>An empty key/value cache sized for this network (dispose it when done).</summary>
-    public KeyValueCache CreateCache() => new(Options.Layers, Options.ContextLength);
+    public KeyValueCache CreateCache() => new(Options.Transformer.Layers, Options.ContextLength);
 
     /// <summary>Next-token logits (B, T, V) for token ids (B, T), all positions at once (training, scoring).</summary>
     public override Tensor forward(Tensor tokens) => Run(tokens, 0, null, checkIds: true);
@@ -92,19 +80,19 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
     internal Tensor Forward(Tensor tokens, KeyValueCache cache, bool checkIds)
     {
         ArgumentNullException.ThrowIfNull(cache);
-        if (cache.Layers != Options.Layers || cache.Capacity != Options.ContextLength)
+        if (cache.Layers != Options.Transformer.Layers || cache.Capacity != Options.ContextLength)
             throw new ArgumentException(
-                $"The cache was made for {cache.Layers} layers x {cache.Capacity} positions; this network has {Options.Layers} x {Options.ContextLength}. Use CreateCache().",
+                $"The cache was made for {cache.Layers} layers x {cache.Capacity} positions; this network has {Options.Transformer.Layers} x {Options.ContextLength}. Use CreateCache().",
                 nameof(cache));
         int offset = cache.Length;
-        for (int i = 0; i < blocks.Count; i++) blocks[i].Attention.Cache = cache[i];
+        for (int i = 0; i < transformerBlocks.Length; i++) transformerBlocks[i].Attention.Cache = cache[i];
         try
         {
             return Run(tokens, offset, cache, checkIds);
         }
         finally
         {
-            for (int i = 0; i < blocks.Count; i++) blocks[i].Attention.Cache = null;
+            for (int i = 0; i < transformerBlocks.Length; i++) transformerBlocks[i].Attention.Cache = null;
         }
     }
 
@@ -123,12 +111,8 @@ public sealed class HyperDecoderTransformer : Module<Tensor, Tensor>
         if (checkIds) CheckIds(tokens);
         var positions = arange(offset, offset + t, dtype: ScalarType.Int64, device: tokens.device);
         var x = embedding_dropout.forward(token_embedding.forward(tokens) + position_embedding.forward(positions));
-        long b = x.shape[0], c = x.shape[2];
-        // The streams are kept as token rows (B T, n, C) between the blocks: the layout in which the per-token mixing
-        // reads them, so no block changes layout (streams (B, n, T, C) would need a transpose per sublayer).
-        var rows = expand.forward(x.reshape(b * t, c));              // (B T, n, C)
-        foreach (var block in blocks) rows = block.ForwardRows(rows, b);
-        var h = final_norm.forward(collapse.forward(rows).view(b, t, c));
+        // The streams stay token rows (B T, n, C) between the blocks, the layout the per-token mixing reads.
+        var h = final_norm.forward(blocks.ForwardTokenRows(x));
         return head is not null ? head.forward(h) : functional.linear(h, token_embedding.weight!);
     }
 

@@ -11,54 +11,26 @@ public sealed class HyperDecoderTransformerOptions
     /// <summary>Longest sequence the model sees (learned positions). Default 256.</summary>
     public int ContextLength { get; set; } = 256;
 
-    /// <summary>Model width C (channels per stream). Default 256.</summary>
-    public int Dim { get; set; } = 256;
+    /// <summary>Width, blocks, heads, MLP ratio and dropout of the trunk. Default <see cref="TransformerSettings"/>'s (256 wide, 6 blocks, 8 heads, dropout 0.1).</summary>
+    public TransformerSettings Transformer { get; set; } = new();
 
-    /// <summary>Transformer blocks. Default 6.</summary>
-    public int Layers { get; set; } = 6;
-
-    /// <summary>Attention heads; must divide <see cref="Dim"/>. Default 8.</summary>
-    public int Heads { get; set; } = 8;
-
-    /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
-    public int MlpRatio { get; set; } = 4;
-
-    /// <summary>Expansion rate n (residual streams); ignored (1) for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
-    public int ExpansionRate { get; set; } = 4;
-
-    /// <summary>Connection kind around every sublayer. Default <see cref="ConnectionKind.Mhc"/>.</summary>
-    public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
-
-    /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
-    public bool DynamicMixing { get; set; } = true;
-
-    /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-    public MixingInit Init { get; set; } = MixingInit.IdentityLike;
+    /// <summary>Connection kind around every sublayer, expansion rate, dynamic mixing and their initialisation. Default <see cref="MixingSettings"/>'s (mHC, n = 4).</summary>
+    public MixingSettings Mixing { get; set; } = new();
 
     /// <summary>How the streams are reduced before the head. Default <see cref="StreamCollapseMode.Mean"/>.</summary>
     public StreamCollapseMode Collapse { get; set; } = StreamCollapseMode.Mean;
 
-    /// <summary>Dropout on embeddings, attention weights and sublayer outputs, in training only. Default 0.1.</summary>
-    public double Dropout { get; set; } = 0.1;
-
     /// <summary>Whether the output head shares the token-embedding matrix. Default false.</summary>
     public bool TieEmbeddings { get; set; }
-
-    /// <summary>The stream count actually used.</summary>
-    public int EffectiveStreams => Connection == ConnectionKind.Residual ? 1 : ExpansionRate;
 
     /// <summary>Throws on inconsistent settings, naming the setting.</summary>
     public void Validate()
     {
         if (VocabSize < 2) throw new ArgumentOutOfRangeException(nameof(VocabSize), VocabSize, "The vocabulary needs at least two tokens.");
         if (ContextLength < 1) throw new ArgumentOutOfRangeException(nameof(ContextLength), ContextLength, "The context must hold at least one token.");
-        if (Dim < 1) throw new ArgumentOutOfRangeException(nameof(Dim), Dim, "The width must be at least 1.");
-        if (Layers < 1) throw new ArgumentOutOfRangeException(nameof(Layers), Layers, "At least one block.");
-        if (Heads < 1 || Dim % Heads != 0)
-            throw new ArgumentException($"Heads ({Heads}) must be positive and divide Dim ({Dim}).", nameof(Heads));
-        if (MlpRatio < 1) throw new ArgumentOutOfRangeException(nameof(MlpRatio), MlpRatio, "The MLP ratio must be at least 1.");
-        if (Connection != ConnectionKind.Residual && ExpansionRate < 1)
-            throw new ArgumentOutOfRangeException(nameof(ExpansionRate), ExpansionRate, "At least one stream.");
-        if (Dropout < 0 || Dropout >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        ArgumentNullException.ThrowIfNull(Transformer, nameof(Transformer));
+        Transformer.Validate();
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
     }
 }

@@ -9,7 +9,7 @@ namespace Mhc.Models.Transformers;
 /// <see cref="HyperConnection"/> (mHC eq. 3): X' = H_res X + H_post^T F(norm(H_pre X)). With
 /// <see cref="ConnectionKind.Residual"/> and one stream it is the usual x + F(norm(x)) block.
 /// </summary>
-public sealed class HyperTransformerBlock : Module<Tensor, Tensor>
+public sealed class HyperTransformerBlock : Module<Tensor, Tensor>, ITokenRowsLayer
 {
     private readonly HyperConnection attention;
     private readonly HyperConnection mlp;
@@ -59,4 +59,6 @@ public sealed class HyperTransformerBlock : Module<Tensor, Tensor>
 
     /// <summary>The block on streams kept as token rows (B T, n, C) (see <see cref="HyperConnection.ForwardRows"/>).</summary>
     internal Tensor ForwardRows(Tensor rows, long batch) => mlp.ForwardRows(attention.ForwardRows(rows, batch), batch);
+
+    Tensor ITokenRowsLayer.ForwardRows(Tensor rows, long batch) => ForwardRows(rows, batch);
 }

@@ -8,9 +8,9 @@ namespace Mhc.Models.Transformers;
 
 /// <summary>
 /// A vision transformer (ViT) whose residual connections are hyper-connections: non-overlapping patches
-/// are embedded (a strided convolution), given positions (<see cref="HyperVisionTransformerOptions.Positions"/>),
-/// expanded into n streams, passed through bidirectional <see cref="HyperTransformerBlock"/>s, collapsed once,
-/// normalised and classified by the head of <see cref="HyperVisionTransformerOptions.Head"/>. In training a random
+/// are embedded (a strided convolution) and given positions (<see cref="HyperVisionTransformerOptions.Positions"/>),
+/// pass the bidirectional <see cref="TransformerTrunk"/> (expanded into n streams, <see cref="HyperTransformerBlock"/>s,
+/// collapsed once), are normalised and classified by the head of <see cref="HyperVisionTransformerOptions.Head"/>. In training a random
 /// <see cref="HyperVisionTransformerOptions.MaskRatio"/> share of the patches of each image is dropped.
 /// Input (B, C, H, W) float32; output logits (B, classes).
 /// </summary>
@@ -21,9 +21,8 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
     private readonly Parameter? position_embedding;
     private readonly Tensor? fixed_positions;
     private readonly Dropout embedding_dropout;
-    private readonly StreamExpand expand;
-    private readonly ModuleList<HyperTransformerBlock> blocks;
-    private readonly StreamCollapse collapse;
+    // Named blocks, so that the blocks' parameters keep the names (blocks.0, blocks.1, ...) saved models have.
+    private readonly HyperSequential blocks;
     private readonly RmsNorm final_norm;
     private readonly Linear classifier;
 
@@ -33,29 +32,15 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        int n = options.EffectiveStreams;
-        patch_embedding = Conv2d(options.InChannels, options.Dim, options.PatchSize, stride: options.PatchSize);
+        int dim = options.Transformer.Dim;
+        patch_embedding = Conv2d(options.InChannels, dim, options.PatchSize, stride: options.PatchSize);
         if (options.Positions == PatchPositionEncoding.Learned)
-            position_embedding = new Parameter(zeros(1, options.Patches, options.Dim));
+            position_embedding = new Parameter(zeros(1, options.Patches, dim));
         else
-            fixed_positions = SinusoidalPositions2D.Create(options.PatchRows, options.PatchColumns, options.Dim).unsqueeze(0);
-        embedding_dropout = Dropout(options.Dropout);
-        expand = new StreamExpand(n);
-        var connection = new HyperConnectionOptions
-        {
-            Dim = options.Dim,
-            Streams = n,
-            Kind = options.Connection,
-            Dynamic = options.DynamicMixing,
-            Init = options.Init,
-            Layout = StreamFeatureLayout.ChannelsLast,
-        };
-        blocks = new ModuleList<HyperTransformerBlock>();
-        for (int i = 0; i < options.Layers; i++)
-            blocks.Add(new HyperTransformerBlock(i, options.Dim, options.Heads, options.MlpRatio, options.Dropout,
-                causal: false, connection, OutputInitStd, $"block{i}"));
-        collapse = new StreamCollapse(n, options.Collapse);
-        final_norm = new RmsNorm(options.Dim);
+            fixed_positions = SinusoidalPositions2D.Create(options.PatchRows, options.PatchColumns, dim).unsqueeze(0);
+        embedding_dropout = Dropout(options.Transformer.Dropout);
+        blocks = TransformerTrunk.Create(options.Transformer, options.Mixing, options.Collapse, causal: false, OutputInitStd);
+        final_norm = new RmsNorm(dim);
         classifier = Linear(FeatureChannels, options.NumClasses);
         using (no_grad())
         {
@@ -82,10 +67,12 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
     public HyperVisionTransformerOptions Options { get; }
 
     /// <summary>Width of the features entering the classifier: Dim (mean pool) or Dim x the head grid's cells (token grid).</summary>
-    public int FeatureChannels => Options.Head == VisionTransformerHead.TokenGrid ? Options.Dim * Options.HeadGrid.Rows * Options.HeadGrid.Columns : Options.Dim;
+    public int FeatureChannels => Options.Head == VisionTransformerHead.TokenGrid
+        ? Options.Transformer.Dim * Options.HeadGrid.Rows * Options.HeadGrid.Columns
+        : Options.Transformer.Dim;
 
     /// <summary>The hyper-connections (attention and MLP of every block), in depth order, for diagnostics.</summary>
-    public IReadOnlyList<HyperConnection> HyperConnections => blocks.SelectMany(b => b.HyperConnections).ToList();
+    public IReadOnlyList<HyperConnection> HyperConnections => blocks.HyperConnections;
 
     /// <summary>Features before the classifier, (B, <see cref="FeatureChannels"/>).</summary>
     public Tensor Features(Tensor images)
@@ -100,9 +87,7 @@ public sealed class HyperVisionTransformer : Module<Tensor, Tensor>
         tokens = tokens + (position_embedding ?? fixed_positions!);
         Tensor? kept = null;
         if (training && o.MaskRatio > 0) (tokens, kept) = KeepRandomPatches(tokens, o.KeptPatches);
-        var streams = expand.forward(embedding_dropout.forward(tokens));   // (B, n, P, D)
-        foreach (var block in blocks) streams = block.forward(streams);
-        var h = final_norm.forward(collapse.forward(streams));           // (B, P, D)
+        var h = final_norm.forward(blocks.forward(embedding_dropout.forward(tokens)));   // (B, P, D)
         return o.Head == VisionTransformerHead.TokenGrid ? PoolTokenGrid(h, kept) : h.mean(new long[] { 1 });
     }
 

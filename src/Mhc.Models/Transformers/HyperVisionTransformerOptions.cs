@@ -20,29 +20,11 @@ public sealed class HyperVisionTransformerOptions
     /// <summary>Side of the square patches that become tokens. Default 4 (49 tokens for 28x28).</summary>
     public int PatchSize { get; set; } = 4;
 
-    /// <summary>Model width C (channels per stream). Default 128.</summary>
-    public int Dim { get; set; } = 128;
+    /// <summary>Width, blocks, heads, MLP ratio and dropout of the trunk. Default 128 wide, 6 blocks, 4 heads, MLP ratio 4, dropout 0.1.</summary>
+    public TransformerSettings Transformer { get; set; } = new() { Dim = 128, Heads = 4 };
 
-    /// <summary>Transformer blocks. Default 6.</summary>
-    public int Layers { get; set; } = 6;
-
-    /// <summary>Attention heads; must divide <see cref="Dim"/>. Default 4.</summary>
-    public int Heads { get; set; } = 4;
-
-    /// <summary>MLP hidden width as a multiple of <see cref="Dim"/>. Default 4.</summary>
-    public int MlpRatio { get; set; } = 4;
-
-    /// <summary>Expansion rate n (residual streams); ignored (1) for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
-    public int ExpansionRate { get; set; } = 4;
-
-    /// <summary>Connection kind around every sublayer. Default <see cref="ConnectionKind.Mhc"/>.</summary>
-    public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
-
-    /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
-    public bool DynamicMixing { get; set; } = true;
-
-    /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-    public MixingInit Init { get; set; } = MixingInit.IdentityLike;
+    /// <summary>Connection kind around every sublayer, expansion rate, dynamic mixing and their initialisation. Default <see cref="MixingSettings"/>'s (mHC, n = 4).</summary>
+    public MixingSettings Mixing { get; set; } = new();
 
     /// <summary>How the streams are reduced before the head. Default <see cref="StreamCollapseMode.Mean"/>.</summary>
     public StreamCollapseMode Collapse { get; set; } = StreamCollapseMode.Mean;
@@ -63,21 +45,15 @@ public sealed class HyperVisionTransformerOptions
 
     /// <summary>
     /// Position information added to the patch tokens. Default <see cref="PatchPositionEncoding.Sinusoidal2D"/>
-    /// (fixed; needs <see cref="Dim"/> divisible by 4).
+    /// (fixed; needs <see cref="TransformerSettings.Dim"/> divisible by 4).
     /// </summary>
     public PatchPositionEncoding Positions { get; set; } = PatchPositionEncoding.Sinusoidal2D;
-
-    /// <summary>Dropout on embeddings, attention weights and sublayer outputs, in training only. Default 0.1.</summary>
-    public double Dropout { get; set; } = 0.1;
 
     /// <summary>
     /// Share of patch tokens dropped at random (per image) in training, a regulariser that also makes
     /// training cheaper; all patches are used in evaluation. Default 0 (off); must be below 1.
     /// </summary>
     public double MaskRatio { get; set; }
-
-    /// <summary>The stream count actually used.</summary>
-    public int EffectiveStreams => Connection == ConnectionKind.Residual ? 1 : ExpansionRate;
 
     /// <summary>Rows of the patch grid (H / p).</summary>
     public int PatchRows => ImageHeight / PatchSize;
@@ -104,16 +80,12 @@ public sealed class HyperVisionTransformerOptions
             throw new ArgumentException(
                 $"The image ({ImageHeight}x{ImageWidth}) must be a whole number of {PatchSize}x{PatchSize} patches; resize or pick another PatchSize.",
                 nameof(PatchSize));
-        if (Dim < 1) throw new ArgumentOutOfRangeException(nameof(Dim), Dim, "The width must be at least 1.");
-        if (Layers < 1) throw new ArgumentOutOfRangeException(nameof(Layers), Layers, "At least one block.");
-        if (Heads < 1 || Dim % Heads != 0)
-            throw new ArgumentException($"Heads ({Heads}) must be positive and divide Dim ({Dim}).", nameof(Heads));
-        if (MlpRatio < 1) throw new ArgumentOutOfRangeException(nameof(MlpRatio), MlpRatio, "The MLP ratio must be at least 1.");
-        if (Connection != ConnectionKind.Residual && ExpansionRate < 1)
-            throw new ArgumentOutOfRangeException(nameof(ExpansionRate), ExpansionRate, "At least one stream.");
-        if (Dropout < 0 || Dropout >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
-        if (Positions == PatchPositionEncoding.Sinusoidal2D && Dim % 4 != 0)
-            throw new ArgumentException($"Sinusoidal2D positions split Dim ({Dim}) into row and column sine/cosine pairs, so it must be divisible by 4; pick another Dim or Learned positions.", nameof(Positions));
+        ArgumentNullException.ThrowIfNull(Transformer, nameof(Transformer));
+        Transformer.Validate();
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
+        if (Positions == PatchPositionEncoding.Sinusoidal2D && Transformer.Dim % 4 != 0)
+            throw new ArgumentException($"Sinusoidal2D positions split Dim ({Transformer.Dim}) into row and column sine/cosine pairs, so it must be divisible by 4; pick another Dim or Learned positions.", nameof(Positions));
         if (HeadGridSize < 0 || Head == VisionTransformerHead.TokenGrid && HeadGridSize > Math.Min(PatchRows, PatchColumns))
             throw new ArgumentOutOfRangeException(nameof(HeadGridSize), HeadGridSize,
                 $"The token-grid head reduces the {PatchRows}x{PatchColumns} patch grid to HeadGridSize x HeadGridSize tokens, so HeadGridSize must be 0 (the whole grid) or in [1, {Math.Min(PatchRows, PatchColumns)}].");

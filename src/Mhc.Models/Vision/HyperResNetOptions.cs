@@ -36,23 +36,14 @@ public sealed class HyperResNetOptions
     /// <summary>Branch shape. Default <see cref="ResNetBlockKind.Basic"/>.</summary>
     public ResNetBlockKind Block { get; set; } = ResNetBlockKind.Basic;
 
-    /// <summary>Connection kind around every block. Default <see cref="ConnectionKind.Mhc"/>.</summary>
-    public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
-
-    /// <summary>Expansion rate n (streams); ignored (1) for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
-    public int ExpansionRate { get; set; } = 4;
-
-    /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
-    public bool DynamicMixing { get; set; } = true;
+    /// <summary>Connection kind around every block, expansion rate, dynamic mixing and their initialisation. Default <see cref="MixingSettings"/>'s (mHC, n = 4).</summary>
+    public MixingSettings Mixing { get; set; } = new();
 
     /// <summary>
     /// Dynamic mixing per pixel (the paper's per-token form) when true; per image (from the mean stream
     /// state) when false. Default false: per-pixel Sinkhorn costs several times the convolutions on CPU.
     /// </summary>
     public bool PerPixelMixing { get; set; }
-
-    /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-    public MixingInit Init { get; set; } = MixingInit.IdentityLike;
 
     /// <summary>How the streams are reduced before the head. Default <see cref="StreamCollapseMode.Mean"/>.</summary>
     public StreamCollapseMode Collapse { get; set; } = StreamCollapseMode.Mean;
@@ -66,9 +57,6 @@ public sealed class HyperResNetOptions
     /// </summary>
     public bool? LargeStem { get; set; }
 
-    /// <summary>The stream count actually used.</summary>
-    public int EffectiveStreams => Connection == ConnectionKind.Residual ? 1 : ExpansionRate;
-
     /// <summary>Throws on inconsistent settings.</summary>
     public void Validate()
     {
@@ -78,8 +66,8 @@ public sealed class HyperResNetOptions
         if (StageDepths is null || StageDepths.Length == 0 || StageDepths.Any(d => d < 1))
             throw new ArgumentException("StageDepths needs at least one stage, each with at least one block.", nameof(StageDepths));
         if (BaseWidth < 1) throw new ArgumentOutOfRangeException(nameof(BaseWidth), BaseWidth, "At least one channel.");
-        if (Connection != ConnectionKind.Residual && ExpansionRate < 1)
-            throw new ArgumentOutOfRangeException(nameof(ExpansionRate), ExpansionRate, "At least one stream.");
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
         if (Dropout < 0 || Dropout >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Mhc.Models.Layers;
 using Mhc.Models.Vision;
 
 namespace Microsoft.ML.Mhc.ImageClassification;
@@ -55,7 +56,10 @@ public sealed class ImageClassifierSpec
     {
         try
         {
-            var spec = JsonSerializer.Deserialize<ImageClassifierSpec>(json, Json) ?? throw new InvalidDataException("Empty image classifier spec.");
+            var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("Empty image classifier spec.");
+            LegacyOptionsJson.Upgrade(node[nameof(HyperResNet)] as JsonObject);
+            LegacyOptionsJson.Upgrade(node[nameof(VisionTransformer)] as JsonObject);
+            var spec = node.Deserialize<ImageClassifierSpec>(Json) ?? throw new InvalidDataException("Empty image classifier spec.");
             if (spec.Channels < 1 || spec.ImageHeight < 1 || spec.ImageWidth < 1 || spec.NumClasses < 2)
                 throw new InvalidDataException($"Invalid image classifier spec: {spec.Channels}x{spec.ImageHeight}x{spec.ImageWidth} input, {spec.NumClasses} classes.");
             return spec;

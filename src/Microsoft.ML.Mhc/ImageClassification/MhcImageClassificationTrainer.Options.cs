@@ -63,20 +63,17 @@ public sealed partial class MhcImageClassificationTrainer
         /// <summary>The network family. Default <see cref="MhcImageArchitecture.HyperResNet"/>.</summary>
         public MhcImageArchitecture Architecture { get; set; } = MhcImageArchitecture.HyperResNet;
 
-        /// <summary>The connection around every block: plain residual, HC or mHC. Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        /// <summary>Swept view of <see cref="MixingSettings.Connection"/> (see <see cref="MhcTrainerOptions.Mixing"/>): plain residual, HC or mHC. Default <see cref="ConnectionKind.Mhc"/>.</summary>
         [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
-        public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
+        public ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
 
-        /// <summary>Expansion rate n (residual streams), at least 2 for HC and mHC; ignored for <see cref="ConnectionKind.Residual"/>. Default 4 (paper).</summary>
+        /// <summary>Swept view of <see cref="MixingSettings.ExpansionRate"/>: n residual streams, at least 2 for HC and mHC. Default 4 (paper).</summary>
         [Choice(new object[] { 2, 4, 8 }, 4)]
-        public int ExpansionRate { get; set; } = 4;
+        public int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
 
-        /// <summary>Input-dependent mixing (mHC eq. 5-7) when true; static mixing when false. Default true.</summary>
+        /// <summary>Swept view of <see cref="MixingSettings.DynamicMixing"/>: input-dependent mixing (mHC eq. 5-7) when true. Default true.</summary>
         [BooleanChoice(true)]
-        public bool DynamicMixing { get; set; } = true;
-
-        /// <summary>Mixing bias initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-        public MixingInit MixingInit { get; set; } = MixingInit.IdentityLike;
+        public bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
 
         /// <summary>Hyper-ResNet: blocks per stage (each later stage halves the resolution, doubles the width). Default [2, 2, 2].</summary>
         public int[] StageDepths { get; set; } = [2, 2, 2];
@@ -142,7 +139,6 @@ public sealed partial class MhcImageClassificationTrainer
             Check(ImageHeight >= 4, nameof(ImageHeight), ImageHeight, "at least 4");
             Check(ImageWidth >= 4, nameof(ImageWidth), ImageWidth, "at least 4");
             Check(Channels >= 1, nameof(Channels), Channels, "at least 1");
-            if (Connection != ConnectionKind.Residual) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(ConnectionKind.Residual));
             // Each architecture's own settings; the other's are not read.
             if (Architecture == MhcImageArchitecture.HyperResNet)
             {

@@ -132,10 +132,7 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
                     StageDepths = (int[])options.StageDepths.Clone(),
                     BaseWidth = options.BaseWidth,
                     Block = options.Block,
-                    Connection = options.Connection,
-                    ExpansionRate = options.ExpansionRate,
-                    DynamicMixing = options.DynamicMixing,
-                    Init = options.MixingInit,
+                    Mixing = options.Mixing,
                     Dropout = options.Dropout,
                 };
                 spec.HyperResNet.Validate();

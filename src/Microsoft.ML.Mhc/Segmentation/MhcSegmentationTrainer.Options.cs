@@ -36,6 +36,7 @@ public sealed partial class MhcSegmentationTrainer
             LearningRate = 3e-3;
             WeightDecay = 1e-4;
             ScoringBatchSize = 16;
+            Mixing = new MixingSettings { ExpansionRate = 2, DynamicMixing = false };
         }
 
         /// <summary>Images per optimisation step. Default 16 (swept over 8, 16, 32).</summary>
@@ -91,9 +92,12 @@ public sealed partial class MhcSegmentationTrainer
         /// <summary>Class display names for metrics and reports (K of them); null: "0", "1", ... Default null.</summary>
         public string[]? ClassNames { get; set; }
 
-        /// <summary>Plain concat UNet, HC or mHC (one switch for A/B runs). Default <see cref="UNetConnectionKind.Mhc"/>.</summary>
-        [Choice(new object[] { UNetConnectionKind.Plain, UNetConnectionKind.Hc, UNetConnectionKind.Mhc }, UNetConnectionKind.Mhc)]
-        public UNetConnectionKind Connection { get; set; } = UNetConnectionKind.Mhc;
+        /// <summary>
+        /// Swept view of <see cref="MixingSettings.Connection"/> (see <see cref="MhcTrainerOptions.Mixing"/>): a residual UNet
+        /// with concatenation skips, HC or mHC (one switch for A/B runs). Default <see cref="ConnectionKind.Mhc"/>.
+        /// </summary>
+        [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
+        public ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
 
         /// <summary>Number of 2x downsamplings of the UNet. Default 3 (swept over 2, 3, 4; the image sides must be multiples of 2^Depth).</summary>
         [Choice(new object[] { 2, 3, 4 }, 3)]
@@ -107,27 +111,30 @@ public sealed partial class MhcSegmentationTrainer
         [Choice(new object[] { 1, 2 }, 1)]
         public int BlocksPerStage { get; set; } = 1;
 
-        /// <summary>Expansion rate n (streams) for HC and mHC, at least 2. Default 2: at full resolution each stream is a whole feature map.</summary>
+        /// <summary>
+        /// Swept view of <see cref="MixingSettings.ExpansionRate"/> (see <see cref="MhcTrainerOptions.Mixing"/>): n streams for HC
+        /// and mHC, at least 2. Default 2: at full resolution each stream is a whole feature map.
+        /// </summary>
         [Choice(new object[] { 2, 4 }, 2)]
-        public int ExpansionRate { get; set; } = 2;
+        public int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
 
         /// <summary>H: encoder states each decoder level mixes (its own and the finer ones before it). Default 3.</summary>
         [Choice(new object[] { 1, 2, 3 }, 3)]
         public int MaxHistory { get; set; } = 3;
 
-        /// <summary>Constraint on the skip weights under mHC (HC skips are unconstrained, plain skips concatenate). Default <see cref="ConstraintKind.DoublyStochastic"/>.</summary>
+        /// <summary>
+        /// Swept view of <see cref="MixingSettings.Constraint"/>: the constraint on
+        /// the skip weights under mHC (HC skips are unconstrained, residual skips concatenate). Default <see cref="ConstraintKind.DoublyStochastic"/>.
+        /// </summary>
         [Choice(new object[] { ConstraintKind.DoublyStochastic, ConstraintKind.Simplex, ConstraintKind.IdentityPreservingSimplex }, ConstraintKind.DoublyStochastic)]
-        public ConstraintKind SkipConstraint { get; set; } = ConstraintKind.DoublyStochastic;
+        public ConstraintKind SkipConstraint { get => Mixing.Constraint; set => Mixing = Mixing with { Constraint = value }; }
 
         /// <summary>
-        /// Input-dependent stream mixing (mHC eq. 5-7). Default false: per-pixel mixing matrices (a Sinkhorn
-        /// projection for every pixel of every map) cost several times the convolutions on CPU.
+        /// Swept view of <see cref="MixingSettings.DynamicMixing"/>. Default false:
+        /// per-pixel mixing matrices (a Sinkhorn projection for every pixel of every map) cost several times the convolutions on CPU.
         /// </summary>
         [BooleanChoice(false)]
-        public bool DynamicMixing { get; set; }
-
-        /// <summary>Stream mixing initialisation. Default <see cref="MixingInit.IdentityLike"/>.</summary>
-        public MixingInit MixingInit { get; set; } = MixingInit.IdentityLike;
+        public bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
 
         /// <summary>Class weighting of the cross-entropy. Default <see cref="SegmentationClassWeighting.None"/>.</summary>
         [Choice(new object[] { SegmentationClassWeighting.None, SegmentationClassWeighting.InverseFrequency, SegmentationClassWeighting.InverseSquareRootFrequency }, SegmentationClassWeighting.None)]
@@ -152,8 +159,7 @@ public sealed partial class MhcSegmentationTrainer
             Check(NumberOfClasses == 0 || NumberOfClasses >= 2, nameof(NumberOfClasses), NumberOfClasses, "0 (from the data) or at least 2");
             Check(BaseWidth >= 1, nameof(BaseWidth), BaseWidth, "at least 1");
             Check(BlocksPerStage >= 1, nameof(BlocksPerStage), BlocksPerStage, "at least 1");
-            if (Connection != UNetConnectionKind.Plain) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(UNetConnectionKind.Plain));
-            Check(Connection == UNetConnectionKind.Plain || MaxHistory >= 1, nameof(MaxHistory), MaxHistory, "at least 1");
+            Check(Connection == ConnectionKind.Residual || MaxHistory >= 1, nameof(MaxHistory), MaxHistory, "at least 1");
             Check(DiceLossWeight >= 0 && double.IsFinite(DiceLossWeight), nameof(DiceLossWeight), DiceLossWeight, "zero or positive");
             if (ClassWeights is not null)
             {
@@ -178,12 +184,8 @@ public sealed partial class MhcSegmentationTrainer
                 Depth = Depth,
                 BaseWidth = BaseWidth,
                 BlocksPerStage = BlocksPerStage,
-                Connection = Connection,
-                ExpansionRate = ExpansionRate,
+                Mixing = Mixing,
                 MaxHistory = MaxHistory,
-                SkipConstraint = SkipConstraint,
-                DynamicMixing = DynamicMixing,
-                Init = MixingInit,
             };
             o.Validate();
             return o;

@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using Mhc.Models.Segmentation;
 using Microsoft.ML.Mhc.DataViews;
 
@@ -116,7 +117,7 @@ public sealed class SegmentationTrainers
         int maxEpochs = 10,
         int batchSize = 16,
         double learningRate = 3e-3,
-        UNetConnectionKind connection = UNetConnectionKind.Mhc) =>
+        ConnectionKind connection = ConnectionKind.Mhc) =>
         MhcUNet(new MhcSegmentationTrainer.Options
         {
             LabelColumnName = labelColumnName,

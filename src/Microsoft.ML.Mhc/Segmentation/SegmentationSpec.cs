@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Mhc.Models.Layers;
 using Mhc.Models.Segmentation;
 
 namespace Microsoft.ML.Mhc.Segmentation;
@@ -54,7 +56,9 @@ public sealed class SegmentationSpec
     {
         try
         {
-            var spec = JsonSerializer.Deserialize<SegmentationSpec>(json, Json) ?? throw new InvalidDataException("Empty segmentation spec.");
+            var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("Empty segmentation spec.");
+            LegacyOptionsJson.Upgrade(node[nameof(UNet)] as JsonObject);
+            var spec = node.Deserialize<SegmentationSpec>(Json) ?? throw new InvalidDataException("Empty segmentation spec.");
             if (spec.Channels < 1 || spec.ImageHeight < 1 || spec.ImageWidth < 1 || spec.NumClasses < 2 || spec.ClassNames.Length != spec.NumClasses)
                 throw new InvalidDataException(
                     $"Invalid segmentation spec: {spec.Channels}x{spec.ImageHeight}x{spec.ImageWidth} input, {spec.NumClasses} classes, {spec.ClassNames.Length} class names.");

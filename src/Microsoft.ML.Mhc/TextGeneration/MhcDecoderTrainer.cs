@@ -86,17 +86,17 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         [Choice(new object[] { 2, 4 }, 4)]
         public int MlpRatio { get; set; } = 4;
 
-        /// <summary>Expansion rate n (residual streams), at least 2 for HC and mHC; ignored for <see cref="ConnectionKind.Residual"/>. Default 4.</summary>
+        /// <summary>Swept view of <see cref="MixingSettings.ExpansionRate"/> (see <see cref="MhcTrainerOptions.Mixing"/>): n residual streams, at least 2 for HC and mHC. Default 4.</summary>
         [Choice(new object[] { 2, 4, 8 }, 4)]
-        public int ExpansionRate { get; set; } = 4;
+        public int ExpansionRate { get => Mixing.ExpansionRate; set => Mixing = Mixing with { ExpansionRate = value }; }
 
-        /// <summary>Connection around every sublayer: Residual, Hc or Mhc (for A/B runs). Default <see cref="ConnectionKind.Mhc"/>.</summary>
+        /// <summary>Swept view of <see cref="MixingSettings.Connection"/>: Residual, Hc or Mhc around every sublayer. Default <see cref="ConnectionKind.Mhc"/>.</summary>
         [Choice(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, ConnectionKind.Mhc)]
-        public ConnectionKind Connection { get; set; } = ConnectionKind.Mhc;
+        public ConnectionKind Connection { get => Mixing.Connection; set => Mixing = Mixing with { Connection = value }; }
 
-        /// <summary>Input-dependent stream mixing (mHC eq. 5-7); false uses static mixing. Default true.</summary>
+        /// <summary>Swept view of <see cref="MixingSettings.DynamicMixing"/>: input-dependent stream mixing (mHC eq. 5-7). Default true.</summary>
         [BooleanChoice(true)]
-        public bool DynamicMixing { get; set; } = true;
+        public bool DynamicMixing { get => Mixing.DynamicMixing; set => Mixing = Mixing with { DynamicMixing = value }; }
 
         /// <summary>Dropout in the decoder, in training only. Default 0.1.</summary>
         [Range(0.0, 0.3, 0.1, false)]
@@ -133,7 +133,6 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         {
             base.Validate();
             Check(ContextLength >= 1, nameof(ContextLength), ContextLength, "at least 1");
-            if (Connection != ConnectionKind.Residual) CheckExpansionRate(ExpansionRate, Connection.ToString(), nameof(ConnectionKind.Residual));
             Check(StepsPerEpoch >= 1, nameof(StepsPerEpoch), StepsPerEpoch, "at least 1");
             Check(ValidationWindows >= 1, nameof(ValidationWindows), ValidationWindows, "at least 1");
             if (string.IsNullOrWhiteSpace(TextColumnName)) throw new ArgumentException("TextColumnName must name the training text column.", nameof(TextColumnName));
@@ -150,14 +149,8 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         {
             VocabSize = vocabSize,
             ContextLength = ContextLength,
-            Dim = Dim,
-            Layers = Layers,
-            Heads = Heads,
-            MlpRatio = MlpRatio,
-            ExpansionRate = ExpansionRate,
-            Connection = Connection,
-            DynamicMixing = DynamicMixing,
-            Dropout = Dropout,
+            Transformer = new() { Dim = Dim, Layers = Layers, Heads = Heads, MlpRatio = MlpRatio, Dropout = Dropout },
+            Mixing = Mixing,
             TieEmbeddings = TieEmbeddings,
         };
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mhc.Models;
+using Mhc.Models.Layers;
 using Mhc.Models.Transformers;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Persistence;
@@ -32,6 +33,7 @@ internal static class TextGenerationModelFile
     {
         MhcEnvironment.EnsureTorch();
         var config = JsonNode.Parse(serialized.ConfigJson)?.AsObject() ?? throw new InvalidDataException("The text-generation model has an empty configuration.");
+        LegacyOptionsJson.Upgrade(config["network"] as JsonObject);
         var networkOptions = config["network"].Deserialize<HyperDecoderTransformerOptions>(Json)
             ?? throw new InvalidDataException("The text-generation model has no network options.");
         var vocabulary = TextVocabulary.FromJson(config["vocabulary"]?.AsObject() ?? throw new InvalidDataException("The text-generation model has no vocabulary."));

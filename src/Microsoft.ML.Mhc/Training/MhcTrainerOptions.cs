@@ -1,4 +1,5 @@
 using Microsoft.ML.SearchSpace;
+using Mhc.Models.Layers;
 namespace Microsoft.ML.Mhc.Training;
 
 /// <summary>
@@ -13,6 +14,20 @@ namespace Microsoft.ML.Mhc.Training;
 /// </remarks>
 public abstract class MhcTrainerOptions
 {
+    /// <summary>
+    /// How the network's residual streams are connected and mixed: connection kind, expansion rate, dynamic mixing,
+    /// initialisation, constraint and Sinkhorn settings, the same record the network's options embed. Default
+    /// <see cref="MixingSettings"/>'s (mHC, n = 4); a task whose defaults differ sets its own in its constructor.
+    /// </summary>
+    /// <remarks>
+    /// Each task's options also show the record's swept settings (<c>Connection</c>, <c>ExpansionRate</c>,
+    /// <c>DynamicMixing</c>) as flat members that read and replace this record: AutoML's <c>SearchSpace&lt;T&gt;</c> and
+    /// <see cref="Microsoft.ML.Mhc.Sweeps.SweepSpace"/> sweep flat, attributed members, and each task has its own
+    /// candidates and defaults. They are declared in the task's class, where they were before the record, so the
+    /// order of a sweep's dimensions, and with it what a seeded random sweep draws, is unchanged.
+    /// </remarks>
+    public MixingSettings Mixing { get; set; } = new();
+
     /// <summary>Number of passes over the training data. Default 10.</summary>
     [Range(1, 50, 10, true)]
     public virtual int MaxEpochs { get; set; } = 10;
@@ -128,6 +143,9 @@ public abstract class MhcTrainerOptions
         Check(TrainingTimeBudget is null || TrainingTimeBudget > TimeSpan.Zero, nameof(TrainingTimeBudget), TrainingTimeBudget ?? TimeSpan.Zero, "positive or null");
         Check(NumberOfThreads >= 0, nameof(NumberOfThreads), NumberOfThreads, "zero (default) or positive");
         Check(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "at least 1");
+        ArgumentNullException.ThrowIfNull(Mixing, nameof(Mixing));
+        Mixing.Validate();
+        if (Mixing.Connection != ConnectionKind.Residual) CheckExpansionRate(Mixing.ExpansionRate, Mixing.Connection.ToString());
         if (EarlyStoppingPatience > 0 && ValidationSet is null)
             throw new ArgumentException($"{nameof(EarlyStoppingPatience)} = {EarlyStoppingPatience} needs a {nameof(ValidationSet)}.", nameof(ValidationSet));
     }
@@ -137,13 +155,13 @@ public abstract class MhcTrainerOptions
     /// has nothing to mix (H_res is the 1x1 matrix [1] under mHC, a learned scalar under HC), which is a gated residual
     /// connection rather than a hyper-connection, so n = 1 is rejected with a message that says so.
     /// </summary>
-    protected static void CheckExpansionRate(int expansionRate, string connection, string residualName)
+    private static void CheckExpansionRate(int expansionRate, string connection)
     {
         if (expansionRate >= 2) return;
         throw new ArgumentOutOfRangeException("ExpansionRate", expansionRate, expansionRate == 1
             ? $"ExpansionRate must be at least 2 with Connection = {connection}; got 1. With one stream there is nothing to mix " +
               $"(H_res is the 1x1 matrix [1] under mHC, a learned scalar under HC): that is a residual connection. " +
-              $"Use Connection = {residualName} for a plain residual network, or ExpansionRate = 2 or more."
+              $"Use Connection = {nameof(ConnectionKind.Residual)} for a plain residual network, or ExpansionRate = 2 or more."
             : $"ExpansionRate must be at least 2 with Connection = {connection}; got {expansionRate}.");
     }
 

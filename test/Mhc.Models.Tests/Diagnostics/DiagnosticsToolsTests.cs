@@ -30,7 +30,7 @@ public class DiagnosticsToolsTests
     {
         T.Init(21);
         using var scope = NewDisposeScope();
-        var o = new HyperConnectionOptions { Dim = 4, Streams = 4, Kind = ConnectionKind.Mhc };
+        var o = new HyperConnectionOptions { Dim = 4, Mixing = new() { ExpansionRate = 4, Connection = ConnectionKind.Mhc }};
         var stack = HyperSequential.FromBranches("s", Enumerable.Range(0, 3).Select(_ => (Module<Tensor, Tensor>)Linear(4, 4)), o);
         var x = randn(2, 4);
         stack.forward(x);
@@ -58,7 +58,7 @@ public class DiagnosticsToolsTests
     {
         T.Init(22);
         using var scope = NewDisposeScope();
-        var o = new HyperConnectionOptions { Dim = 4, Streams = 2, Kind = ConnectionKind.Hc };
+        var o = new HyperConnectionOptions { Dim = 4, Mixing = new() { ExpansionRate = 2, Connection = ConnectionKind.Hc }};
         var stack = HyperSequential.FromBranches("s", Enumerable.Range(0, 2).Select(_ => (Module<Tensor, Tensor>)Linear(4, 4)), o);
         Assert.Null(GradientNorms.Total(stack.parameters()));
         stack.forward(randn(3, 4)).square().sum().backward();

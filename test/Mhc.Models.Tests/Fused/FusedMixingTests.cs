@@ -84,7 +84,7 @@ public class FusedMixingTests
         // u gets no gradient at all: the read-out node must take the missing gradient as zero.
         T.Init(53);
         using var scope = NewDisposeScope();
-        var hc = new HyperConnection("const", new Constant(8), new HyperConnectionOptions { Dim = 8, Streams = 4 });
+        var hc = new HyperConnection("const", new Constant(8), new HyperConnectionOptions { Dim = 8, Mixing = new() { ExpansionRate = 4 }});
         var x = randn(5, 4, 8).requires_grad_(true);
         var weights = randn(5, 4, 8);
         var (fusedOut, fused) = Run(hc, x, weights, h => h.forward);
@@ -110,7 +110,7 @@ public class FusedMixingTests
     private static (HyperConnection Hc, Tensor X) Build(ConnectionKind kind, Shape shape, SinkhornVariant variant)
     {
         const int n = 4;
-        var options = new HyperConnectionOptions { Kind = kind, Streams = n, Sinkhorn = variant, LayerIndex = 1 };
+        var options = new HyperConnectionOptions { Mixing = new() { Connection = kind, ExpansionRate = n, Sinkhorn = variant }, LayerIndex = 1 };
         switch (shape)
         {
             case Shape.Sequence:

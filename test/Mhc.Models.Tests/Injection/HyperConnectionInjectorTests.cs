@@ -23,7 +23,7 @@ public class HyperConnectionInjectorTests
             .ToArray());
 
     private static HyperInjectionOptions Options(ConnectionKind kind, int n = 4) =>
-        new() { Connection = new HyperConnectionOptions { Kind = kind, Streams = n } };
+        new() { Connection = new HyperConnectionOptions { Mixing = new() { Connection = kind, ExpansionRate = n }} };
 
     [Fact]
     public void ResidualMode_EqualsOriginalNumerically()
@@ -114,11 +114,11 @@ public class HyperConnectionInjectorTests
         var expected = model.forward(x);
 
         var residual = HyperConnectionInjector.Wrap<MyBlock>(model, b => new ResidualParts(b.Mlp_, Width),
-            new HyperConnectionOptions { Kind = ConnectionKind.Residual, Streams = 1 });
+            new HyperConnectionOptions { Mixing = new() { Connection = ConnectionKind.Residual, ExpansionRate = 1 }});
         Assert.Equal(0.0, T.MaxAbsDiff(expected, residual.forward(x)));
 
         var hc = HyperConnectionInjector.Wrap(model, m => m is MyBlock, m => new ResidualParts(((MyBlock)m).Mlp_, Width),
-            new HyperConnectionOptions { Kind = ConnectionKind.Hc, Streams = 3 });
+            new HyperConnectionOptions { Mixing = new() { Connection = ConnectionKind.Hc, ExpansionRate = 3 }});
         var stack = Assert.Single(hc.modules().OfType<HyperSequential>());
         Assert.Equal(3, stack.Streams);
         Assert.Equal(2, stack.HyperConnections.Count);
@@ -205,7 +205,7 @@ public class HyperConnectionInjectorTests
         Assert.NotSame(oldBody, net.Body);
         Assert.Contains(net.named_children(), c => c.name == "body" && ReferenceEquals(c.module, net.Body));
         Assert.Equal(2, result.Connections.Count);
-        Assert.Contains(net.named_parameters(), p => p.name.StartsWith("body.hyper_b0.layers.0.bias_res", StringComparison.Ordinal));
+        Assert.Contains(net.named_parameters(), p => p.name.StartsWith("body.hyper_b0.0.bias_res", StringComparison.Ordinal));
         Assert.True(T.MaxAbsDiff(expected, net.forward(x)) < 1e-2);
 
         var direct = new DirectCalls();

@@ -13,7 +13,7 @@ public class HyperSequentialTests
     {
         T.Init(11);
         using var scope = NewDisposeScope();
-        var o = new HyperConnectionOptions { Dim = 6, Streams = 4, Kind = ConnectionKind.Mhc };
+        var o = new HyperConnectionOptions { Dim = 6, Mixing = new() { ExpansionRate = 4, Connection = ConnectionKind.Mhc }};
         var stack = HyperSequential.FromBranches("s", Enumerable.Range(0, 5).Select(_ => (Module<Tensor, Tensor>)Linear(6, 6)), o);
         Assert.Equal(new[] { 0, 1, 2, 3, 4 }, stack.HyperConnections.Select(h => h.Options.LayerIndex));
         var x = randn(3, 6);
@@ -31,12 +31,44 @@ public class HyperSequentialTests
     }
 
     [Fact]
+    public void LayersRunInSlices_ScopedOrNot_GiveTheWholeStack()
+    {
+        T.Init(12);
+        using var scope = NewDisposeScope();
+        var o = new HyperConnectionOptions { Dim = 6, Mixing = new() { ExpansionRate = 3 } };
+        var branches = Enumerable.Range(0, 4).Select(_ => (Module<Tensor, Tensor>)Linear(6, 6)).ToList();
+        var stack = HyperSequential.FromBranches("s", branches, o);
+        var scoped = new HyperSequential("scoped", 3, stack.Layers, scopeEachLayer: true);
+        var x = randn(2, 6);
+        var whole = stack.ForwardStreams(x);
+        var sliced = stack.ForwardLayers(stack.ForwardLayers(stack.Expand.forward(x), 0, 1), 1, 3);
+        Assert.Equal(0.0, T.MaxAbsDiff(whole, sliced));
+        Assert.Equal(0.0, T.MaxAbsDiff(whole, scoped.ForwardStreams(x)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => stack.ForwardLayers(whole, 2, 3));
+        // Layers are registered by index right under the stack.
+        Assert.Contains(stack.named_parameters(), p => p.name == "0.bias_res");
+    }
+
+    [Fact]
+    public void TransformerTrunk_OnTokenRows_EqualsItsStreamForward()
+    {
+        T.Init(13);
+        using var scope = NewDisposeScope();
+        var trunk = Mhc.Models.Transformers.TransformerTrunk.Create(new() { Dim = 8, Layers = 2, Heads = 2, MlpRatio = 2, Dropout = 0 },
+            new MixingSettings { ExpansionRate = 2 }, StreamCollapseMode.Mean, causal: true, outputInitStd: 0.02);
+        trunk.eval();
+        var x = randn(3, 5, 8);
+        Assert.Equal(4, trunk.HyperConnections.Count);
+        Assert.True(T.MaxAbsDiff(trunk.forward(x), trunk.ForwardTokenRows(x)) < 1e-5);
+    }
+
+    [Fact]
     public void ResidualStack_EqualsPlainResidualLoop()
     {
         T.Init(12);
         using var scope = NewDisposeScope();
         var branches = Enumerable.Range(0, 4).Select(_ => (Module<Tensor, Tensor>)Sequential(LayerNorm(5), Linear(5, 5), Tanh())).ToList();
-        var stack = HyperSequential.FromBranches("r", branches, new HyperConnectionOptions { Dim = 5, Streams = 1, Kind = ConnectionKind.Residual });
+        var stack = HyperSequential.FromBranches("r", branches, new HyperConnectionOptions { Dim = 5, Mixing = new() { ExpansionRate = 1, Connection = ConnectionKind.Residual }});
         var x = randn(3, 5);
         var expected = x;
         foreach (var f in branches) expected = expected + f.forward(expected);
@@ -61,7 +93,7 @@ public class HyperSequentialTests
     {
         T.Init(14);
         using var scope = NewDisposeScope();
-        var hc2 = new HyperConnection("two", Linear(4, 4), new HyperConnectionOptions { Dim = 4, Streams = 2 });
+        var hc2 = new HyperConnection("two", Linear(4, 4), new HyperConnectionOptions { Dim = 4, Mixing = new() { ExpansionRate = 2 }});
         var ex = Assert.Throws<ArgumentException>(() => new HyperSequential("s", 4, new Module<Tensor, Tensor>[] { hc2 }));
         Assert.Contains("2 streams", ex.Message);
 

@@ -103,7 +103,7 @@ public class HyperConnectionDtypeTests
 
     private static (HyperConnection Hc, Tensor X) Build(ConnectionKind kind, bool dynamic, bool perSample)
     {
-        var options = new HyperConnectionOptions { Kind = kind, Streams = 4, Dynamic = dynamic, LayerIndex = 2 };
+        var options = new HyperConnectionOptions { Mixing = new() { Connection = kind, ExpansionRate = 4, DynamicMixing = dynamic }, LayerIndex = 2 };
         if (perSample)
         {
             options.Dim = 5;

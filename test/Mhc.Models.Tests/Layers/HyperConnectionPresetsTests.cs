@@ -12,10 +12,10 @@ public class HyperConnectionPresetsTests
     {
         var o = HyperConnectionPresets.PaperExact(8);
         Assert.Equal((8, 4, ConnectionKind.Mhc, true, DynamicGranularity.PerToken, MixingInit.Paper, (double?)null, SinkhornVariant.ExpFirst, 20, 0.01),
-            (o.Dim, o.Streams, o.Kind, o.Dynamic, o.Granularity, o.Init, o.ResidualLogitBound, o.Sinkhorn, o.SinkhornIterations, o.GateInit));
+            (o.Dim, o.Streams, o.Mixing.Connection, o.Mixing.DynamicMixing, o.Granularity, o.Mixing.Init, o.Mixing.ResidualLogitBound, o.Mixing.Sinkhorn, o.Mixing.SinkhornIterations, o.GateInit));
         o.Validate();
         var d = HyperConnectionPresets.Default(8);
-        Assert.Equal((MixingInit.IdentityLike, (double?)4.0), (d.Init, d.ResidualLogitBound));
+        Assert.Equal((MixingInit.IdentityLike, (double?)4.0), (d.Mixing.Init, d.Mixing.ResidualLogitBound));
     }
 
     // Identity branch, Phi = 0 (only the biases act), streams X_j = (j + 1) [1, -1]: S = sum_j X_j = 10 [1, -1].

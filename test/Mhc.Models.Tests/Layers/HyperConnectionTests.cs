@@ -10,7 +10,7 @@ public class HyperConnectionTests
 {
     private static HyperConnectionOptions Opts(int dim, ConnectionKind kind, int n = 4, bool dynamic = true,
         StreamFeatureLayout layout = StreamFeatureLayout.ChannelsLast, int layer = 0) =>
-        new() { Dim = dim, Kind = kind, Streams = kind == ConnectionKind.Residual ? 1 : n, Dynamic = dynamic, Layout = layout, LayerIndex = layer };
+        new() { Dim = dim, Mixing = new() { Connection = kind, ExpansionRate = n, DynamicMixing = dynamic }, Layout = layout, LayerIndex = layer };
 
     [Theory]
     [InlineData(ConnectionKind.Mhc, true)]
@@ -167,12 +167,13 @@ public class HyperConnectionTests
     }
 
     [Fact]
-    public void ResidualKind_RejectsSeveralStreams_AndWrongInputShapeIsNamed()
+    public void ResidualKind_HasOneStreamWhateverTheExpansionRate_AndWrongInputShapeIsNamed()
     {
         T.Init();
-        var e = Assert.Throws<ArgumentException>(() => new HyperConnection("bad", Linear(4, 4),
-            new HyperConnectionOptions { Dim = 4, Kind = ConnectionKind.Residual, Streams = 4 }));
-        Assert.Contains("one stream", e.Message);
+        // The expansion rate is ignored for a residual connection: it cannot be built with several streams.
+        var residual = new HyperConnection("residual", Linear(4, 4),
+            new HyperConnectionOptions { Dim = 4, Mixing = new() { Connection = ConnectionKind.Residual, ExpansionRate = 4 } });
+        Assert.Equal(1, residual.Options.Streams);
         var hc = new HyperConnection("shape", Linear(4, 4), Opts(4, ConnectionKind.Mhc));
         using var x = randn(2, 3, 4);
         var e2 = Assert.Throws<ArgumentException>(() => hc.forward(x));
@@ -202,7 +203,7 @@ public class HyperConnectionTests
         // unbalanced (a backward gain of 2) or, once exp() underflows a whole column, NaN.
         T.Init(13);
         var options = Opts(8, ConnectionKind.Mhc, dynamic: false);
-        options.ResidualLogitBound = bound;
+        options.Mixing = options.Mixing with { ResidualLogitBound = bound };
         var hc = new HyperConnection("big", Linear(8, 8), options) { RecordDiagnostics = true };
         using (no_grad())
         {
@@ -230,7 +231,7 @@ public class HyperConnectionTests
         T.Init(14);
         var bounded = new HyperConnection("b", Linear(8, 8), Opts(8, ConnectionKind.Mhc, dynamic: false)) { RecordDiagnostics = true };
         var options = Opts(8, ConnectionKind.Mhc, dynamic: false);
-        options.ResidualLogitBound = null;
+        options.Mixing = options.Mixing with { ResidualLogitBound = null };
         var free = new HyperConnection("f", Linear(8, 8), options) { RecordDiagnostics = true };
         using var x = randn(2, 4, 8);
         using var yb = bounded.forward(x);
@@ -239,7 +240,7 @@ public class HyperConnectionTests
             for (int j = 0; j < 4; j++)
                 Assert.Equal(free.LastResidualMixing![i, j], bounded.LastResidualMixing![i, j], 5);
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new HyperConnection("bad", Linear(8, 8), new HyperConnectionOptions { Dim = 8, IdentityStrength = 5, ResidualLogitBound = 4 }));
+            new HyperConnection("bad", Linear(8, 8), new HyperConnectionOptions { Dim = 8, IdentityStrength = 5, Mixing = new() { ResidualLogitBound = 4 }}));
     }
 
     private sealed class Scale : Module<Tensor, Tensor>

@@ -16,7 +16,7 @@ public class DecoderFastPathTests
         T.Init(81);
         var net = new HyperDecoderTransformer(new HyperDecoderTransformerOptions
         {
-            VocabSize = 13, ContextLength = 12, Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2, Connection = kind, Dropout = 0,
+            VocabSize = 13, ContextLength = 12, Transformer = new() { Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2, Dropout = 0 }, Mixing = new() { Connection = kind },
         });
         // Gates of order one, so the dynamic mixing matters (at init alpha = 0.01).
         using (no_grad())

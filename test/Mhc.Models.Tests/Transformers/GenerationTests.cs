@@ -11,7 +11,7 @@ public class GenerationTests
         T.Init(31);
         return new HyperDecoderTransformer(new HyperDecoderTransformerOptions
         {
-            VocabSize = 9, ContextLength = context, Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2, Connection = ConnectionKind.Mhc, Dropout = 0.1,
+            VocabSize = 9, ContextLength = context, Transformer = new() { Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2, Dropout = 0.1 }, Mixing = new() { Connection = ConnectionKind.Mhc },
         });
     }
 

@@ -10,8 +10,8 @@ public class HyperDecoderTransformerTests
 {
     private static HyperDecoderTransformerOptions Small(ConnectionKind kind, bool dynamic = true, int n = 4) => new()
     {
-        VocabSize = 11, ContextLength = 12, Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2,
-        ExpansionRate = n, Connection = kind, DynamicMixing = dynamic, Dropout = 0,
+        VocabSize = 11, ContextLength = 12, Transformer = new() { Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2, Dropout = 0 },
+        Mixing = new() { ExpansionRate = n, Connection = kind, DynamicMixing = dynamic },
     };
 
     private static Tensor Tokens(long seed, int b, int t, int vocab = 11)
@@ -105,7 +105,7 @@ public class HyperDecoderTransformerTests
 
         // And a Residual block is x + attention(norm(x)), then + mlp(norm(.)), computed by hand here.
         var block = new HyperTransformerBlock(0, 16, 2, 2, 0, true,
-            new HyperConnectionOptions { Dim = 16, Streams = 1, Kind = ConnectionKind.Residual }, 0.02, "b");
+            new HyperConnectionOptions { Dim = 16, Mixing = new() { ExpansionRate = 1, Connection = ConnectionKind.Residual }}, 0.02, "b");
         block.eval();
         var x = randn(2, 1, 5, 16);
         var (attention, mlp) = (block.HyperConnections.First().Branch, block.HyperConnections.Last().Branch);
@@ -173,7 +173,7 @@ public class HyperDecoderTransformerTests
         var outside = tensor(new long[] { 1, 11 }).unsqueeze(0);
         Assert.Contains("0..10", Assert.Throws<ArgumentException>(() => net.forward(outside)).Message);
         Assert.Contains("divide Dim", Assert.Throws<ArgumentException>(() =>
-            new HyperDecoderTransformer(new HyperDecoderTransformerOptions { VocabSize = 5, Dim = 10, Heads = 3 })).Message);
+            new HyperDecoderTransformer(new HyperDecoderTransformerOptions { VocabSize = 5, Transformer = new() { Dim = 10, Heads = 3 }})).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new HyperDecoderTransformer(new HyperDecoderTransformerOptions { VocabSize = 1 }));
     }
 
@@ -184,8 +184,8 @@ public class HyperDecoderTransformerTests
         o.TieEmbeddings = true;
         var back = JsonSerializer.Deserialize<HyperDecoderTransformerOptions>(JsonSerializer.Serialize(o))!;
         Assert.Equal(JsonSerializer.Serialize(o), JsonSerializer.Serialize(back));
-        Assert.Equal(ConnectionKind.Hc, back.Connection);
-        Assert.Equal(3, back.EffectiveStreams);
+        Assert.Equal(ConnectionKind.Hc, back.Mixing.Connection);
+        Assert.Equal(3, back.Mixing.Streams);
     }
 
     [Fact]

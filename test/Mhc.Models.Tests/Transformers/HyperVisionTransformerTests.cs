@@ -12,8 +12,8 @@ public class HyperVisionTransformerTests
     private static HyperVisionTransformerOptions Small(ConnectionKind kind, double maskRatio = 0,
         VisionTransformerHead head = VisionTransformerHead.TokenGrid, PatchPositionEncoding positions = PatchPositionEncoding.Sinusoidal2D) => new()
     {
-        InChannels = 1, NumClasses = 3, ImageHeight = 8, ImageWidth = 12, PatchSize = 4, Dim = 16, Layers = 2, Heads = 2,
-        MlpRatio = 2, Connection = kind, Dropout = 0, MaskRatio = maskRatio, Head = head, HeadGridSize = 2, Positions = positions,
+        InChannels = 1, NumClasses = 3, ImageHeight = 8, ImageWidth = 12, PatchSize = 4,
+        Transformer = new() { Dim = 16, Layers = 2, Heads = 2, MlpRatio = 2, Dropout = 0 }, Mixing = new() { Connection = kind }, MaskRatio = maskRatio, Head = head, HeadGridSize = 2, Positions = positions,
     };
 
     [Theory]
@@ -53,7 +53,7 @@ public class HyperVisionTransformerTests
         T.Init(45);
         using var scope = NewDisposeScope();
         var options = Small(ConnectionKind.Mhc);
-        options.Dim = 64;
+        options.Transformer = options.Transformer with { Dim = 64 };
         var net = new HyperVisionTransformer(options);
         foreach (var (name, p) in net.named_parameters().Where(p => p.parameter.dim() >= 2 && !p.name.Contains("phi") && !p.name.Contains("bias")))
             Assert.True(p.std().ToDouble() is > 0.014 and < 0.022, $"{name}: std {p.std().ToDouble():F4}");
@@ -127,8 +127,7 @@ public class HyperVisionTransformerTests
         bad = Small(ConnectionKind.Mhc, maskRatio: 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => new HyperVisionTransformer(bad));
         bad = Small(ConnectionKind.Mhc);
-        bad.Dim = 18;
-        bad.Heads = 3;
+        bad.Transformer = bad.Transformer with { Dim = 18, Heads = 3 };
         Assert.Contains("divisible by 4", Assert.Throws<ArgumentException>(() => new HyperVisionTransformer(bad)).Message);
         bad.Positions = PatchPositionEncoding.Learned;
         _ = new HyperVisionTransformer(bad);
@@ -137,6 +136,6 @@ public class HyperVisionTransformerTests
         Assert.Contains("2x3 patch grid", Assert.Throws<ArgumentOutOfRangeException>(() => new HyperVisionTransformer(bad)).Message);
         var back = JsonSerializer.Deserialize<HyperVisionTransformerOptions>(JsonSerializer.Serialize(Small(ConnectionKind.Hc, 0.25)))!;
         Assert.Equal(0.25, back.MaskRatio);
-        Assert.Equal(ConnectionKind.Hc, back.Connection);
+        Assert.Equal(ConnectionKind.Hc, back.Mixing.Connection);
     }
 }

@@ -19,7 +19,7 @@ public class HyperResNetTests
         var net = new HyperResNet(new HyperResNetOptions
         {
             InChannels = 1, NumClasses = 3, ImageHeight = 16, ImageWidth = 12, StageDepths = [1, 1], BaseWidth = 4,
-            Block = block, Connection = kind, DynamicMixing = dynamic,
+            Block = block, Mixing = new() { Connection = kind, DynamicMixing = dynamic },
         });
         var x = randn(2, 1, 16, 12);
         var logits = net.forward(x);
@@ -71,5 +71,17 @@ public class HyperResNetTests
             return net.parameters().SelectMany(p => T.Values(p)).ToArray();
         }
         Assert.Equal(Build(), Build());
+    }
+
+    [Fact]
+    public void TrunkIsAHyperSequential_WithTheBlockParameterNamesSavedModelsHave()
+    {
+        using var net = new HyperResNet(new HyperResNetOptions { StageDepths = [1, 1], BaseWidth = 4, Mixing = new() { ExpansionRate = 2 } });
+        var names = net.named_parameters().Select(p => p.name).ToList();
+        // Weights saved before the trunk was a HyperSequential hold blocks.0..., blocks.1... (a ModuleList of blocks).
+        Assert.Contains("blocks.0.bias_res", names);
+        Assert.Contains(names, n => n.StartsWith("blocks.1.branch.", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n.Contains("layers", StringComparison.Ordinal));
+        Assert.Equal(2, net.HyperConnections.Count);
     }
 }

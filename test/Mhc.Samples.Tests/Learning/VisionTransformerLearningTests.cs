@@ -30,7 +30,7 @@ public class VisionTransformerLearningTests
     {
         double loss = TrainSmallVisionTransformer(new HyperVisionTransformerOptions
         {
-            Dim = 32, Layers = 2, Heads = 2, ExpansionRate = 2, Dropout = 0,
+            Transformer = new() { Dim = 32, Layers = 2, Heads = 2, Dropout = 0 }, Mixing = new() { ExpansionRate = 2 },
         });
         Assert.True(loss < LossThreshold, $"mean training loss of the last 40 of {Steps} steps: {loss:F3}; expected below {LossThreshold}");
     }
@@ -42,7 +42,7 @@ public class VisionTransformerLearningTests
         // check could not have caught it.
         double loss = TrainSmallVisionTransformer(new HyperVisionTransformerOptions
         {
-            Dim = 32, Layers = 2, Heads = 2, ExpansionRate = 2, Dropout = 0,
+            Transformer = new() { Dim = 32, Layers = 2, Heads = 2, Dropout = 0 }, Mixing = new() { ExpansionRate = 2 },
             Head = VisionTransformerHead.MeanPool, Positions = PatchPositionEncoding.Learned,
         });
         Assert.True(loss > LossThreshold, $"mean training loss of the last 40 of {Steps} steps: {loss:F3}; expected above {LossThreshold}");

@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using Mhc.Models.Segmentation;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -56,7 +57,7 @@ internal static class SegmentationTestData
             }
     }
 
-    public static MhcSegmentationTrainer.Options TinyOptions(UNetConnectionKind connection = UNetConnectionKind.Mhc, int epochs = 4) => new()
+    public static MhcSegmentationTrainer.Options TinyOptions(ConnectionKind connection = ConnectionKind.Mhc, int epochs = 4) => new()
     {
         FeatureColumnName = "Image",
         LabelColumnName = "Mask",

@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using Mhc.Models.Segmentation;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -13,9 +14,9 @@ public sealed class SegmentationTrainerTests
     }
 
     [Theory]
-    [InlineData(UNetConnectionKind.Mhc)]
-    [InlineData(UNetConnectionKind.Plain)]
-    public void Trains_Predicts_AndEvaluates(UNetConnectionKind connection)
+    [InlineData(ConnectionKind.Mhc)]
+    [InlineData(ConnectionKind.Residual)]
+    public void Trains_Predicts_AndEvaluates(ConnectionKind connection)
     {
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadFromEnumerable(SegmentationTestData.Squares(64, 1));
@@ -31,7 +32,7 @@ public sealed class SegmentationTrainerTests
         Assert.True(metrics.MeanIoU > 0.7, $"{connection}: mIoU {metrics.MeanIoU:F3}\n{metrics}");
         Assert.Equal(4, model.TrainingHistory.Epochs.Count);
         Assert.True(model.TrainingHistory.Epochs[^1].TrainMetrics.ContainsKey("miou"));
-        if (connection == UNetConnectionKind.Mhc) Assert.NotNull(model.Diagnostics);
+        if (connection == ConnectionKind.Mhc) Assert.NotNull(model.Diagnostics);
     }
 
     [Fact]
@@ -101,9 +102,9 @@ public sealed class SegmentationTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var trainer = ml.Segmentation().Trainers.MhcUNet("Mask", "Image", imageHeight: 32, imageWidth: 16, numberOfClasses: 5, maxEpochs: 3,
-            connection: UNetConnectionKind.Hc);
+            connection: ConnectionKind.Hc);
         var o = trainer.TrainerOptions;
-        Assert.Equal(("Mask", "Image", 32, 16, 5, 3, UNetConnectionKind.Hc), (o.LabelColumnName, o.FeatureColumnName, o.ImageHeight, o.ImageWidth, o.NumberOfClasses, o.MaxEpochs, o.Connection));
+        Assert.Equal(("Mask", "Image", 32, 16, 5, 3, ConnectionKind.Hc), (o.LabelColumnName, o.FeatureColumnName, o.ImageHeight, o.ImageWidth, o.NumberOfClasses, o.MaxEpochs, o.Connection));
     }
 
     [Fact]

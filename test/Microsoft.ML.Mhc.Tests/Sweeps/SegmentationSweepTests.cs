@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using Mhc.Models;
 using Mhc.Models.Segmentation;
 using Microsoft.ML.Mhc.Segmentation;
@@ -20,7 +21,7 @@ public class SegmentationSweepTests
             "SkipConstraint", "DynamicMixing", "ClassWeighting", "DiceLossWeight", "BatchSize", "LearningRate", "WeightDecay", "MaxEpochs" })
             Assert.NotNull(space[name]);
         var connection = Assert.IsType<ChoiceDimension>(space["Connection"]);
-        Assert.Equal(new object[] { UNetConnectionKind.Plain, UNetConnectionKind.Hc, UNetConnectionKind.Mhc }, connection.Candidates);
+        Assert.Equal(new object[] { ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc }, connection.Candidates);
         // The task's own defaults, not the shared ones of MhcTrainerOptions (batch 64, learning rate 0.002).
         Assert.Equal(16, Assert.IsType<ChoiceDimension>(space["BatchSize"]).DefaultValue);
         Assert.Equal(3e-3, Assert.IsType<RangeDimension>(space["LearningRate"]).Init);
@@ -58,7 +59,7 @@ public class SegmentationSweepTests
         var slow = result.Trials.Single(t => (double)t.Parameters["LearningRate"] < 1e-3);
         Assert.Equal(3e-2, result.Options.LearningRate, 9);
         Assert.True(result.BestMetric > slow.Metric + 0.3, $"mIoU {result.BestMetric:F3} at 3e-2 vs {slow.Metric:F3} at 1e-4");
-        Assert.Equal(UNetConnectionKind.Mhc, result.Options.Connection); // not swept: keeps the base value
+        Assert.Equal(ConnectionKind.Mhc, result.Options.Connection); // not swept: keeps the base value
         Assert.Equal(3, result.Options.MaxEpochs);
 
         var model = Assert.IsType<MhcSegmentationTransformer>(result.Model);
