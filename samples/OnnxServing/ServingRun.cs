@@ -57,6 +57,8 @@ public static class ServingRun
             ["max_abs_diff"] = maxDiff,
             ["onnx_rows_per_second"] = rowsPerSecond,
             ["torch_rows_per_second"] = reference.TorchRowsPerSecond,
+            ["onnx_batched_rows_per_second"] = BatchedOnnxScoring.RowsPerSecond(onnxPath, reference.OnnxInput, reference.OnnxOutput,
+                rows.Select(r => r.Features).ToList(), MnistDigits.PixelCount),
             ["test_count"] = rows.Count,
         };
     }
