@@ -31,6 +31,7 @@ public static class Sample
         new("threads", "N", "CPU threads for libtorch (default: all)"),
         new("streams", "N", "expansion rate n of HC/mHC (default 4; vit: 2)"),
         new("recipe", "X", "vit only: reference (default: the reference's constant 3e-4, no augmentation) or library (warmup + cosine from 1e-3, clipping, 2-pixel shifts)"),
+        new("onnx", "PATH", "after training, export the classifier to ONNX at PATH (and PATH.torch.json, the TorchSharp scores samples/OnnxServing compares with)"),
         new("importance", "N", "after training, permutation feature importance of every pixel on N test images, as a heat map PNG (slow: one scoring pass per pixel)"),
     ];
 
@@ -76,6 +77,9 @@ public static class Sample
     }
 
 
+    // Test images per class in --quick runs (samples/OnnxServing takes the same ones).
+    private const int QuickTestPerClass = 15;
+
     private static (List<ModelInput> Train, List<ModelInput> Test) LoadData(RunConfig config)
     {
         IReadOnlyList<ImageExample> train, test;
@@ -94,7 +98,7 @@ public static class Sample
         if (config.Quick)
         {
             train = PerClass(train, 50);
-            test = PerClass(test, 15);
+            test = PerClass(test, QuickTestPerClass);
         }
         static IReadOnlyList<ImageExample> PerClass(IReadOnlyList<ImageExample> all, int n) =>
             all.GroupBy(e => e.Label).SelectMany(g => g.Take(n)).ToList();
@@ -165,6 +169,14 @@ public static class Sample
         var example = testRows[0];
         var prediction = Predict(new ModelInput { Pixels = example.Pixels });
 
+        string? onnxPath = null;
+        if (a.GetValue("onnx") is { } onnx)
+        {
+            onnxPath = OnnxHandoff.Write(mlContext, model, classifier, onnx, config, config.Quick ? QuickTestPerClass : (int?)null,
+                metrics.MicroAccuracy, scoreInMemory, inMemoryScores);
+            AnsiConsole.MarkupLine($"ONNX model: {Markup.Escape(onnxPath)} (TorchSharp reference: {Markup.Escape(onnxPath + OnnxHandoff.ReferenceSuffix)})");
+        }
+
         PrintMetrics(metrics, config, trainSeconds, trainSamplesPerSecond, scoreInMemory, scoreReloaded, maxDiff, classifier);
         AnsiConsole.MarkupLine($"consumption: Predict(first test image, label {Markup.Escape(example.Label)}) = [bold]{Markup.Escape(prediction.PredictedLabel)}[/] " +
             $"(p = {prediction.Score.Max():F3})");
@@ -211,6 +223,7 @@ public static class Sample
             ["model_path"] = modelPath,
             ["curve_png"] = curvePath,
             ["run_config"] = configPath,
+            ["onnx_path"] = onnxPath,
         };
         foreach (var (name, value) in importance) figures[name] = value;
         if (a.JsonPath is { } json)

@@ -1,3 +1,5 @@
+extern alias serving;
+
 using System.Text.Json;
 using Mhc.Samples.Figures;
 using Mhc.Samples.Tests.Data;
@@ -17,8 +19,9 @@ public class ImageClassificationSampleTests
     {
         using var dir = new TempDirectory();
         string json = dir.File("figures.json");
+        string onnx = dir.File("mnist.onnx");
 
-        int exit = ImageClassificationSample.Sample.Run(["--quick", "--dataset", "mnist", "--json", json, "--out", dir.Path]);
+        int exit = ImageClassificationSample.Sample.Run(["--quick", "--dataset", "mnist", "--json", json, "--out", dir.Path, "--onnx", onnx]);
 
         Assert.Equal(0, exit);
         var f = FiguresJson.Read(json);
@@ -45,6 +48,16 @@ public class ImageClassificationSampleTests
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         using var config = JsonDocument.Parse(File.ReadAllText(f["run_config"].GetString()!));
         Assert.Equal("ImageClassification", config.RootElement.GetProperty("Scenario").GetString());
+
+        // The serving sample scores the exported model with ApplyOnnxModel: same accuracy, same probabilities.
+        Assert.Equal(Path.GetFullPath(onnx), f["onnx_path"].GetString());
+        string servingJson = dir.File("serving.json");
+        Assert.Equal(0, serving::OnnxServingSample.Program.Main(["--model", onnx, "--json", servingJson]));
+        var s = FiguresJson.Read(servingJson);
+        Assert.Equal(f["accuracy"].GetDouble(), s["torch_accuracy"].GetDouble());
+        Assert.Equal(s["torch_accuracy"].GetDouble(), s["onnx_accuracy"].GetDouble());
+        Assert.True(s["max_abs_diff"].GetDouble() <= 1e-4, $"max_abs_diff {s["max_abs_diff"]}");
+        Assert.True(s["onnx_rows_per_second"].GetDouble() > 0);
     }
 
     [Fact]
@@ -53,5 +66,7 @@ public class ImageClassificationSampleTests
         Assert.Equal(2, ImageClassificationSample.Sample.Run(["--connection", "dense"]));
         Assert.Equal(2, ImageClassificationSample.Sample.Run(["--dataset", "cifar"]));
         Assert.Equal(2, ImageClassificationSample.Sample.Run(["--epochs", "zero"]));
+        Assert.Equal(2, serving::OnnxServingSample.Program.Main(["--model"]));
+        Assert.Equal(3, serving::OnnxServingSample.Program.Main(["--model", Path.Combine(Path.GetTempPath(), "no-such-model.onnx")]));
     }
 }
