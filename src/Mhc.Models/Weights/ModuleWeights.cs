@@ -122,7 +122,9 @@ public static class ModuleWeights
             throw new InvalidDataException($"'{path}' is not a PyTorch state_dict file (torch.save of a state_dict): {e.Message}", e);
         }
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry kv in table)
+        // The unpickled Hashtable has no meaningful order (string hashes are randomised per process); sorting by name
+        // makes entries and error messages the same on every run.
+        foreach (var kv in table.Cast<DictionaryEntry>().OrderBy(kv => (string)kv.Key, StringComparer.Ordinal))
         {
             if (kv.Value is not Tensor t)
                 throw new InvalidDataException($"'{path}' holds '{kv.Key}' of type {kv.Value?.GetType().Name ?? "null"}; a state_dict holds tensors only.");

@@ -93,7 +93,8 @@ public sealed class ModuleWeightsTests : IDisposable
         var deeper = ModuleWeights.Save(Net(6, depths: [1, 1, 1]), Path.Combine(folder, "deep-" + name));
         var shallower = ModuleWeights.Save(Net(7, depths: [1]), Path.Combine(folder, "shallow-" + name));
         var e1 = Assert.Throws<InvalidDataException>(() => ModuleWeights.Load(Net(8), deeper));
-        Assert.Contains("unexpected tensor 'blocks.2.phi'", e1.Message);
+        // The listing stops at 20 problems; the new stage's tensors are there, in name order.
+        Assert.Contains("unexpected tensor 'blocks.2.", e1.Message);
         var e2 = Assert.Throws<InvalidDataException>(() => ModuleWeights.Load(Net(9), shallower));
         Assert.Contains("missing tensor 'blocks.1.phi' (expected Float32", e2.Message);
     }
