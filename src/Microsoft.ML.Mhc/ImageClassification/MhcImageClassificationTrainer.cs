@@ -1,4 +1,5 @@
 using Mhc.Models.Vision;
+using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
@@ -86,6 +87,11 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
         var network = new ImageClassifierNetwork(spec, mean, std);
         try
         {
+            if (o.InitialWeightsPath is { } weights)
+            {
+                ModuleWeights.Load(network, weights);
+                log.Write($"starting from the weights in '{weights}'");
+            }
             log.WriteConvolutionCheck(network, device.Device);
             var task = new ImageClassificationTask(network, train, validation,
                 new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip), o.LabelSmoothing);

@@ -1,5 +1,6 @@
 using Mhc.Models;
 using Mhc.Models.Native;
+using Mhc.Models.Weights;
 using Microsoft.ML.Mhc.Lifetime;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;
@@ -71,6 +72,13 @@ internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork :
     {
         using var use = guard.Enter();
         return new(kind, SpecJson(), NetworkWeights.ToBytes(Network));
+    }
+
+    /// <summary>Writes the network's state_dict to <paramref name="path"/> atomically (see <see cref="ModuleWeights.Save"/>); returns the full path.</summary>
+    public string SaveWeights(string path, WeightsFormat? format)
+    {
+        using var use = guard.Enter();
+        return ModuleWeights.Save(Network, path, format);
     }
 
     /// <summary>The network's spec as JSON, as its serialised form carries it.</summary>

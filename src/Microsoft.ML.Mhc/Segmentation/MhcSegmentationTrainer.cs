@@ -1,3 +1,4 @@
+using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
@@ -66,20 +67,17 @@ public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationT
 
         var (mean, std) = train.ChannelStatistics();
         var weights = SegmentationLoss.Weights(o.ClassWeighting, o.ClassWeights, train.ClassPixelCounts(classes));
-        var spec = new SegmentationSpec
-        {
-            Channels = o.Channels,
-            ImageHeight = o.ImageHeight,
-            ImageWidth = o.ImageWidth,
-            NumClasses = classes,
-            ClassNames = o.ClassNames?.ToArray() ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
-            UNet = o.ToNetworkOptions(classes),
-        };
+        var spec = CreateSpec(o, classes);
         using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed!.Value);
         log.WriteRuntime();
         var network = new SegmentationNetwork(spec, mean, std);
         try
         {
+            if (o.InitialWeightsPath is { } initial)
+            {
+                ModuleWeights.Load(network, initial);
+                log.Write($"starting from the weights in '{initial}'");
+            }
             log.WriteConvolutionCheck(network, device.Device);
             using var loss = new SegmentationLoss(classes, weights, o.DiceLossWeight, device.Device);
             var task = new SegmentationTask(network, train, validation, loss);
@@ -94,6 +92,17 @@ public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationT
             throw;
         }
     }
+
+    /// <summary>The network spec the options describe for <paramref name="classes"/> classes.</summary>
+    internal static SegmentationSpec CreateSpec(Options o, int classes) => new()
+    {
+        Channels = o.Channels,
+        ImageHeight = o.ImageHeight,
+        ImageWidth = o.ImageWidth,
+        NumClasses = classes,
+        ClassNames = o.ClassNames?.ToArray() ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+        UNet = o.ToNetworkOptions(classes),
+    };
 
     /// <summary>The schema the trained transformer will produce: the input plus PredictedMask (and Probabilities).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A required column is missing or of the wrong kind.</exception>

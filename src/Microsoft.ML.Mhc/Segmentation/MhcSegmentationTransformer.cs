@@ -1,4 +1,5 @@
 using Mhc.Models.Diagnostics;
+using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Persistence;
@@ -109,6 +110,17 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
     public ITransformer SavedForm => savedForm.Chain;
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => savedForm.Save(ctx);
+
+    /// <summary>
+    /// Writes the network's weights (its state_dict, with the input standardisation buffers) to <paramref name="path"/>
+    /// atomically, as safetensors or PyTorch <c>.pt</c> (see <see cref="ModuleWeights.Save"/>), for PyTorch, for
+    /// <see cref="MhcSegmentationTrainer.FromWeights"/> or for fine-tuning
+    /// (<see cref="MhcSegmentationTrainer.Options.InitialWeightsPath"/>). Returns the full path.
+    /// </summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="format">The format; null: from the extension (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>: PyTorch; otherwise safetensors).</param>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public string SaveWeights(string path, WeightsFormat? format = null) => engine.SaveWeights(path, format);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsReleased => engine.IsDisposed;

@@ -1,6 +1,7 @@
 using System.Text;
 using Mhc.Models.Layers;
 using Mhc.Models.Transformers;
+using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
@@ -18,7 +19,7 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// predict the next token on random windows of the stream. The fitted
 /// <see cref="MhcTextGenerationTransformer"/> generates text from a prompt column and scores texts.
 /// </summary>
-public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
+public sealed partial class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
 {
     /// <summary>Options of <see cref="MhcDecoderTrainer"/>. Shared training options come from <see cref="MhcTrainerOptions"/>.</summary>
     /// <remarks>
@@ -128,10 +129,22 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         /// <summary>How the fitted transformer samples (tokens, temperature, top-k, top-p, seed).</summary>
         public TextGenerationOptions Generation { get; set; } = new();
 
+        /// <summary>
+        /// Fine-tuning: a weights file (safetensors, or PyTorch <c>.pt</c>/<c>.pth</c>/<c>.bin</c>; see
+        /// <see cref="global::Mhc.Models.Weights.ModuleWeights"/>) that training starts from instead of a random initialisation.
+        /// The vocabulary is still built from the training text, so that text must give the same vocabulary as the one the
+        /// weights were trained with (the same characters, or the same tokenizer ids): a different size fails with an
+        /// <see cref="InvalidDataException"/> naming the embedding tensor, but a vocabulary of the same size with other
+        /// tokens cannot be detected. Fit throws <see cref="FileNotFoundException"/> when the file is missing. Default null.
+        /// </summary>
+        public string? InitialWeightsPath { get; set; }
+
         /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
+            if (InitialWeightsPath is not null && string.IsNullOrWhiteSpace(InitialWeightsPath))
+                throw new ArgumentException($"{nameof(InitialWeightsPath)} must name a weights file or be null.", nameof(InitialWeightsPath));
             Check(ContextLength >= 1, nameof(ContextLength), ContextLength, "at least 1");
             Check(StepsPerEpoch >= 1, nameof(StepsPerEpoch), StepsPerEpoch, "at least 1");
             Check(ValidationWindows >= 1, nameof(ValidationWindows), ValidationWindows, "at least 1");
@@ -215,9 +228,7 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         var run = options.ForFit<Options>(CatalogEnvironment.ResolveSeed(context, LoadName, options.Seed), channel.Write);
         var log = run.Log;
         var text = ReadText(input, options.TextColumnName, "training");
-        TextVocabulary vocabulary = options.Tokenizer is null
-            ? CharacterVocabulary.Build(text)
-            : TokenizerVocabulary.Build(options.Tokenizer, options.TokenizerName, text);
+        var vocabulary = BuildVocabulary(text);
         var trainIds = vocabulary.Encode(text);
         CheckLength(trainIds.Length, "training");
         int[]? validationIds = null;
@@ -234,12 +245,30 @@ public sealed class MhcDecoderTrainer : IEstimator<MhcTextGenerationTransformer>
         using var device = new TrainingDevice(run.Device, run.NumberOfThreads, run.Seed!.Value);
         channel.WriteRuntime();
         var network = new HyperDecoderTransformer(run.NetworkOptions(vocabulary.Count));
+        if (run.InitialWeightsPath is { } initial)
+        {
+            try
+            {
+                ModuleWeights.Load(network, initial);
+            }
+            catch
+            {
+                network.Dispose();
+                throw;
+            }
+            log?.Invoke($"starting from the weights in '{initial}'");
+        }
         var task = new TextGenerationTask(network, trainIds, validationIds, run.StepsPerEpoch, run.BatchSize, run.ValidationWindows);
         var history = new MhcTrainingLoop(run).Run(task, device.Device);
         return new MhcTextGenerationTransformer(context, network, vocabulary, history,
             new TextGenerationColumns(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName),
             options.Generation.Clone());
     }
+
+    /// <summary>The vocabulary of <paramref name="text"/>: one token per character, or the tokenizer's ids that occur in it.</summary>
+    private TextVocabulary BuildVocabulary(string text) => options.Tokenizer is null
+        ? CharacterVocabulary.Build(text)
+        : TokenizerVocabulary.Build(options.Tokenizer, options.TokenizerName, text);
 
     private void CheckLength(int tokens, string role)
     {
