@@ -132,23 +132,10 @@ public sealed partial class MhcImageClassificationTrainer
         /// <summary>Augmentation: random horizontal flips. Off by default, since digits and text are not mirror-symmetric.</summary>
         public bool AugmentHorizontalFlip { get; set; }
 
-        /// <summary>
-        /// Fine-tuning: a weights file (safetensors, or PyTorch <c>.pt</c>/<c>.pth</c>/<c>.bin</c>; see
-        /// <see cref="global::Mhc.Models.Weights.ModuleWeights"/>) that training starts from instead of a random initialisation. It must
-        /// hold the state_dict of the network these options describe (same architecture, sizes and class count), including
-        /// the input standardisation buffers <c>input_mean</c> and <c>input_std</c>: those of the file are kept, so the
-        /// network sees its inputs as it did when the weights were trained. Fit throws <see cref="FileNotFoundException"/>
-        /// when the file is missing and <see cref="InvalidDataException"/> naming each tensor that does not fit. Default
-        /// null (random initialisation).
-        /// </summary>
-        public string? InitialWeightsPath { get; set; }
-
         /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
-            if (InitialWeightsPath is not null && string.IsNullOrWhiteSpace(InitialWeightsPath))
-                throw new ArgumentException($"{nameof(InitialWeightsPath)} must name a weights file or be null.", nameof(InitialWeightsPath));
             Check(ImageHeight >= 4, nameof(ImageHeight), ImageHeight, "at least 4");
             Check(ImageWidth >= 4, nameof(ImageWidth), ImageWidth, "at least 4");
             Check(Channels >= 1, nameof(Channels), Channels, "at least 1");

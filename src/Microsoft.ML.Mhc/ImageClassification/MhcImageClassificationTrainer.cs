@@ -82,29 +82,12 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
 
         var (mean, std) = train.ChannelStatistics();
         var spec = CreateSpec(o, label.Count);
-        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed!.Value);
-        log.WriteRuntime();
-        var network = new ImageClassifierNetwork(spec, mean, std);
-        try
-        {
-            if (o.InitialWeightsPath is { } weights)
-            {
-                ModuleWeights.Load(network, weights);
-                log.Write($"starting from the weights in '{weights}'");
-            }
-            log.WriteConvolutionCheck(network, device.Device);
-            var task = new ImageClassificationTask(network, train, validation,
-                new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip), o.LabelSmoothing);
-            var history = new MhcTrainingLoop(o).Run(task, device.Device);
-            var engine = new ImageClassifierEngine(network, device.Device, nameof(MhcImageClassificationTransformer));
-            return new MhcImageClassificationTransformer(ml, input.Schema, feature, label, engine,
-                o.ScoreColumnName, o.PredictedLabelColumnName, o.ScoringBatchSize, history);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        return TrainingSession.Train(o, log, () => new ImageClassifierNetwork(spec, mean, std),
+            (network, device) => (new ImageClassificationTask(network, train, validation,
+                new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip), o.LabelSmoothing), null),
+            (network, device, history) => new MhcImageClassificationTransformer(ml, input.Schema, feature, label,
+                new ImageClassifierEngine(network, device, nameof(MhcImageClassificationTransformer)),
+                o.ScoreColumnName, o.PredictedLabelColumnName, o.ScoringBatchSize, history));
     }
 
     /// <summary><see cref="SmallDataDefaults"/>: sets the epochs of this Fit's options from the number of training rows.</summary>

@@ -39,7 +39,9 @@ internal sealed class TrainerLog : IDisposable
     /// </summary>
     public void WriteConvolutionCheck(TorchSharp.torch.nn.Module network, TorchSharp.torch.Device device)
     {
-        if (device.type == TorchSharp.DeviceType.CPU) Write(ConvolutionBackendCheck.EnsureCorrectGradients(network));
+        // Only networks with convolutions have anything to check (the decoder has none).
+        if (device.type == TorchSharp.DeviceType.CPU && network.modules().OfType<TorchSharp.Modules.Convolution>().Any())
+            Write(ConvolutionBackendCheck.EnsureCorrectGradients(network));
     }
 
     /// <summary>Closes the channel.</summary>

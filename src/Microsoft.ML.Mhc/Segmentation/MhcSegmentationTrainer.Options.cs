@@ -148,21 +148,10 @@ public sealed partial class MhcSegmentationTrainer
         public double DiceLossWeight { get; set; }
 
         /// <inheritdoc />
-        /// <summary>
-        /// Fine-tuning: a weights file (safetensors, or PyTorch <c>.pt</c>/<c>.pth</c>/<c>.bin</c>; see
-        /// <see cref="global::Mhc.Models.Weights.ModuleWeights"/>) that training starts from instead of a random initialisation.
-        /// It must hold the state_dict of the network these options describe (same sizes and class count), including the
-        /// input standardisation buffers, whose values from the file are kept. Fit throws <see cref="FileNotFoundException"/>
-        /// when the file is missing and <see cref="InvalidDataException"/> naming each tensor that does not fit. Default null.
-        /// </summary>
-        public string? InitialWeightsPath { get; set; }
-
         /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
-            if (InitialWeightsPath is not null && string.IsNullOrWhiteSpace(InitialWeightsPath))
-                throw new ArgumentException($"{nameof(InitialWeightsPath)} must name a weights file or be null.", nameof(InitialWeightsPath));
             Check(Depth >= 1 && Depth <= 8, nameof(Depth), Depth, "between 1 and 8");
             int m = 1 << Math.Clamp(Depth, 1, 8);
             Check(ImageHeight >= m && ImageHeight % m == 0, nameof(ImageHeight), ImageHeight, $"a positive multiple of 2^Depth = {m}");

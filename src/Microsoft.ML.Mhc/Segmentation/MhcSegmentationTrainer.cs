@@ -68,29 +68,15 @@ public sealed partial class MhcSegmentationTrainer : IEstimator<MhcSegmentationT
         var (mean, std) = train.ChannelStatistics();
         var weights = SegmentationLoss.Weights(o.ClassWeighting, o.ClassWeights, train.ClassPixelCounts(classes));
         var spec = CreateSpec(o, classes);
-        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, o.Seed!.Value);
-        log.WriteRuntime();
-        var network = new SegmentationNetwork(spec, mean, std);
-        try
-        {
-            if (o.InitialWeightsPath is { } initial)
+        return TrainingSession.Train(o, log, () => new SegmentationNetwork(spec, mean, std),
+            (network, device) =>
             {
-                ModuleWeights.Load(network, initial);
-                log.Write($"starting from the weights in '{initial}'");
-            }
-            log.WriteConvolutionCheck(network, device.Device);
-            using var loss = new SegmentationLoss(classes, weights, o.DiceLossWeight, device.Device);
-            var task = new SegmentationTask(network, train, validation, loss);
-            var history = new MhcTrainingLoop(o).Run(task, device.Device);
-            var engine = new SegmentationEngine(network, device.Device, nameof(MhcSegmentationTransformer));
-            return new MhcSegmentationTransformer(ml, input.Schema, image, engine,
-                o.PredictedMaskColumnName, o.OutputProbabilities ? o.ProbabilitiesColumnName : null, o.ScoringBatchSize, history);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+                var loss = new SegmentationLoss(classes, weights, o.DiceLossWeight, device);
+                return (new SegmentationTask(network, train, validation, loss), loss);
+            },
+            (network, device, history) => new MhcSegmentationTransformer(ml, input.Schema, image,
+                new SegmentationEngine(network, device, nameof(MhcSegmentationTransformer)),
+                o.PredictedMaskColumnName, o.OutputProbabilities ? o.ProbabilitiesColumnName : null, o.ScoringBatchSize, history));
     }
 
     /// <summary>The network spec the options describe for <paramref name="classes"/> classes.</summary>

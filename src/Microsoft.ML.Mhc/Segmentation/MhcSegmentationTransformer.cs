@@ -115,7 +115,7 @@ public sealed class MhcSegmentationTransformer : ITransformer, IDisposable, IRel
     /// Writes the network's weights (its state_dict, with the input standardisation buffers) to <paramref name="path"/>
     /// atomically, as safetensors or PyTorch <c>.pt</c> (see <see cref="ModuleWeights.Save"/>), for PyTorch, for
     /// <see cref="MhcSegmentationTrainer.FromWeights"/> or for fine-tuning
-    /// (<see cref="MhcSegmentationTrainer.Options.InitialWeightsPath"/>). Returns the full path.
+    /// (<see cref="Training.MhcTrainerOptions.InitialWeightsPath"/>). Returns the full path.
     /// </summary>
     /// <param name="path">The target file.</param>
     /// <param name="format">The format; null: from the extension (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>: PyTorch; otherwise safetensors).</param>

@@ -129,22 +129,10 @@ public sealed partial class MhcDecoderTrainer : IEstimator<MhcTextGenerationTran
         /// <summary>How the fitted transformer samples (tokens, temperature, top-k, top-p, seed).</summary>
         public TextGenerationOptions Generation { get; set; } = new();
 
-        /// <summary>
-        /// Fine-tuning: a weights file (safetensors, or PyTorch <c>.pt</c>/<c>.pth</c>/<c>.bin</c>; see
-        /// <see cref="global::Mhc.Models.Weights.ModuleWeights"/>) that training starts from instead of a random initialisation.
-        /// The vocabulary is still built from the training text, so that text must give the same vocabulary as the one the
-        /// weights were trained with (the same characters, or the same tokenizer ids): a different size fails with an
-        /// <see cref="InvalidDataException"/> naming the embedding tensor, but a vocabulary of the same size with other
-        /// tokens cannot be detected. Fit throws <see cref="FileNotFoundException"/> when the file is missing. Default null.
-        /// </summary>
-        public string? InitialWeightsPath { get; set; }
-
         /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
-            if (InitialWeightsPath is not null && string.IsNullOrWhiteSpace(InitialWeightsPath))
-                throw new ArgumentException($"{nameof(InitialWeightsPath)} must name a weights file or be null.", nameof(InitialWeightsPath));
             Check(ContextLength >= 1, nameof(ContextLength), ContextLength, "at least 1");
             Check(StepsPerEpoch >= 1, nameof(StepsPerEpoch), StepsPerEpoch, "at least 1");
             Check(ValidationWindows >= 1, nameof(ValidationWindows), ValidationWindows, "at least 1");
@@ -242,27 +230,11 @@ public sealed partial class MhcDecoderTrainer : IEstimator<MhcTextGenerationTran
         log?.Invoke($"text: {text.Length} characters -> {trainIds.Length} tokens, vocabulary {vocabulary.Description}" +
             (validationIds is null ? "" : $", validation {validationIds.Length} tokens"));
 
-        using var device = new TrainingDevice(run.Device, run.NumberOfThreads, run.Seed!.Value);
-        channel.WriteRuntime();
-        var network = new HyperDecoderTransformer(run.NetworkOptions(vocabulary.Count));
-        if (run.InitialWeightsPath is { } initial)
-        {
-            try
-            {
-                ModuleWeights.Load(network, initial);
-            }
-            catch
-            {
-                network.Dispose();
-                throw;
-            }
-            log?.Invoke($"starting from the weights in '{initial}'");
-        }
-        var task = new TextGenerationTask(network, trainIds, validationIds, run.StepsPerEpoch, run.BatchSize, run.ValidationWindows);
-        var history = new MhcTrainingLoop(run).Run(task, device.Device);
-        return new MhcTextGenerationTransformer(context, network, vocabulary, history,
-            new TextGenerationColumns(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName),
-            options.Generation.Clone());
+        return TrainingSession.Train(run, channel, () => new HyperDecoderTransformer(run.NetworkOptions(vocabulary.Count)),
+            (network, device) => (new TextGenerationTask(network, trainIds, validationIds, run.StepsPerEpoch, run.BatchSize, run.ValidationWindows), null),
+            (network, device, history) => new MhcTextGenerationTransformer(context, network, vocabulary, history,
+                new TextGenerationColumns(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName),
+                options.Generation.Clone()));
     }
 
     /// <summary>The vocabulary of <paramref name="text"/>: one token per character, or the tokenizer's ids that occur in it.</summary>

@@ -73,6 +73,20 @@ public abstract class MhcTrainerOptions
     public int EarlyStoppingPatience { get; set; }
 
     /// <summary>
+    /// Fine-tuning: a weights file (safetensors, or PyTorch <c>.pt</c>/<c>.pth</c>/<c>.bin</c>; see
+    /// <see cref="global::Mhc.Models.Weights.ModuleWeights"/>) that training starts from instead of a random
+    /// initialisation. It must hold the state_dict of the network the options describe (same architecture, sizes and
+    /// class count or vocabulary size). For image and segmentation networks that includes the input standardisation
+    /// buffers <c>input_mean</c> and <c>input_std</c>: those of the file are kept, so the network sees its inputs as it did
+    /// when the weights were trained. For text, the vocabulary is still built from the training text, which must give the
+    /// same vocabulary as the one the weights were trained with: a different size fails naming the embedding tensor, but
+    /// a vocabulary of the same size with other tokens cannot be detected. Fit throws <see cref="FileNotFoundException"/>
+    /// when the file is missing and <see cref="InvalidDataException"/> naming each tensor that does not fit. Default null
+    /// (random initialisation).
+    /// </summary>
+    public string? InitialWeightsPath { get; set; }
+
+    /// <summary>
     /// A wall-time budget for training. After each epoch the loop plans only the epochs that still fit
     /// (at the measured speed) and re-aims the cosine decay to end with them, so a budgeted run ends with
     /// a fully decayed learning rate; it also stops once the budget is spent. Null: no limit. Default null.
@@ -132,6 +146,8 @@ public abstract class MhcTrainerOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first inconsistent option.</summary>
     public virtual void Validate()
     {
+        if (InitialWeightsPath is not null && string.IsNullOrWhiteSpace(InitialWeightsPath))
+            throw new ArgumentException($"{nameof(InitialWeightsPath)} must name a weights file or be null.", nameof(InitialWeightsPath));
         Check(MaxEpochs >= 1, nameof(MaxEpochs), MaxEpochs, "at least 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
         Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "positive");
