@@ -1,0 +1,88 @@
+using Mhc.Models.Layers;
+using Mhc.Models.Vision;
+using Mhc.Models.Weights;
+using static TorchSharp.torch;
+
+namespace Benchmarks;
+
+/// <summary>
+/// Fixtures for the PyTorch twin (<c>interop/pytorch/check.py</c>): for each connection kind a small seeded
+/// Hyper-ResNet (default options but for its size) saved with <see cref="ModuleWeights.Save"/> as <c>KIND.pt</c>, and
+/// <c>KIND.io.pt</c> holding a fixed input batch and the network's eval-mode logits. The weights are perturbed away from
+/// their initialisation first (gates, biases, Phi, batch-norm statistics), so that every term of the mixing shows in the
+/// logits: at init HC's Phi is zero and the gates are 0.01, and a twin that dropped the dynamic part would still match.
+/// </summary>
+public sealed class InteropExportSuite : IBenchmarkSuite
+{
+    /// <summary>The connection kinds exported, by the file name each gets.</summary>
+    public static readonly IReadOnlyList<(string Name, ConnectionKind Kind)> Kinds =
+        [("residual", ConnectionKind.Residual), ("hc", ConnectionKind.Hc), ("mhc", ConnectionKind.Mhc)];
+
+    /// <inheritdoc />
+    public string Name => "interop-export";
+
+    /// <inheritdoc />
+    public string Description => "writes seeded Hyper-ResNet weights (.pt), an input batch and the C# logits for interop/pytorch/check.py (needs --out)";
+
+    /// <inheritdoc />
+    public void Run(BenchmarkRun run)
+    {
+        // Skipped rather than failed without --out, so that a run of all suites (the default) still completes.
+        if (run.OutDirectory is not { } dir)
+        {
+            run.Log("interop-export: skipped (no --out DIR for the fixtures)");
+            return;
+        }
+        Directory.CreateDirectory(dir);
+        foreach (var (name, kind) in Kinds)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(1234);
+            var net = new HyperResNet(Options(kind));
+            Perturb(net);
+            net.eval();
+            var input = randn(4, 1, 28, 28);
+            Tensor logits;
+            using (no_grad()) logits = net.forward(input);
+            ModuleWeights.Save(net, Path.Combine(dir, $"{name}.pt"));
+            using var io = new TensorBundle(input, logits);
+            ModuleWeights.Save(io, Path.Combine(dir, $"{name}.io.pt"));
+            run.Log($"{name}: {net.state_dict().Count} tensors, logits [{string.Join(", ", logits.shape)}] -> {dir}");
+        }
+        run.Add("interop_export_models", Kinds.Count);
+    }
+
+    /// <summary>The exported network: the defaults (mHC's n = 4, 20 Sinkhorn iterations, per-sample mixing) at a small size.</summary>
+    public static HyperResNetOptions Options(ConnectionKind kind) => new()
+    {
+        BaseWidth = 16,
+        StageDepths = [1, 1],
+        Mixing = new MixingSettings { Connection = kind },
+    };
+
+    private static void Perturb(HyperResNet net)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in net.named_parameters())
+        {
+            // Gates of 0.5 make the dynamic part about as large as the biases (at 0.01 it is lost in them).
+            if (name.EndsWith(".gates", StringComparison.Ordinal)) p.copy_(0.5f + 0.1f * rand(p.shape));
+            else p.add_(0.1f * randn(p.shape));
+        }
+        foreach (var (name, b) in net.named_buffers())
+        {
+            if (name.EndsWith("running_mean", StringComparison.Ordinal)) b.copy_(0.1f * randn(b.shape));
+            else if (name.EndsWith("running_var", StringComparison.Ordinal)) b.copy_(0.5f + rand(b.shape));
+        }
+    }
+
+    /// <summary>Named tensors saved as a state_dict, which <c>torch.load</c> reads as a dict without extra packages.</summary>
+    private sealed class TensorBundle : nn.Module
+    {
+        public TensorBundle(Tensor input, Tensor logits) : base("io")
+        {
+            register_buffer("input", input.detach().clone());
+            register_buffer("logits", logits.detach().clone());
+        }
+    }
+}
