@@ -1,0 +1,53 @@
+"""Checks the PyTorch twin against C#: loads the weights the `interop-export` benchmark suite wrote (KIND.pt) into
+mhc_twin.HyperResNet (strict, so every name and shape must match), runs the saved input batch in eval mode and
+compares with the C# logits (KIND.io.pt). Exits 1 when a model is missing or any |diff| exceeds the tolerance.
+
+    dotnet run -c Release --project samples/Benchmarks -- --suite interop-export --out DIR
+    /usr/bin/python3 interop/pytorch/check.py --dir DIR
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mhc_twin  # noqa: E402
+
+# The options InteropExportSuite.Options uses: the defaults but for the size.
+KINDS = {"residual": mhc_twin.RESIDUAL, "hc": mhc_twin.HC, "mhc": mhc_twin.MHC}
+
+
+def build(connection):
+    return mhc_twin.HyperResNet(base_width=16, stage_depths=(1, 1), connection=connection)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", required=True, help="folder written by --suite interop-export")
+    parser.add_argument("--tolerance", type=float, default=1e-5)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    failed = False
+    for name, connection in KINDS.items():
+        weights, io = (os.path.join(args.dir, f"{name}{s}.pt") for s in ("", ".io"))
+        if not (os.path.exists(weights) and os.path.exists(io)):
+            print(f"{name}: MISSING {weights} or {io}")
+            failed = True
+            continue
+        model = build(connection)
+        model.load_state_dict(torch.load(weights), strict=True)
+        model.eval()
+        data = torch.load(io)
+        with torch.no_grad():
+            logits = model(data["input"])
+        diff = (logits - data["logits"]).abs().max().item()
+        ok = diff <= args.tolerance
+        failed |= not ok
+        print(f"{name}: max |diff| = {diff:.3e} over logits {tuple(logits.shape)} "
+              f"(|logits| up to {data['logits'].abs().max().item():.3f}) {'ok' if ok else 'FAIL'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
