@@ -14,12 +14,18 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mhc_twin  # noqa: E402
 
-# The options InteropExportSuite.Options uses: the defaults but for the size.
-KINDS = {"residual": mhc_twin.RESIDUAL, "hc": mhc_twin.HC, "mhc": mhc_twin.MHC}
+# InteropExportSuite.Networks: the defaults but for the size, per connection kind, and mHC static and per pixel.
+NETWORKS = {
+    "residual": dict(connection=mhc_twin.RESIDUAL),
+    "hc": dict(connection=mhc_twin.HC),
+    "mhc": dict(connection=mhc_twin.MHC),
+    "mhc-static": dict(connection=mhc_twin.MHC, dynamic=False),
+    "mhc-pixel": dict(connection=mhc_twin.MHC, per_pixel=True),
+}
 
 
-def build(connection):
-    return mhc_twin.HyperResNet(base_width=16, stage_depths=(1, 1), connection=connection)
+def build(options):
+    return mhc_twin.HyperResNet(base_width=16, stage_depths=(1, 1), **options)
 
 
 def main():
@@ -29,13 +35,13 @@ def main():
     args = parser.parse_args()
     torch.manual_seed(0)
     failed = False
-    for name, connection in KINDS.items():
+    for name, options in NETWORKS.items():
         weights, io = (os.path.join(args.dir, f"{name}{s}.pt") for s in ("", ".io"))
         if not (os.path.exists(weights) and os.path.exists(io)):
             print(f"{name}: MISSING {weights} or {io}")
             failed = True
             continue
-        model = build(connection)
+        model = build(options)
         model.load_state_dict(torch.load(weights), strict=True)
         model.eval()
         data = torch.load(io)

@@ -14,9 +14,19 @@ namespace Benchmarks;
 /// </summary>
 public sealed class InteropExportSuite : IBenchmarkSuite
 {
-    /// <summary>The connection kinds exported, by the file name each gets.</summary>
-    public static readonly IReadOnlyList<(string Name, ConnectionKind Kind)> Kinds =
-        [("residual", ConnectionKind.Residual), ("hc", ConnectionKind.Hc), ("mhc", ConnectionKind.Mhc)];
+    /// <summary>
+    /// The networks exported, by file name: the defaults (mHC's n = 4, per-sample dynamic mixing, 20 exp-first Sinkhorn
+    /// rounds) at a small size for each connection kind, and mHC with static mixing and with per-pixel mixing.
+    /// <c>interop/pytorch/check.py</c> builds the same list.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, HyperResNetOptions Options)> Networks =
+    [
+        ("residual", Small(new MixingSettings { Connection = ConnectionKind.Residual })),
+        ("hc", Small(new MixingSettings { Connection = ConnectionKind.Hc })),
+        ("mhc", Small(new MixingSettings())),
+        ("mhc-static", Small(new MixingSettings { DynamicMixing = false })),
+        ("mhc-pixel", Small(new MixingSettings(), perPixel: true)),
+    ];
 
     /// <inheritdoc />
     public string Name => "interop-export";
@@ -34,11 +44,11 @@ public sealed class InteropExportSuite : IBenchmarkSuite
             return;
         }
         Directory.CreateDirectory(dir);
-        foreach (var (name, kind) in Kinds)
+        foreach (var (name, options) in Networks)
         {
             using var scope = NewDisposeScope();
             manual_seed(1234);
-            var net = new HyperResNet(Options(kind));
+            var net = new HyperResNet(options);
             Perturb(net);
             net.eval();
             var input = randn(4, 1, 28, 28);
@@ -49,15 +59,15 @@ public sealed class InteropExportSuite : IBenchmarkSuite
             ModuleWeights.Save(io, Path.Combine(dir, $"{name}.io.pt"));
             run.Log($"{name}: {net.state_dict().Count} tensors, logits [{string.Join(", ", logits.shape)}] -> {dir}");
         }
-        run.Add("interop_export_models", Kinds.Count);
+        run.Add("interop_export_models", Networks.Count);
     }
 
-    /// <summary>The exported network: the defaults (mHC's n = 4, 20 Sinkhorn iterations, per-sample mixing) at a small size.</summary>
-    public static HyperResNetOptions Options(ConnectionKind kind) => new()
+    private static HyperResNetOptions Small(MixingSettings mixing, bool perPixel = false) => new()
     {
         BaseWidth = 16,
         StageDepths = [1, 1],
-        Mixing = new MixingSettings { Connection = kind },
+        Mixing = mixing,
+        PerPixelMixing = perPixel,
     };
 
     private static void Perturb(HyperResNet net)
@@ -67,6 +77,8 @@ public sealed class InteropExportSuite : IBenchmarkSuite
         {
             // Gates of 0.5 make the dynamic part about as large as the biases (at 0.01 it is lost in them).
             if (name.EndsWith(".gates", StringComparison.Ordinal)) p.copy_(0.5f + 0.1f * rand(p.shape));
+            // H_res logits spread enough that the bound L tanh(h / L) and Sinkhorn's balancing both show.
+            else if (name.EndsWith(".bias_res", StringComparison.Ordinal)) p.add_(randn(p.shape));
             else p.add_(0.1f * randn(p.shape));
         }
         foreach (var (name, b) in net.named_buffers())
