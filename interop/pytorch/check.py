@@ -28,6 +28,27 @@ def build(options):
     return mhc_twin.HyperResNet(base_width=16, stage_depths=(1, 1), **options)
 
 
+# The deterministic part of the initialisation (HC's zero Phi is caught too); mHC's Phi and the convolutions are random.
+INIT_NAMES = (".bias_pre", ".bias_post", ".bias_res", ".gates", ".phi")
+
+
+def check_init(name, model, path):
+    """Compares the twin's fresh mixing parameters with the C# network's before perturbation; returns the failures."""
+    if not os.path.exists(path):
+        print(f"{name}: init MISSING {path}")
+        return ["missing"]
+    expected = torch.load(path)
+    failures, compared = [], 0
+    for key, value in model.state_dict().items():
+        if not key.endswith(INIT_NAMES) or (key.endswith(".phi") and expected[key].abs().max() > 0):
+            continue
+        compared += 1
+        if value.shape != expected[key].shape or (value - expected[key]).abs().max().item() > 1e-6:
+            failures.append(key)
+    print(f"{name}: init of {compared} mixing tensors {'ok' if not failures else 'differs in ' + ', '.join(failures)}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", required=True, help="folder written by --suite interop-export")
@@ -42,6 +63,8 @@ def main():
             failed = True
             continue
         model = build(options)
+        init_failures = check_init(name, model, os.path.join(args.dir, f"{name}.init.pt"))
+        failed |= bool(init_failures)
         model.load_state_dict(torch.load(weights), strict=True)
         model.eval()
         data = torch.load(io)

@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace Benchmarks;
 
 /// <summary>
-/// Fixtures for the PyTorch twin (<c>interop/pytorch/check.py</c>): for each connection kind a small seeded
-/// Hyper-ResNet (default options but for its size) saved with <see cref="ModuleWeights.Save"/> as <c>KIND.pt</c>, and
-/// <c>KIND.io.pt</c> holding a fixed input batch and the network's eval-mode logits. The weights are perturbed away from
+/// Fixtures for the PyTorch twin (<c>interop/pytorch/check.py</c>): for each network a small seeded Hyper-ResNet
+/// (default options but for its size) saved with <see cref="ModuleWeights.Save"/> as <c>NAME.pt</c>, its initial
+/// weights as <c>NAME.init.pt</c>, and <c>NAME.io.pt</c> holding a fixed input batch and the network's eval-mode logits. The weights are perturbed away from
 /// their initialisation first (gates, biases, Phi, batch-norm statistics), so that every term of the mixing shows in the
 /// logits: at init HC's Phi is zero and the gates are 0.01, and a twin that dropped the dynamic part would still match.
 /// </summary>
@@ -49,6 +49,8 @@ public sealed class InteropExportSuite : IBenchmarkSuite
             using var scope = NewDisposeScope();
             manual_seed(1234);
             var net = new HyperResNet(options);
+            // The initial state too, so that the twin's own initialisation of the mixing parameters can be checked.
+            ModuleWeights.Save(net, Path.Combine(dir, $"{name}.init.pt"));
             Perturb(net);
             net.eval();
             var input = randn(4, 1, 28, 28);

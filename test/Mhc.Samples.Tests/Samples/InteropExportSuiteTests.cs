@@ -27,6 +27,8 @@ public class InteropExportSuiteTests
         {
             using var scope = NewDisposeScope();
             var net = new HyperResNet(options);
+            // The initial weights fit the same network (check.py compares the twin's initialisation with them).
+            ModuleWeights.Load(net, Path.Combine(outDir, $"{name}.init.pt"));
             ModuleWeights.Load(net, Path.Combine(outDir, $"{name}.pt"));
             net.eval();
             var io = ModuleWeights.ReadEntries(Path.Combine(outDir, $"{name}.io.pt"));
