@@ -6,7 +6,7 @@ using Mhc.Models;
 using Mhc.Samples.Data;
 using Mhc.Samples.Figures;
 using Mhc.Samples.Networks;
-using Microsoft.ML.Mhc.IO;
+using Mhc.Models.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
 using Microsoft.ML.Data;
-using Microsoft.ML.Mhc.IO;
+using Mhc.Models.IO;
 using Microsoft.ML.Mhc.Persistence;
 
 namespace Microsoft.ML.Mhc.Tests;

@@ -1,4 +1,4 @@
-using Microsoft.ML.Mhc.IO;
+using Mhc.Models.IO;
 using System.Globalization;
 using System.Text.Json;
 

@@ -1,3 +1,4 @@
+using Mhc.Models.IO;
 using System.Collections;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -46,27 +47,13 @@ public static class ModuleWeights
         ArgumentNullException.ThrowIfNull(module);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var kind = format ?? FormatOf(path);
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
+        // A fresh file each time: PyBridge's static writers do not truncate a longer existing file, and the stream
+        // overloads with leaveOpen let the data be flushed to disk before the rename makes it visible.
+        return AtomicFile.Write(path, stream =>
         {
-            // A fresh file each time: PyBridge's static writers do not truncate a longer existing file, and the stream
-            // overloads with leaveOpen let the data be flushed to disk before the rename makes it visible.
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                if (kind == WeightsFormat.PyTorch) module.save_py(stream, leaveOpen: true);
-                else module.save_safetensors(stream, leaveOpen: true);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-        return full;
+            if (kind == WeightsFormat.PyTorch) module.save_py(stream, leaveOpen: true);
+            else module.save_safetensors(stream, leaveOpen: true);
+        });
     }
 
     /// <summary>The tensors a weights file holds (names, dtypes, shapes), read without loading it into a network.</summary>

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Microsoft.ML.Mhc.IO;
+using Mhc.Models.IO;
 
 namespace Microsoft.ML.Mhc.Persistence;
 

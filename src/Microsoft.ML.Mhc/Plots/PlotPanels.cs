@@ -1,6 +1,6 @@
 using OxyPlot;
 using OxyPlot.SkiaSharp;
-using Microsoft.ML.Mhc.IO;
+using Mhc.Models.IO;
 using SkiaSharp;
 
 namespace Microsoft.ML.Mhc.Plots;

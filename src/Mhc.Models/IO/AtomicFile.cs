@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Mhc.IO;
+namespace Mhc.Models.IO;
 
 /// <summary>
 /// Writes a file so that readers see either the old complete file or the new complete one, never a part: the content
