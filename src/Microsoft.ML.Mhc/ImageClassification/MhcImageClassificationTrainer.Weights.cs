@@ -1,4 +1,3 @@
-using Mhc.Models.Weights;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;
 using Microsoft.ML.Mhc.Training;
@@ -37,20 +36,9 @@ public sealed partial class MhcImageClassificationTrainer
             throw new ArgumentException(
                 $"The spec has {spec.NumClasses} classes but the label column '{o.LabelColumnName}' has {label.Count}.", nameof(spec));
         var feature = ImageFeatureColumn.FromSchema(inputSchema, o.FeatureColumnName, spec.Channels, spec.ImageHeight, spec.ImageWidth);
-        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, CatalogEnvironment.ResolveSeed(environment, LoadName, o.Seed));
-        var network = new ImageClassifierNetwork(spec);
-        try
-        {
-            ModuleWeights.Load(network, weightsPath);
-            var engine = new ImageClassifierEngine(network, device.Device, nameof(MhcImageClassificationTransformer));
-            var history = new MhcTrainingHistory([], null, false, 0, device.Device.ToString());
-            return new MhcImageClassificationTransformer(ml, inputSchema, feature, label, engine,
-                o.ScoreColumnName, o.PredictedLabelColumnName, o.ScoringBatchSize, history);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        return TrainingSession.FromWeights(o, CatalogEnvironment.ResolveSeed(environment, LoadName, o.Seed), () => new ImageClassifierNetwork(spec),
+            weightsPath, (network, device, history) => new MhcImageClassificationTransformer(ml, inputSchema, feature, label,
+                new ImageClassifierEngine(network, device, nameof(MhcImageClassificationTransformer)),
+                o.ScoreColumnName, o.PredictedLabelColumnName, o.ScoringBatchSize, history));
     }
 }

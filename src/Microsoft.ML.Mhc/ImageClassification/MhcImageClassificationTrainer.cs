@@ -1,5 +1,4 @@
 using Mhc.Models.Vision;
-using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;

@@ -1,4 +1,3 @@
-using Mhc.Models.Weights;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.Training;
 
@@ -33,20 +32,9 @@ public sealed partial class MhcSegmentationTrainer
                 $"Set {nameof(Options.NumberOfClasses)} (or pass a spec): without training data it cannot be read from the masks.", nameof(spec));
         spec ??= CreateSpec(o, o.NumberOfClasses);
         var image = SegmentationImageColumn.FromSchema(ml, inputSchema, o.FeatureColumnName, spec.Channels, spec.ImageHeight, spec.ImageWidth);
-        using var device = new TrainingDevice(o.Device, o.NumberOfThreads, CatalogEnvironment.ResolveSeed(ml, LoadName, o.Seed));
-        var network = new SegmentationNetwork(spec);
-        try
-        {
-            ModuleWeights.Load(network, weightsPath);
-            var engine = new SegmentationEngine(network, device.Device, nameof(MhcSegmentationTransformer));
-            var history = new MhcTrainingHistory([], null, false, 0, device.Device.ToString());
-            return new MhcSegmentationTransformer(ml, inputSchema, image, engine,
-                o.PredictedMaskColumnName, o.OutputProbabilities ? o.ProbabilitiesColumnName : null, o.ScoringBatchSize, history);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        return TrainingSession.FromWeights(o, CatalogEnvironment.ResolveSeed(ml, LoadName, o.Seed), () => new SegmentationNetwork(spec),
+            weightsPath, (network, device, history) => new MhcSegmentationTransformer(ml, inputSchema, image,
+                new SegmentationEngine(network, device, nameof(MhcSegmentationTransformer)),
+                o.PredictedMaskColumnName, o.OutputProbabilities ? o.ProbabilitiesColumnName : null, o.ScoringBatchSize, history));
     }
 }

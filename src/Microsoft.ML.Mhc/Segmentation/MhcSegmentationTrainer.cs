@@ -1,4 +1,3 @@
-using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;

@@ -30,20 +30,13 @@ public sealed partial class MhcDecoderTrainer
         ArgumentException.ThrowIfNullOrWhiteSpace(weightsPath);
         options.Validate();
         var vocabulary = BuildVocabulary(ReadText(vocabularyText, options.TextColumnName, "vocabulary"));
-        using var device = new TrainingDevice(options.Device, options.NumberOfThreads, CatalogEnvironment.ResolveSeed(context, LoadName, options.Seed));
-        var network = new HyperDecoderTransformer(options.NetworkOptions(vocabulary.Count));
-        try
-        {
-            ModuleWeights.Load(network, weightsPath);
-            network.to(device.Device);
-            return new MhcTextGenerationTransformer(context, network, vocabulary, new MhcTrainingHistory([], null, false, 0, device.Device.ToString()),
-                new TextGenerationColumns(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName),
-                options.Generation.Clone());
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        return TrainingSession.FromWeights(options, CatalogEnvironment.ResolveSeed(context, LoadName, options.Seed),
+            () => new HyperDecoderTransformer(options.NetworkOptions(vocabulary.Count)), weightsPath, (network, device, history) =>
+            {
+                network.to(device);
+                return new MhcTextGenerationTransformer(context, network, vocabulary, history,
+                    new TextGenerationColumns(options.TextColumnName, options.PromptColumnName, options.GeneratedTextColumnName),
+                    options.Generation.Clone());
+            });
     }
 }

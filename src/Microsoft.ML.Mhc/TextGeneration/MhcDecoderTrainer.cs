@@ -1,7 +1,6 @@
 using System.Text;
 using Mhc.Models.Layers;
 using Mhc.Models.Transformers;
-using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.DataViews;

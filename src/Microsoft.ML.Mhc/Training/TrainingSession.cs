@@ -46,4 +46,31 @@ internal static class TrainingSession
             throw;
         }
     }
+
+    /// <summary>
+    /// A transformer for scoring from a weights file, without training: the network with the file's weights (checked
+    /// tensor by tensor), an empty training history, and the network disposed on any failure.
+    /// </summary>
+    /// <param name="options">The trainer's options (device and threads).</param>
+    /// <param name="seed">The resolved seed.</param>
+    /// <param name="createNetwork">Builds the network the weights belong to.</param>
+    /// <param name="weightsPath">The weights file.</param>
+    /// <param name="createTransformer">The transformer, which takes the network over.</param>
+    public static TTransformer FromWeights<TNetwork, TTransformer>(MhcTrainerOptions options, int seed, Func<TNetwork> createNetwork,
+        string weightsPath, Func<TNetwork, Device, MhcTrainingHistory, TTransformer> createTransformer)
+        where TNetwork : nn.Module
+    {
+        using var device = new TrainingDevice(options.Device, options.NumberOfThreads, seed);
+        var network = createNetwork();
+        try
+        {
+            ModuleWeights.Load(network, weightsPath);
+            return createTransformer(network, device.Device, new MhcTrainingHistory([], null, false, 0, device.Device.ToString()));
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
 }
