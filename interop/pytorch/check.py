@@ -1,6 +1,7 @@
 """Checks the PyTorch twin against C#: loads the weights the `interop-export` benchmark suite wrote (KIND.pt) into
-mhc_twin.HyperResNet (strict, so every name and shape must match), runs the saved input batch in eval mode and
-compares with the C# logits (KIND.io.pt). Exits 1 when a model is missing or any |diff| exceeds the tolerance.
+mhc_twin.HyperResNet or mhc_twin.HyperDecoderTransformer (strict, so every name and shape must match), runs the saved
+input batch (images or token ids) in eval mode and compares with the C# logits (KIND.io.pt). Exits 1 when a model is
+missing or any |diff| exceeds the tolerance.
 
     dotnet run -c Release --project samples/Benchmarks -- --suite interop-export --out DIR
     /usr/bin/python3 interop/pytorch/check.py --dir DIR
@@ -24,7 +25,21 @@ NETWORKS = {
 }
 
 
-def build(options):
+# InteropExportSuite.Decoders: small causal decoders (SmallDecoder there) per connection kind, mHC static, and mHC with
+# tied embeddings and learned stream weights.
+DECODERS = {
+    "decoder-residual": dict(connection=mhc_twin.RESIDUAL),
+    "decoder-hc": dict(connection=mhc_twin.HC),
+    "decoder-mhc": dict(connection=mhc_twin.MHC),
+    "decoder-mhc-static": dict(connection=mhc_twin.MHC, dynamic=False),
+    "decoder-mhc-tied": dict(connection=mhc_twin.MHC, tie_embeddings=True, collapse="learned"),
+}
+
+
+def build(name, options):
+    if name in DECODERS:
+        return mhc_twin.HyperDecoderTransformer(41, context_length=24, dim=32, layers=2, heads=4, mlp_ratio=2,
+                                                **options)
     return mhc_twin.HyperResNet(base_width=16, stage_depths=(1, 1), **options)
 
 
@@ -56,13 +71,13 @@ def main():
     args = parser.parse_args()
     torch.manual_seed(0)
     failed = False
-    for name, options in NETWORKS.items():
+    for name, options in {**NETWORKS, **DECODERS}.items():
         weights, io = (os.path.join(args.dir, f"{name}{s}.pt") for s in ("", ".io"))
         if not (os.path.exists(weights) and os.path.exists(io)):
             print(f"{name}: MISSING {weights} or {io}")
             failed = True
             continue
-        model = build(options)
+        model = build(name, options)
         init_failures = check_init(name, model, os.path.join(args.dir, f"{name}.init.pt"))
         failed |= bool(init_failures)
         model.load_state_dict(torch.load(weights), strict=True)

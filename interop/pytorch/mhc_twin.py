@@ -1,4 +1,4 @@
-"""Plain-PyTorch twin of Microsoft.ML.Mhc's HyperConnection and HyperResNet.
+"""Plain-PyTorch twin of Microsoft.ML.Mhc's HyperConnection, HyperResNet and HyperDecoderTransformer.
 
 Same parameter and buffer names as the C# state_dict, so the weights a C# network saves with
 ``ModuleWeights.Save(net, "net.pt")`` load here with ``model.load_state_dict(torch.load("net.pt"))`` (strict), and
@@ -314,3 +314,104 @@ class HyperResNet(nn.Module):
 
     def forward(self, images):
         return self.classifier(self.dropout(self.features(images)))
+
+
+class RmsNorm(nn.Module):
+    """y = x / sqrt(mean(x^2) + eps) * weight over the last axis (Zhang and Sennrich 2019), statistics in float32."""
+
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        x32 = x.float()
+        return (x32 * torch.rsqrt(x32.square().mean(-1, keepdim=True) + self.eps) * self.weight).to(x.dtype)
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """Fused qkv projection (B, T, C) -> (3, B, H, T, D), scaled dot-product attention (causal for the decoder),
+    output projection. PyTorch 1.13 has no F.scaled_dot_product_attention, so the softmax is written out."""
+
+    def __init__(self, dim, heads, dropout=0.0, causal=True):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"the width ({dim}) must be a multiple of the head count ({heads})")
+        self.heads, self.head_dim, self.causal, self.p = heads, dim // heads, causal, dropout
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.resid_dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(self.head_dim)
+        if self.causal:
+            mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
+            scores = scores.masked_fill(~mask, float("-inf"))
+        weights = F.dropout(scores.softmax(-1), self.p, self.training)
+        y = torch.matmul(weights, v).transpose(1, 2).reshape(b, t, c)
+        return self.resid_dropout(self.proj(y))
+
+
+class FeedForward(nn.Module):
+    """Linear(C, rC), exact (erf) GELU, Linear(rC, C), dropout."""
+
+    def __init__(self, dim, ratio=4, dropout=0.0):
+        super().__init__()
+        self.fc = nn.Linear(dim, ratio * dim)
+        self.proj = nn.Linear(ratio * dim, dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout(self.proj(F.gelu(self.fc(x))))
+
+
+class HyperTransformerBlock(nn.Module):
+    """Pre-norm block on streams (B, n, T, C): two hyper-connections (mHC eq. 3), layers 2i and 2i+1, around
+    norm + attention and norm + MLP, each branch a Sequential with children "norm" and "attention"/"mlp"."""
+
+    def __init__(self, layer, dim, heads, mlp_ratio, dropout, causal, connection, streams, dynamic, **options):
+        super().__init__()
+        common = dict(connection=connection, streams=streams, dynamic=dynamic, per_token=True, channels_first=False,
+                      **options)
+        self.attention = HyperConnection(
+            nn.Sequential(OrderedDict(norm=RmsNorm(dim), attention=MultiHeadSelfAttention(dim, heads, dropout, causal))),
+            dim, layer_index=2 * layer, **common)
+        self.mlp = HyperConnection(
+            nn.Sequential(OrderedDict(norm=RmsNorm(dim), mlp=FeedForward(dim, mlp_ratio, dropout))),
+            dim, layer_index=2 * layer + 1, **common)
+
+    def forward(self, streams):
+        return self.mlp(self.attention(streams))
+
+
+class HyperDecoderTransformer(nn.Module):
+    """Mhc.Models.Transformers.HyperDecoderTransformer: token + learned position embedding, a HyperSequential trunk of
+    causal HyperTransformerBlocks with per-token mixing, final RMS norm and a bias-free head (or the token embedding
+    when tie_embeddings). Token ids (B, T) int64 -> next-token logits (B, T, V). Defaults are the C# defaults
+    (TransformerSettings, MixingSettings); connection keyword arguments pass through to HyperConnection."""
+
+    def __init__(self, vocab_size, context_length=256, dim=256, layers=6, heads=8, mlp_ratio=4, dropout=0.1,
+                 connection=MHC, expansion_rate=4, dynamic=True, collapse="mean", tie_embeddings=False,
+                 **connection_options):
+        super().__init__()
+        n = 1 if connection == RESIDUAL else expansion_rate
+        self.context_length = context_length
+        self.token_embedding = nn.Embedding(vocab_size, dim)
+        self.position_embedding = nn.Embedding(context_length, dim)
+        self.embedding_dropout = nn.Dropout(dropout)
+        self.blocks = HyperSequential(n, [HyperTransformerBlock(i, dim, heads, mlp_ratio, dropout, True, connection, n,
+                                                                dynamic, **connection_options)
+                                          for i in range(layers)], collapse)
+        self.final_norm = RmsNorm(dim)
+        self.head = None if tie_embeddings else nn.Linear(dim, vocab_size, bias=False)
+
+    def forward(self, tokens):
+        t = tokens.shape[1]
+        if t > self.context_length:
+            raise ValueError(f"the context holds {self.context_length} tokens; got {t}")
+        positions = torch.arange(t, device=tokens.device)
+        x = self.embedding_dropout(self.token_embedding(tokens) + self.position_embedding(positions))
+        h = self.final_norm(self.blocks(x))
+        return self.head(h) if self.head is not None else F.linear(h, self.token_embedding.weight)

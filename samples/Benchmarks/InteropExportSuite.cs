@@ -1,4 +1,5 @@
 using Mhc.Models.Layers;
+using Mhc.Models.Transformers;
 using Mhc.Models.Vision;
 using Mhc.Models.Weights;
 using static TorchSharp.torch;
@@ -7,8 +8,8 @@ namespace Benchmarks;
 
 /// <summary>
 /// Fixtures for the PyTorch twin (<c>interop/pytorch/check.py</c>): for each network a small seeded Hyper-ResNet
-/// (default options but for its size) saved with <see cref="ModuleWeights.Save"/> as <c>NAME.pt</c>, its initial
-/// weights as <c>NAME.init.pt</c>, and <c>NAME.io.pt</c> holding a fixed input batch and the network's eval-mode logits. The weights are perturbed away from
+/// (default options but for its size) or text decoder (token ids in, next-token logits out) saved with <see cref="ModuleWeights.Save"/> as <c>NAME.pt</c>, its initial
+/// weights as <c>NAME.init.pt</c>, and <c>NAME.io.pt</c> holding a fixed input batch (images or token ids) and the network's eval-mode logits. The weights are perturbed away from
 /// their initialisation first (gates, biases, Phi, batch-norm statistics), so that every term of the mixing shows in the
 /// logits: at init HC's Phi is zero and the gates are 0.01, and a twin that dropped the dynamic part would still match.
 /// </summary>
@@ -28,11 +29,25 @@ public sealed class InteropExportSuite : IBenchmarkSuite
         ("mhc-pixel", Small(new MixingSettings(), perPixel: true)),
     ];
 
+    /// <summary>
+    /// The text decoders exported (file names <c>decoder-*</c>): small causal decoders with per-token mixing, as the
+    /// ML.NET text-generation trainer builds them, for each connection kind and for mHC with static mixing and with tied
+    /// embeddings and learned collapse. <c>interop/pytorch/check.py</c> builds the same list.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, HyperDecoderTransformerOptions Options)> Decoders =
+    [
+        ("decoder-residual", SmallDecoder(new MixingSettings { Connection = ConnectionKind.Residual })),
+        ("decoder-hc", SmallDecoder(new MixingSettings { Connection = ConnectionKind.Hc })),
+        ("decoder-mhc", SmallDecoder(new MixingSettings())),
+        ("decoder-mhc-static", SmallDecoder(new MixingSettings { DynamicMixing = false })),
+        ("decoder-mhc-tied", SmallDecoder(new MixingSettings(), tied: true)),
+    ];
+
     /// <inheritdoc />
     public string Name => "interop-export";
 
     /// <inheritdoc />
-    public string Description => "writes seeded Hyper-ResNet weights (.pt), an input batch and the C# logits for interop/pytorch/check.py (needs --out)";
+    public string Description => "writes seeded Hyper-ResNet and text-decoder weights (.pt), an input batch and the C# logits for interop/pytorch/check.py (needs --out)";
 
     /// <inheritdoc />
     public void Run(BenchmarkRun run)
@@ -45,23 +60,30 @@ public sealed class InteropExportSuite : IBenchmarkSuite
         }
         Directory.CreateDirectory(dir);
         foreach (var (name, options) in Networks)
-        {
-            using var scope = NewDisposeScope();
-            manual_seed(1234);
-            var net = new HyperResNet(options);
-            // The initial state too, so that the twin's own initialisation of the mixing parameters can be checked.
-            ModuleWeights.Save(net, Path.Combine(dir, $"{name}.init.pt"));
-            Perturb(net);
-            net.eval();
-            var input = randn(4, 1, 28, 28);
-            Tensor logits;
-            using (no_grad()) logits = net.forward(input);
-            ModuleWeights.Save(net, Path.Combine(dir, $"{name}.pt"));
-            using var io = new TensorBundle(input, logits);
-            ModuleWeights.Save(io, Path.Combine(dir, $"{name}.io.pt"));
-            run.Log($"{name}: {net.state_dict().Count} tensors, logits [{string.Join(", ", logits.shape)}] -> {dir}");
-        }
-        run.Add("interop_export_models", Networks.Count);
+            Export(run, dir, name, () => new HyperResNet(options), () => randn(4, 1, 28, 28));
+        foreach (var (name, options) in Decoders)
+            Export(run, dir, name, () => new HyperDecoderTransformer(options),
+                () => randint(0, options.VocabSize, [3, options.ContextLength], dtype: ScalarType.Int64));
+        run.Add("interop_export_models", Networks.Count + Decoders.Count);
+    }
+
+    /// <summary>Writes NAME.init.pt, NAME.pt and NAME.io.pt for one seeded network (see the class remarks).</summary>
+    private static void Export(BenchmarkRun run, string dir, string name, Func<nn.Module<Tensor, Tensor>> create, Func<Tensor> makeInput)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1234);
+        var net = create();
+        // The initial state too, so that the twin's own initialisation of the mixing parameters can be checked.
+        ModuleWeights.Save(net, Path.Combine(dir, $"{name}.init.pt"));
+        Perturb(net);
+        net.eval();
+        var input = makeInput();
+        Tensor logits;
+        using (no_grad()) logits = net.forward(input);
+        ModuleWeights.Save(net, Path.Combine(dir, $"{name}.pt"));
+        using var io = new TensorBundle(input, logits);
+        ModuleWeights.Save(io, Path.Combine(dir, $"{name}.io.pt"));
+        run.Log($"{name}: {net.state_dict().Count} tensors, logits [{string.Join(", ", logits.shape)}] -> {dir}");
     }
 
     private static HyperResNetOptions Small(MixingSettings mixing, bool perPixel = false) => new()
@@ -72,7 +94,17 @@ public sealed class InteropExportSuite : IBenchmarkSuite
         PerPixelMixing = perPixel,
     };
 
-    private static void Perturb(HyperResNet net)
+    private static HyperDecoderTransformerOptions SmallDecoder(MixingSettings mixing, bool tied = false) => new()
+    {
+        VocabSize = 41,
+        ContextLength = 24,
+        Transformer = new TransformerSettings { Dim = 32, Layers = 2, Heads = 4, MlpRatio = 2 },
+        Mixing = mixing,
+        Collapse = tied ? StreamCollapseMode.Learned : StreamCollapseMode.Mean,
+        TieEmbeddings = tied,
+    };
+
+    private static void Perturb(nn.Module net)
     {
         using var noGrad = no_grad();
         foreach (var (name, p) in net.named_parameters())
