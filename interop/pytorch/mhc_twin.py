@@ -415,3 +415,19 @@ class HyperDecoderTransformer(nn.Module):
         x = self.embedding_dropout(self.token_embedding(tokens) + self.position_embedding(positions))
         h = self.final_norm(self.blocks(x))
         return self.head(h) if self.head is not None else F.linear(h, self.token_embedding.weight)
+
+
+class ImageClassifier(nn.Module):
+    """Microsoft.ML.Mhc's ImageClassifierNetwork, the network an ML.NET MhcImage transformer scores with: per-channel
+    standardisation by the buffers input_mean and input_std (1, C, 1, 1), then the backbone. Its state_dict is what
+    MhcImageClassificationTrainer.FromWeights loads."""
+
+    def __init__(self, backbone, mean, std):
+        super().__init__()
+        self.backbone = backbone
+        c = len(mean)
+        self.register_buffer("input_mean", torch.tensor(mean, dtype=torch.float32).view(1, c, 1, 1))
+        self.register_buffer("input_std", torch.tensor(std, dtype=torch.float32).view(1, c, 1, 1))
+
+    def forward(self, images):
+        return self.backbone((images - self.input_mean) / self.input_std)
