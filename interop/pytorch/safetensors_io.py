@@ -43,6 +43,10 @@ def save_file(tensors, path, metadata=None):
             f.write(text)
             for data in blobs:
                 f.write(data)
+        # mkstemp creates the file 0600; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
