@@ -83,6 +83,8 @@ def main():
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.lr, total_steps=args.epochs * steps_per_epoch)
     share = args.batch_size // world
     losses = []
+    load_before = os.getloadavg()[0]
+    cpu_start = time.process_time()
     start = time.perf_counter()
     for epoch in range(args.epochs):
         model.train()
@@ -106,11 +108,17 @@ def main():
             print(f"epoch {epoch + 1}/{args.epochs}: train loss {losses[-1]:.4f} "
                   f"({time.perf_counter() - start:.1f} s, {world} process(es))", flush=True)
     train_seconds = time.perf_counter() - start
+    # CPU seconds of all processes together: what the run cost, whatever else the machine was doing meanwhile.
+    cpu_seconds = torch.tensor(time.process_time() - cpu_start, dtype=torch.float64)
+    if distributed:
+        dist.all_reduce(cpu_seconds)
     if rank == 0:
         acc = accuracy(model, test_x, test_y)
         os.makedirs(args.out, exist_ok=True)
         report = dict(network=options, world_size=world, threads_per_process=args.threads, epochs=args.epochs,
                       global_batch=args.batch_size, lr=args.lr, seed=args.seed, train_seconds=round(train_seconds, 2),
+                      train_cpu_seconds=round(cpu_seconds.item(), 2), cpu_count=os.cpu_count(),
+                      load_average_before=load_before, load_average_after=os.getloadavg()[0],
                       train_losses=losses, train_count=len(train_x), test_count=len(test_x),
                       test_split=f"digit i of each class file is a test digit when i % {mnist_digits.TEST_EVERY} == 0",
                       pytorch_test_accuracy=acc, weights=WEIGHTS, torch_version=torch.__version__)
@@ -120,8 +128,9 @@ def main():
         with open(temp, "w") as f:
             json.dump(report, f, indent=2)
         os.replace(temp, os.path.join(args.out, REPORT))
-        print(f"PyTorch test accuracy {acc:.4f} on {len(test_x)} digits; {train_seconds:.1f} s training with "
-              f"{world} process(es) x {args.threads} thread(s); wrote {os.path.join(args.out, WEIGHTS)}")
+        print(f"PyTorch test accuracy {acc:.4f} on {len(test_x)} digits; {train_seconds:.1f} s training "
+              f"({cpu_seconds.item():.1f} CPU s) with {world} process(es) x {args.threads} thread(s); "
+              f"wrote {os.path.join(args.out, WEIGHTS)}")
     if distributed:
         dist.destroy_process_group()
 

@@ -48,7 +48,7 @@ public sealed class InteropImportSuite : IBenchmarkSuite
         using var model = trainer.FromWeights(keyed.Schema, Path.Combine(dir, report.Weights));
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(keyed));
 
-        run.Log($"PyTorch run: {report.WorldSize} process(es), {report.Epochs} epochs, {report.TrainSeconds:F1} s training");
+        run.Log($"PyTorch run: {report.WorldSize} process(es), {report.Epochs} epochs, {report.TrainSeconds:F1} s training ({report.TrainCpuSeconds:F1} CPU s)");
         run.Log($"PyTorch accuracy {report.PyTorchTestAccuracy:F4} ({Math.Round(report.PyTorchTestAccuracy * report.TestCount)} of {report.TestCount} test digits)");
         run.Log($"ML.NET  accuracy {metrics.MicroAccuracy:F4} ({Math.Round(metrics.MicroAccuracy * rows.Count)} of {rows.Count} test digits; MulticlassClassification.Evaluate, log-loss {metrics.LogLoss:F4})");
         if (rows.Count != report.TestCount)
@@ -71,7 +71,7 @@ public sealed class InteropImportSuite : IBenchmarkSuite
     }
 
     /// <summary>The fields of <c>pytorch_run.json</c> this suite reads.</summary>
-    public sealed record PyTorchRun(NetworkOptions Network, int WorldSize, int Epochs, double TrainSeconds, int TestCount,
+    public sealed record PyTorchRun(NetworkOptions Network, int WorldSize, int Epochs, double TrainSeconds, double? TrainCpuSeconds, int TestCount,
         [property: JsonPropertyName("pytorch_test_accuracy")] double PyTorchTestAccuracy, string Weights)
     {
         private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
