@@ -34,6 +34,15 @@ public sealed class TwinFixtureTests
         return net;
     }
 
+    private static HyperDecoderTransformer LoadedDecoder()
+    {
+        T.Init();
+        var net = new HyperDecoderTransformer(Decoder());
+        ModuleWeights.Load(net, TwinFixtureFiles.PathOf("decoder-mhc.safetensors"));
+        net.eval();
+        return net;
+    }
+
     [Theory]
     [InlineData("hyperresnet-mhc", ConnectionKind.Mhc)]
     [InlineData("hyperresnet-hc", ConnectionKind.Hc)]
@@ -53,10 +62,7 @@ public sealed class TwinFixtureTests
     public void Decoder_FromTwinWeights_MatchesTheTwinsLogits_AllAtOnceAndIncrementally()
     {
         using var scope = NewDisposeScope();
-        T.Init();
-        var net = new HyperDecoderTransformer(Decoder());
-        ModuleWeights.Load(net, TwinFixtureFiles.PathOf("decoder-mhc.safetensors"));
-        net.eval();
+        var net = LoadedDecoder();
         var (tokens, expected) = TwinFixtureFiles.ReadIo("decoder-mhc");
         Assert.Equal(ScalarType.Int64, tokens.dtype);
         using var noGrad = no_grad();
@@ -73,10 +79,7 @@ public sealed class TwinFixtureTests
     public void TransposedResidualMixing_TheDeepSeekLayoutMistake_IsCaught()
     {
         using var scope = NewDisposeScope();
-        T.Init();
-        var net = new HyperDecoderTransformer(Decoder());
-        ModuleWeights.Load(net, TwinFixtureFiles.PathOf("decoder-mhc.safetensors"));
-        net.eval();
+        var net = LoadedDecoder();
         var (tokens, expected) = TwinFixtureFiles.ReadIo("decoder-mhc");
         using var noGrad = no_grad();
         // DeepSeek's kernels store comb[j, i] = H_res[i, j]: loading such a tensor without transposing it is wrong. The
