@@ -45,4 +45,4 @@ fi
 check_torch
 blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)"
 [[ -n "$blas" ]] && log "libblas.so.3 -> $blas"
-log "ready: torchrun --nproc_per_node=2 interop/pytorch/train_ddp.py --out DIR"
+log "ready: torchrun --redirects 2 --tee 2 --nproc_per_node=2 interop/pytorch/train_ddp.py --out DIR"

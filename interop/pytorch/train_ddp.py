@@ -2,9 +2,12 @@
 ML.NET MhcImage transformer loads (MhcImageClassificationTrainer.FromWeights): the ImageClassifier state_dict
 (backbone.* plus input_mean, input_std) as safetensors, and a JSON report (network, run, PyTorch's test accuracy).
 
-    torchrun --nproc_per_node=2 interop/pytorch/train_ddp.py --out DIR      # 2 processes, gloo (CPU)
-    torchrun --nproc_per_node=1 interop/pytorch/train_ddp.py --out DIR      # the same run in 1 process
-    /usr/bin/python3 interop/pytorch/train_ddp.py --out DIR                 # no torchrun: one plain process
+    torchrun --redirects 2 --tee 2 --nproc_per_node=2 interop/pytorch/train_ddp.py --out DIR   # 2 processes, gloo
+    torchrun --redirects 2 --tee 2 --nproc_per_node=1 interop/pytorch/train_ddp.py --out DIR   # the same in 1 process
+    /usr/bin/python3 interop/pytorch/train_ddp.py --out DIR                                    # no torchrun at all
+
+(--redirects 2 --tee 2: Debian 12's torchrun, PyTorch 1.13 on Python 3.11, fails at the default --redirects 0 with
+"'NoneType' object has no attribute 'get'"; see the README.)
 
 The global batch is fixed (--batch-size), each of the W processes takes its 1/W share of every batch, and DDP averages
 the gradients, so 1 and 2 processes take the same optimiser steps on the same data (up to float summation order and
