@@ -8,10 +8,11 @@ namespace Benchmarks;
 
 /// <summary>
 /// Fixtures for the PyTorch twin (<c>interop/pytorch/check.py</c>): for each network a small seeded Hyper-ResNet
-/// (default options but for its size) or text decoder (token ids in, next-token logits out) saved with <see cref="ModuleWeights.Save"/> as <c>NAME.pt</c>, its initial
-/// weights as <c>NAME.init.pt</c>, and <c>NAME.io.pt</c> holding a fixed input batch (images or token ids) and the network's eval-mode logits. The weights are perturbed away from
-/// their initialisation first (gates, biases, Phi, batch-norm statistics), so that every term of the mixing shows in the
-/// logits: at init HC's Phi is zero and the gates are 0.01, and a twin that dropped the dynamic part would still match.
+/// (default options but for its size) or text decoder (token ids in, next-token logits out) saved with
+/// <see cref="ModuleWeights.Save"/> as <c>NAME.pt</c>, its initial weights as <c>NAME.init.pt</c>, and <c>NAME.io.pt</c>
+/// holding a fixed input batch (images or token ids) and the network's eval-mode logits. The weights are perturbed away
+/// from their initialisation first (gates, biases, Phi, batch-norm statistics), so that every term of the mixing shows in
+/// the logits: at init HC's Phi is zero and the gates are 0.01, and a twin that dropped the dynamic part would still match.
 /// </summary>
 public sealed class InteropExportSuite : IBenchmarkSuite
 {

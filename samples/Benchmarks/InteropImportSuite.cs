@@ -41,9 +41,10 @@ public sealed class InteropImportSuite : IBenchmarkSuite
         var report = PyTorchRun.Read(Path.Combine(dir, ReportFile));
         var ml = new MLContext(seed: 1);
         var rows = TestDigits(MnistDigits.Load());
+        var data = ml.Data.LoadFromEnumerable(rows);
         // Keys by value, so that key k is digit k, the class index the PyTorch network was trained with.
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
-            .Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
+            .Fit(data).Transform(data);
         var trainer = new MhcImageClassificationTrainer(ml, report.TrainerOptions());
         using var model = trainer.FromWeights(keyed.Schema, Path.Combine(dir, report.Weights));
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(keyed));
