@@ -13,7 +13,7 @@ namespace Microsoft.ML.Mhc.Training;
 /// clipping, a validation pass and mHC diagnostics per epoch, early stopping with best-weight restore,
 /// cancellation, and one report per epoch to the log and the callback.
 /// </summary>
-public sealed class MhcTrainingLoop
+internal sealed class MhcTrainingLoop
 {
     private readonly MhcTrainerOptions options;
 
