@@ -4,6 +4,8 @@ using Microsoft.ML.Mhc.ImageClassification;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Segmentation;
 using Microsoft.ML.Mhc.Tests.Segmentation;
+using Microsoft.ML.Mhc.Tests.TextGeneration;
+using Microsoft.ML.Mhc.TextGeneration;
 
 namespace Microsoft.ML.Mhc.Tests;
 
@@ -11,7 +13,7 @@ namespace Microsoft.ML.Mhc.Tests;
 /// A model loaded from disk scores through the same contract as the fresh transformer: the same columns and
 /// annotations, the same values, and the same batches (counted as forward passes of each side's network).
 /// </summary>
-public sealed class LoadedScoringTests
+public sealed class LoadedScoringTests(TextGenerationFixture text) : IClassFixture<TextGenerationFixture>
 {
     private const int BatchSize = 4;
 
@@ -84,6 +86,45 @@ public sealed class LoadedScoringTests
         AssertSameColumns(before.Schema, after.Schema);
     }
 
+    [Fact]
+    public void LoadedTextGenerator_HasTheFreshColumnsAndOutputs()
+    {
+        var ml = text.Ml;
+        var rows = new[]
+        {
+            new PromptAndTextRow { Prompt = "the cat", Text = "the cat sat on the mat." },
+            new PromptAndTextRow { Prompt = "a dog", Text = "a dog sat on a log." },
+        };
+        var path = TestData.TempPath("text-model.zip");
+        MhcModelFile.Save(ml, text.Model, ml.Data.LoadFromEnumerable(rows).Schema, path);
+        var fresh = new MLContext(seed: 9);
+        using var loaded = MhcModelFile.Load(fresh, path, out _);
+
+        // Prompt and text: the generated continuation (seeded) and the per-row likelihood, from both.
+        var before = text.Model.Transform(ml.Data.LoadFromEnumerable(rows));
+        var after = loaded.Transform(fresh.Data.LoadFromEnumerable(rows));
+        AssertSameColumns(before.Schema, after.Schema);
+        Assert.NotNull(after.Schema.GetColumnOrNull(DefaultColumnNames.NegativeLogLikelihood));
+        Assert.Equal(before.GetColumn<string>("GeneratedText"), after.GetColumn<string>("GeneratedText"));
+        Assert.All(after.GetColumn<string>("GeneratedText"), g => Assert.Equal(12, g.Length));
+        Assert.Equal(before.GetColumn<float>(DefaultColumnNames.PredictedTokens), after.GetColumn<float>(DefaultColumnNames.PredictedTokens));
+        var nats = before.GetColumn<float>(DefaultColumnNames.NegativeLogLikelihood).ToArray();
+        var loadedNats = after.GetColumn<float>(DefaultColumnNames.NegativeLogLikelihood).ToArray();
+        Assert.Equal(nats.Length, loadedNats.Length);
+        for (int i = 0; i < nats.Length; i++) Assert.Equal(nats[i], loadedNats[i], 4);
+        Assert.Equal(text.Model.GetOutputSchema(ml.Data.LoadFromEnumerable(rows).Schema).Select(c => c.Name),
+            loaded.GetOutputSchema(fresh.Data.LoadFromEnumerable(rows).Schema).Select(c => c.Name));
+
+        // Prompts alone, through ML.NET's own Model.Load (the stock chain): the same column and text as the fresh model.
+        var prompts = rows.Select(r => new PromptRow { Prompt = r.Prompt }).ToArray();
+        var stock = fresh.Model.Load(path, out _);
+        var freshPrompts = text.Model.Transform(ml.Data.LoadFromEnumerable(prompts));
+        var stockPrompts = stock.Transform(fresh.Data.LoadFromEnumerable(prompts));
+        AssertSameColumns(freshPrompts.Schema, stockPrompts.Schema);
+        Assert.Equal(freshPrompts.GetColumn<string>("GeneratedText"), stockPrompts.GetColumn<string>("GeneratedText"));
+        SavedNetworks.Release(stock);
+    }
+
     private static void AssertSameColumns(DataViewSchema expected, DataViewSchema actual)
     {
         Assert.Equal(expected.Select(c => (c.Name, c.Type.ToString())), actual.Select(c => (c.Name, c.Type.ToString())));
@@ -97,4 +138,10 @@ public sealed class LoadedScoringTests
         column.GetSlotNames(ref names);
         return names.DenseValues().Select(n => n.ToString()).ToArray();
     }
+}
+
+public sealed class PromptAndTextRow
+{
+    public string Prompt = "";
+    public string Text = "";
 }

@@ -24,7 +24,7 @@ public sealed class MhcLoadedModel : ITransformer, IEnumerable<ITransformer>, ID
     internal MhcLoadedModel(ITransformer model)
     {
         this.model = model;
-        batched = new Lazy<ITransformer>(() => ScoringSegment.Rebatch(model), LazyThreadSafetyMode.ExecutionAndPublication);
+        batched = new Lazy<ITransformer>(() => ScoringSegment.WithScoringSteps(model), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The model as ML.NET loaded it.</summary>

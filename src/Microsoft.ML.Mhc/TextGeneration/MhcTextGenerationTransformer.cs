@@ -13,10 +13,12 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// generates from one prompt directly, including as a stream.
 /// </summary>
 /// <remarks>
-/// Saved with <c>mlContext.Model.Save</c>, the model becomes a chain of stock ML.NET transforms carrying
-/// the network (prompt in, generated text out), which <c>mlContext.Model.Load</c> reads back in a fresh
-/// process; use <see cref="TextGenerationCatalog.CreateGenerator"/> on the loaded model for direct
-/// generation and scoring. <see cref="Dispose"/> frees the decoder's native memory.
+/// Saved with <c>mlContext.Model.Save</c>, the model becomes one saved scoring segment of stock ML.NET transforms
+/// carrying the network (prompt in, generated text out; see <see cref="ScoringSegment"/>), which
+/// <c>mlContext.Model.Load</c> reads back in a fresh process. Loaded with <see cref="MhcModelFile.Load"/>, it runs the
+/// same view as this transformer's <see cref="Transform"/>: the same columns (the per-row likelihood of a text column
+/// included) and the same text for a seeded prompt. Use <see cref="TextGenerationCatalog.CreateGenerator"/> on a loaded
+/// model for direct generation and scoring. <see cref="Dispose"/> frees the decoder's native memory.
 /// </remarks>
 public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IReleasable
 {

@@ -41,14 +41,14 @@ internal sealed class TextGenerationMapping : CustomMappingFactory<TextGeneratio
     internal const string PromptColumn = SavedScoringChain.TempPrefix + "prompt";
     internal const string GeneratedColumn = SavedScoringChain.TempPrefix + "generated";
 
-    internal static readonly LoadedNetworkCache<TextGenerator> Cache = new(NetworkKind, TextGenerationModelFile.Decode, generator => generator.Engine.Dispose());
+    internal static readonly LoadedNetworkCache<LoadedTextModel> Cache = new(NetworkKind, TextGenerationModelFile.Decode, model => model.Generator.Engine.Dispose());
 
     /// <inheritdoc />
     public override Action<TextGenerationMappingInput, TextGenerationMappingOutput> GetMapping() => Map;
 
     internal static void Map(TextGenerationMappingInput input, TextGenerationMappingOutput output)
     {
-        var generator = Cache.Get(input.Network);
+        var generator = Cache.Get(input.Network).Generator;
         output.Generated = generator.Generate(input.Prompt.ToString()).AsMemory();
     }
 }
