@@ -112,26 +112,23 @@ internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork :
     protected readonly struct InferenceCall : IDisposable
     {
         private readonly DisposalGuard.Use use;
-        private readonly IDisposable noGrad;
         private readonly DisposeScope scope;
-        private readonly GcQuietRegion.Lease quiet;
+        private readonly NativeStep step;
         private readonly IntraOpThreadLimit threads;
 
         internal InferenceCall(DisposalGuard.Use use, int count)
         {
             this.use = use;
-            noGrad = no_grad();
             scope = NewDisposeScope();
-            quiet = GcQuietRegion.Enter();
+            step = NativeStep.NoGrad();
             threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default;
         }
 
         public void Dispose()
         {
             threads.Dispose();
-            quiet.Dispose();
+            step.Dispose();
             scope.Dispose();
-            noGrad.Dispose();
             use.Dispose();
         }
     }
