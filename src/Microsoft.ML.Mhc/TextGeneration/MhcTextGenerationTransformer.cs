@@ -1,4 +1,5 @@
 using Mhc.Models.Transformers;
+using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;
@@ -97,6 +98,16 @@ public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IR
         schema.AddColumn(Columns.Prompt, TextDataViewType.Instance);
         ((ICanSaveModel)SavedChain(schema.ToSchema())).Save(ctx);
     }
+
+    /// <summary>
+    /// Writes the decoder's weights (its state_dict) to <paramref name="path"/> atomically, as safetensors or PyTorch
+    /// <c>.pt</c> (see <see cref="ModuleWeights.Save"/>), for PyTorch, for <see cref="MhcDecoderTrainer.FromWeights"/> or for
+    /// fine-tuning (<see cref="MhcTrainerOptions.InitialWeightsPath"/>). Returns the full path.
+    /// </summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="format">The format; null: from the extension (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>: PyTorch; otherwise safetensors).</param>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public string SaveWeights(string path, WeightsFormat? format = null) => Generator.Engine.SaveWeights(path, format);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsReleased => Generator.Engine.IsDisposed;
