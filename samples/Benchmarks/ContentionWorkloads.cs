@@ -61,7 +61,7 @@ public sealed class TrainingStepWorkload : IDisposable
     public void Step()
     {
         using var scope = NewDisposeScope();
-        using var quiet = GcQuietRegion.Enter();
+        using var step = NativeStep.Training();
         optimizer.zero_grad();
         var logits = network.forward(input);
         if (perToken) logits = logits.reshape(-1, logits.shape[^1]);

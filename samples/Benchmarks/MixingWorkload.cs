@@ -98,7 +98,7 @@ public sealed class MixingWorkload : IDisposable
     public StepTimes Step(MixingProfiler? profiler)
     {
         using var scope = NewDisposeScope();
-        using var quiet = GcQuietRegion.Enter();
+        using var step = NativeStep.Training();
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         optimizer.zero_grad();
         var logits = network.forward(input);

@@ -67,7 +67,7 @@ public static class CellTrainer
             Tensor value;
             GainProfile? profile = null;
             using (var recording = MixingRecording.Start(record ? model.HyperConnections : Array.Empty<Mhc.Models.Layers.HyperConnection>()))
-            using (GcQuietRegion.Enter())
+            using (NativeStep.Training())
             {
                 adam.zero_grad();
                 value = functional.cross_entropy(model.forward(x), y);

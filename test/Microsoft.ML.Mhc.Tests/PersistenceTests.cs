@@ -139,15 +139,6 @@ public sealed class PersistenceTests
     }
 
     [Fact]
-    public void KindOf_ReadsTheDeclaredKind_AndIsNullForAnythingElse()
-    {
-        Assert.Equal("text-generator", SerializedNetwork.KindOf(new SerializedNetwork("text-generator", "{\"a\":1}", [1, 2, 3]).Encode()));
-        Assert.Null(SerializedNetwork.KindOf("a user's text, not a network"));
-        Assert.Null(SerializedNetwork.KindOf(SerializedNetwork.FormatTag + "\n{not json\nAA=="));
-        Assert.Null(SerializedNetwork.KindOf(SerializedNetwork.FormatTag + "\n{\"kind\":3}\nAA=="));
-    }
-
-    [Fact]
     public void ModelsInTheEarlierFlatLayout_StillLoadAndScore_RowAtATime()
     {
         // Models saved before scoring segments carried their settings: the network lookup, the mapping and the trim

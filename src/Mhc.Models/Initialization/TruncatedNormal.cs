@@ -13,7 +13,7 @@ namespace Mhc.Models.Initialization;
 /// tensor, std 0; checked by a test here). The bounds are in standard deviations (as in TensorFlow and JAX);
 /// PyTorch's own <c>trunc_normal_(std = 0.02)</c> takes absolute bounds of +-2, which at that std cut nothing.
 /// </remarks>
-public static class TruncatedNormal
+internal static class TruncatedNormal
 {
     /// <summary>Fills <paramref name="tensor"/> in place (without recording gradients) and returns it.</summary>
     /// <param name="tensor">A floating-point tensor.</param>

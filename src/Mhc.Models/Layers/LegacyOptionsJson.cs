@@ -9,7 +9,7 @@ namespace Mhc.Models.Layers;
 /// <c>Dim</c>, <c>Layers</c>, <c>Heads</c>, <c>MlpRatio</c> and <c>Dropout</c> flat too; saved models must keep
 /// loading, so their JSON is moved into <c>Mixing</c> and <c>Transformer</c> objects before it is deserialised.
 /// </summary>
-public static class LegacyOptionsJson
+internal static class LegacyOptionsJson
 {
     private static readonly (string Old, string New)[] MixingKeys =
     [

@@ -9,7 +9,7 @@ namespace Mhc.Models.Layers;
 /// each block makes n-stream copies at full resolution. Scoping each block frees its temporaries as soon as it
 /// returns; in training, autograd still holds what backward needs by its own references.
 /// </remarks>
-public static class ScopedForward
+internal static class ScopedForward
 {
     /// <summary>Returns <paramref name="module"/>(<paramref name="input"/>), registered in the caller's scope.</summary>
     public static Tensor Apply(nn.Module<Tensor, Tensor> module, Tensor input)

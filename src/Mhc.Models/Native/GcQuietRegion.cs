@@ -30,7 +30,7 @@ namespace Mhc.Models.Native;
 /// parked for at most a minute at a time for that reason. <see cref="MhcRuntimeOptions.QuietGcDuringSteps"/> (<c>MHC_GC_QUIET=0</c>) turns the gate off.
 /// </para>
 /// </remarks>
-public static class GcQuietRegion
+internal static class GcQuietRegion
 {
     /// <summary>How long a first holder waits for the finalizer thread to park before it runs unprotected.</summary>
     private static readonly TimeSpan ParkTimeout = TimeSpan.FromSeconds(10);

@@ -9,7 +9,7 @@ namespace Mhc.Models.Native;
 /// <param name="Action">One line saying what was done (shown in logs and <see cref="TorchRuntimeInfo"/>).</param>
 /// <param name="LoadedPath">The libLibTorchSharp actually in use, when this loader loaded it.</param>
 /// <param name="Error">Why it could not be made loadable, with what to install; null on success.</param>
-public sealed record NativeLoadOutcome(string Action, string? LoadedPath, string? Error);
+internal sealed record NativeLoadOutcome(string Action, string? LoadedPath, string? Error);
 
 /// <summary>
 /// Makes TorchSharp's native component load on systems whose libstdc++ is older than the one it was

@@ -107,10 +107,9 @@ public sealed class AutoregressiveGenerator
     private float[] LastLogits(long[] ids, KeyValueCache? cache, Device device)
     {
         using var scope = NewDisposeScope();
-        using var quiet = GcQuietRegion.Enter();
         // Inference mode: no graph, and no version counters or view tracking on any op either. The ids were
         // checked on the host (the prompt in Generate, the samples are drawn from the vocabulary).
-        using var inference = inference_mode();
+        using var step = NativeStep.Inference();
         var x = tensor(ids, [1, ids.Length], dtype: ScalarType.Int64, device: device);
         Tensor logits;
         lock (model) logits = cache is null ? model.forward(x) : model.Forward(x, cache, checkIds: false);

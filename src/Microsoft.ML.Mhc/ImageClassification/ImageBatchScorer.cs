@@ -43,11 +43,11 @@ internal sealed class ImageBatchScorer(ImageClassifierEngine engine, IReadOnlyLi
     }
 
     /// <summary>Finds the classifier's saved segments in a loaded model and scores them in batches again.</summary>
-    internal sealed class Loading : ILoadedScoring
+    internal sealed class Loading : LoadedBatchScoring
     {
-        public Type MappingInput => typeof(ImageScoringInput);
+        public override Type MappingInput => typeof(ImageScoringInput);
 
-        public IBatchScorer CreateScorer(ReadOnlyMemory<char> network, DataViewSchema stockOutput, IReadOnlyList<DataViewSchema.Column> columns, int batchSize)
+        public override IBatchScorer CreateScorer(ReadOnlyMemory<char> network, DataViewSchema stockOutput, IReadOnlyList<DataViewSchema.Column> columns, int batchSize)
         {
             var score = columns.Single(c => c.Type is VectorDataViewType);
             var predicted = columns.Single(c => c.Type is KeyDataViewType);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Mhc.ImageClassification;
 
 /// <summary>Builds the backbone network of an <see cref="ImageClassifierSpec"/>: one case per <see cref="MhcImageArchitecture"/>.</summary>
-public static class ImageNetworkFactory
+internal static class ImageNetworkFactory
 {
     /// <summary>A backbone (images (B, C, H, W) to logits (B, classes)) and its hyper-connections.</summary>
     /// <exception cref="NotSupportedException">The architecture is not available in this build.</exception>

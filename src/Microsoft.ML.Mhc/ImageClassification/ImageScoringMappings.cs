@@ -53,7 +53,7 @@ internal static class ImageScoringMappings
 }
 
 /// <summary>Input of the saved scoring mappings; public for ML.NET's row binding.</summary>
-public sealed class ImageScoringInput
+internal sealed class ImageScoringInput
 {
     /// <summary>Raw pixels, C x H x W.</summary>
     [ColumnName(ImageScoringMappings.FeaturesColumn)]
@@ -65,7 +65,7 @@ public sealed class ImageScoringInput
 }
 
 /// <summary>The outputs of the saved scoring mappings: one class per fixed width; public for ML.NET's row binding.</summary>
-public abstract class ImageScoringOutput
+internal abstract class ImageScoringOutput
 {
     /// <summary>0-based predicted class.</summary>
     [ColumnName(ImageScoringMappings.PredictedIndexColumn)]
@@ -80,7 +80,7 @@ public abstract class ImageScoringOutput
 /// schema from its output class, whose vector size must therefore be a compile-time attribute.
 /// </summary>
 /// <typeparam name="TOutput">The output class of one width.</typeparam>
-public abstract class ImageScoringMapping<TOutput> : CustomMappingFactory<ImageScoringInput, TOutput> where TOutput : ImageScoringOutput, new()
+internal abstract class ImageScoringMapping<TOutput> : CustomMappingFactory<ImageScoringInput, TOutput> where TOutput : ImageScoringOutput, new()
 {
     /// <inheritdoc />
     public override Action<ImageScoringInput, TOutput> GetMapping() =>
@@ -88,7 +88,7 @@ public abstract class ImageScoringMapping<TOutput> : CustomMappingFactory<ImageS
 }
 
 /// <summary>Output of <see cref="ImageScoringMapping16"/>.</summary>
-public sealed class ImageScoringOutput16 : ImageScoringOutput
+internal sealed class ImageScoringOutput16 : ImageScoringOutput
 {
     /// <summary>Probabilities in the first slots, zeros after.</summary>
     [ColumnName(ImageScoringMappings.WideScoreColumn), VectorType(16)]
@@ -98,7 +98,7 @@ public sealed class ImageScoringOutput16 : ImageScoringOutput
 }
 
 /// <summary>Output of <see cref="ImageScoringMapping256"/>.</summary>
-public sealed class ImageScoringOutput256 : ImageScoringOutput
+internal sealed class ImageScoringOutput256 : ImageScoringOutput
 {
     /// <summary>Probabilities in the first slots, zeros after.</summary>
     [ColumnName(ImageScoringMappings.WideScoreColumn), VectorType(256)]
@@ -108,7 +108,7 @@ public sealed class ImageScoringOutput256 : ImageScoringOutput
 }
 
 /// <summary>Output of <see cref="ImageScoringMapping4096"/>.</summary>
-public sealed class ImageScoringOutput4096 : ImageScoringOutput
+internal sealed class ImageScoringOutput4096 : ImageScoringOutput
 {
     /// <summary>Probabilities in the first slots, zeros after.</summary>
     [ColumnName(ImageScoringMappings.WideScoreColumn), VectorType(4096)]
@@ -119,12 +119,12 @@ public sealed class ImageScoringOutput4096 : ImageScoringOutput
 
 /// <summary>Saved scoring step for up to 16 classes.</summary>
 [CustomMappingFactoryAttribute(ImageScoringMappings.ContractPrefix + "16")]
-public sealed class ImageScoringMapping16 : ImageScoringMapping<ImageScoringOutput16>;
+internal sealed class ImageScoringMapping16 : ImageScoringMapping<ImageScoringOutput16>;
 
 /// <summary>Saved scoring step for up to 256 classes.</summary>
 [CustomMappingFactoryAttribute(ImageScoringMappings.ContractPrefix + "256")]
-public sealed class ImageScoringMapping256 : ImageScoringMapping<ImageScoringOutput256>;
+internal sealed class ImageScoringMapping256 : ImageScoringMapping<ImageScoringOutput256>;
 
 /// <summary>Saved scoring step for up to 4096 classes.</summary>
 [CustomMappingFactoryAttribute(ImageScoringMappings.ContractPrefix + "4096")]
-public sealed class ImageScoringMapping4096 : ImageScoringMapping<ImageScoringOutput4096>;
+internal sealed class ImageScoringMapping4096 : ImageScoringMapping<ImageScoringOutput4096>;

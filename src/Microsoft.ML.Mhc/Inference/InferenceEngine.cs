@@ -1,6 +1,5 @@
 using Mhc.Models;
 using Mhc.Models.Native;
-using Mhc.Models.Weights;
 using Microsoft.ML.Mhc.Lifetime;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;
@@ -10,15 +9,14 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Mhc.Inference;
 
 /// <summary>
-/// Runs a trained network for inference, whatever the task: eval mode, every call under <c>no_grad</c> in its own dispose
-/// scope (so concurrent calls only read the weights), serialisation, and a <see cref="Dispose"/> that waits for calls in
-/// flight; calls after it throw <see cref="ObjectDisposedException"/> naming the owner. A task adds what it computes from
-/// the network's output.
+/// Runs a trained network on rows of floats, whatever the task: on a <see cref="NetworkHost{TNetwork}"/> (eval mode, a
+/// disposal that waits for calls in flight, calls after it throwing <see cref="ObjectDisposedException"/> naming the
+/// owner), every call under <c>no_grad</c> in its own dispose scope (so concurrent calls only read the weights), and
+/// serialisation. A task adds what it computes from the network's output.
 /// </summary>
 /// <typeparam name="TNetwork">The network: rows of C x H x W floats in, one output tensor out.</typeparam>
-internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork : nn.Module<Tensor, Tensor>
+internal abstract class InferenceEngine<TNetwork> : NetworkHost<TNetwork> where TNetwork : nn.Module<Tensor, Tensor>
 {
-    private readonly DisposalGuard guard;
     private readonly string kind;
     private long forwardPasses;
 
@@ -28,31 +26,16 @@ internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork :
     /// <param name="kind">The format tag its serialised form carries.</param>
     /// <param name="ownerName">The name <see cref="ObjectDisposedException"/> gives after disposal (the transformer's type).</param>
     protected InferenceEngine(TNetwork network, Device device, string kind, string ownerName)
+        : base(network, device, ownerName)
     {
-        Network = network ?? throw new ArgumentNullException(nameof(network));
-        Device = device;
         this.kind = kind;
-        guard = new DisposalGuard(ownerName);
-        network.eval();
     }
-
-    /// <summary>The network.</summary>
-    public TNetwork Network { get; }
-
-    /// <summary>Where it runs.</summary>
-    public Device Device { get; }
 
     /// <summary>Floats per input row.</summary>
     public abstract int InputLength { get; }
 
     /// <summary>Forward passes so far: one per batch scored, so tests can tell batched scoring from row at a time.</summary>
     internal long ForwardPasses => Interlocked.Read(ref forwardPasses);
-
-    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
-    public bool IsDisposed => guard.IsDisposed;
-
-    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
-    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
 
     /// <summary>
     /// Enters one inference call over <paramref name="count"/> rows: no gradients, a dispose scope for every tensor made
@@ -61,7 +44,7 @@ internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork :
     protected InferenceCall Enter(int count)
     {
         Interlocked.Increment(ref forwardPasses);
-        return new InferenceCall(guard.Enter(), count);
+        return new InferenceCall(Use(), count);
     }
 
     /// <summary>The network's output for <paramref name="count"/> rows laid out one after another (call inside <see cref="Enter"/>).</summary>
@@ -70,15 +53,8 @@ internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork :
     /// <summary>Serializes the network (spec and weights).</summary>
     public SerializedNetwork Serialize()
     {
-        using var use = guard.Enter();
+        using var use = Use();
         return new(kind, SpecJson(), NetworkWeights.ToBytes(Network));
-    }
-
-    /// <summary>Writes the network's state_dict to <paramref name="path"/> atomically (see <see cref="ModuleWeights.Save"/>); returns the full path.</summary>
-    public string SaveWeights(string path, WeightsFormat? format)
-    {
-        using var use = guard.Enter();
-        return ModuleWeights.Save(Network, path, format);
     }
 
     /// <summary>The network's spec as JSON, as its serialised form carries it.</summary>
@@ -105,33 +81,27 @@ internal abstract class InferenceEngine<TNetwork> : IDisposable where TNetwork :
         return wrap(network);
     }
 
-    /// <summary>Frees the network's native memory once the calls in flight have finished.</summary>
-    public void Dispose() => guard.Dispose(Network.Dispose);
-
     /// <summary>The scopes of one inference call, released in reverse order.</summary>
     protected readonly struct InferenceCall : IDisposable
     {
         private readonly DisposalGuard.Use use;
-        private readonly IDisposable noGrad;
         private readonly DisposeScope scope;
-        private readonly GcQuietRegion.Lease quiet;
+        private readonly NativeStep step;
         private readonly IntraOpThreadLimit threads;
 
         internal InferenceCall(DisposalGuard.Use use, int count)
         {
             this.use = use;
-            noGrad = no_grad();
             scope = NewDisposeScope();
-            quiet = GcQuietRegion.Enter();
+            step = NativeStep.NoGrad();
             threads = count == 1 ? MhcEnvironment.EnterSingleRowScoring() : default;
         }
 
         public void Dispose()
         {
             threads.Dispose();
-            quiet.Dispose();
+            step.Dispose();
             scope.Dispose();
-            noGrad.Dispose();
             use.Dispose();
         }
     }

@@ -4,8 +4,9 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.Mhc.Persistence;
 
 /// <summary>
-/// A model read by <see cref="MhcModelFile.Load"/>: the chain ML.NET loaded, plus a <see cref="Dispose"/> that frees the
-/// native memory of its mHC networks (which ML.NET's own chain cannot reach; see <see cref="SavedNetworks"/>).
+/// A model read by <see cref="MhcModelFile.Load"/>, or loaded by ML.NET and wrapped by <see cref="MhcModelFile.Wrap"/>:
+/// the chain ML.NET loaded, plus a <see cref="Dispose"/> that frees the native memory of its mHC networks (which
+/// ML.NET's own chain cannot reach; see <see cref="SavedNetworks"/>).
 /// </summary>
 /// <remarks>
 /// It saves, builds prediction engines and enumerates its transformers exactly like the chain it wraps. Its
@@ -24,7 +25,7 @@ public sealed class MhcLoadedModel : ITransformer, IEnumerable<ITransformer>, ID
     internal MhcLoadedModel(ITransformer model)
     {
         this.model = model;
-        batched = new Lazy<ITransformer>(() => ScoringSegment.Rebatch(model), LazyThreadSafetyMode.ExecutionAndPublication);
+        batched = new Lazy<ITransformer>(() => ScoringSegment.WithScoringSteps(model), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The model as ML.NET loaded it.</summary>

@@ -51,12 +51,26 @@ public static class MhcModelFile
             {
                 if (zip.Entries.Count == 0) throw new InvalidDataException("the archive is empty");
             }
-            return new MhcLoadedModel(ml.Model.Load(path, out inputSchema));
+            return Wrap(ml.Model.Load(path, out inputSchema));
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or IOException or InvalidOperationException or ArgumentException or EndOfStreamException
                                       && e is not FileNotFoundException)
         {
             throw new InvalidDataException($"'{path}' is not a readable ML.NET model ({e.GetType().Name}: {e.Message}).", e);
         }
+    }
+
+    /// <summary>
+    /// Wraps a model ML.NET loaded itself (<c>mlContext.Model.Load</c> from a path or a stream) so that it scores like one
+    /// from <see cref="Load"/>: each saved scoring segment runs through its task's scorer, in batches of the saved scoring
+    /// batch size, with the fresh transformer's columns and <c>Score</c> slot names, and <see cref="MhcLoadedModel.Dispose"/>
+    /// frees its networks. The chain alone cannot do this: ML.NET rebuilds it from stock transforms whose custom mapping
+    /// sees one row per call, and gives other assemblies no way to register a loader of their own.
+    /// </summary>
+    /// <param name="model">The loaded model; a model already wrapped is returned as it is.</param>
+    public static MhcLoadedModel Wrap(ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model as MhcLoadedModel ?? new MhcLoadedModel(model);
     }
 }

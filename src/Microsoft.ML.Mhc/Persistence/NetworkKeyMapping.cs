@@ -4,12 +4,12 @@ using Microsoft.ML.Transforms;
 namespace Microsoft.ML.Mhc.Persistence;
 
 /// <summary>Input of <see cref="NetworkKeyMapping"/>: no columns.</summary>
-public sealed class NetworkKeyInput
+internal sealed class NetworkKeyInput
 {
 }
 
 /// <summary>Output of <see cref="NetworkKeyMapping"/>: the constant lookup key of the network blob.</summary>
-public sealed class NetworkKeyOutput
+internal sealed class NetworkKeyOutput
 {
     /// <summary>Always <see cref="NetworkKeyMapping.Key"/>.</summary>
     [ColumnName(SavedScoringChain.KeyColumn)]
@@ -22,7 +22,7 @@ public sealed class NetworkKeyOutput
 /// </summary>
 /// <remarks>Registered by contract name; ML.NET finds it again in a fresh process when loading a model.</remarks>
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class NetworkKeyMapping : CustomMappingFactory<NetworkKeyInput, NetworkKeyOutput>
+internal sealed class NetworkKeyMapping : CustomMappingFactory<NetworkKeyInput, NetworkKeyOutput>
 {
     /// <summary>The contract name stored in saved models.</summary>
     public const string ContractName = "Microsoft.ML.Mhc.NetworkKey";

@@ -87,22 +87,6 @@ internal sealed class SerializedNetwork
         return new SerializedNetwork(kind, config.ToJsonString(), weights);
     }
 
-    /// <summary>
-    /// The kind an encoded network declares in its header, or null when <paramref name="text"/> is not an encoded network;
-    /// the weights are neither decoded nor verified.
-    /// </summary>
-    public static string? KindOf(ReadOnlySpan<char> text)
-    {
-        try
-        {
-            return ReadHeader(text, out _)["kind"]?.GetValue<string>();
-        }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException)
-        {
-            return null;
-        }
-    }
-
     // The format tag line and the JSON header line; weightsStart is where the base64 weights begin.
     private static JsonObject ReadHeader(ReadOnlySpan<char> text, out int weightsStart)
     {

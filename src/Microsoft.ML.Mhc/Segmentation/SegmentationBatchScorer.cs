@@ -29,12 +29,12 @@ internal sealed class SegmentationBatchScorer(SegmentationEngine engine, IReadOn
     }
 
     /// <summary>Finds the segmentation model's saved segments in a loaded model and scores them in batches again.</summary>
-    internal sealed class Loading : ILoadedScoring
+    internal sealed class Loading : LoadedBatchScoring
     {
-        public Type MappingInput => typeof(SegmentationScoringInput);
+        public override Type MappingInput => typeof(SegmentationScoringInput);
 
         // A loaded model does not know the image column's name; the stock mapping reports "image" too.
-        public IBatchScorer CreateScorer(ReadOnlyMemory<char> network, DataViewSchema stockOutput, IReadOnlyList<DataViewSchema.Column> columns, int batchSize)
+        public override IBatchScorer CreateScorer(ReadOnlyMemory<char> network, DataViewSchema stockOutput, IReadOnlyList<DataViewSchema.Column> columns, int batchSize)
         {
             var engine = SegmentationScoringMappings.Engines.Get(network);
             return new SegmentationBatchScorer(engine, OutputColumns(engine, columns.Count > 1 ? columns[1].Name : null), batchSize, "image");

@@ -5,7 +5,7 @@ namespace Microsoft.ML.Mhc.Segmentation;
 /// of masks, from which <see cref="SegmentationMetrics"/> are computed. The one place segmentation counts pixels:
 /// <c>Evaluate</c>, the training loop's per-epoch metrics and users' own loops all add to it.
 /// </summary>
-public sealed class SegmentationConfusion
+internal sealed class SegmentationConfusion
 {
     private long[] counts;
 

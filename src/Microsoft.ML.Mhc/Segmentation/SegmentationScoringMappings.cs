@@ -84,7 +84,7 @@ internal static class SegmentationScoringMappings
 }
 
 /// <summary>Input of the saved segmentation mappings; public for ML.NET's row binding.</summary>
-public sealed class SegmentationScoringInput
+internal sealed class SegmentationScoringInput
 {
     /// <summary>Raw pixels, C x H x W.</summary>
     [ColumnName(SegmentationScoringMappings.FeaturesColumn)]
@@ -96,7 +96,7 @@ public sealed class SegmentationScoringInput
 }
 
 /// <summary>The outputs of the saved segmentation mappings: one class per fixed width; public for ML.NET's row binding.</summary>
-public abstract class SegmentationScoringOutput
+internal abstract class SegmentationScoringOutput
 {
     // Methods, not properties: ML.NET would bind a property as one more column.
     internal abstract float[] MaskBuffer();
@@ -109,7 +109,7 @@ public abstract class SegmentationScoringOutput
 /// mapping's schema from its output class, whose vector sizes must therefore be compile-time attributes.
 /// </summary>
 /// <typeparam name="TOutput">The output class of one width.</typeparam>
-public abstract class SegmentationScoringMapping<TOutput> : CustomMappingFactory<SegmentationScoringInput, TOutput>
+internal abstract class SegmentationScoringMapping<TOutput> : CustomMappingFactory<SegmentationScoringInput, TOutput>
     where TOutput : SegmentationScoringOutput, new()
 {
     /// <inheritdoc />
@@ -118,7 +118,7 @@ public abstract class SegmentationScoringMapping<TOutput> : CustomMappingFactory
 }
 
 /// <summary>Output of <see cref="SegmentationScoringMapping4096"/>.</summary>
-public sealed class SegmentationMaskOutput4096 : SegmentationScoringOutput
+internal sealed class SegmentationMaskOutput4096 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(4096)]
@@ -128,7 +128,7 @@ public sealed class SegmentationMaskOutput4096 : SegmentationScoringOutput
 }
 
 /// <summary>Output of <see cref="SegmentationScoringMapping65536"/>.</summary>
-public sealed class SegmentationMaskOutput65536 : SegmentationScoringOutput
+internal sealed class SegmentationMaskOutput65536 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(65536)]
@@ -138,7 +138,7 @@ public sealed class SegmentationMaskOutput65536 : SegmentationScoringOutput
 }
 
 /// <summary>Output of <see cref="SegmentationScoringMapping262144"/>.</summary>
-public sealed class SegmentationMaskOutput262144 : SegmentationScoringOutput
+internal sealed class SegmentationMaskOutput262144 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(262144)]
@@ -148,7 +148,7 @@ public sealed class SegmentationMaskOutput262144 : SegmentationScoringOutput
 }
 
 /// <summary>Output of <see cref="SegmentationScoringWithProbabilitiesMapping4096"/>.</summary>
-public sealed class SegmentationMaskAndProbabilitiesOutput4096 : SegmentationScoringOutput
+internal sealed class SegmentationMaskAndProbabilitiesOutput4096 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(4096)]
@@ -164,7 +164,7 @@ public sealed class SegmentationMaskAndProbabilitiesOutput4096 : SegmentationSco
 }
 
 /// <summary>Output of <see cref="SegmentationScoringWithProbabilitiesMapping65536"/>.</summary>
-public sealed class SegmentationMaskAndProbabilitiesOutput65536 : SegmentationScoringOutput
+internal sealed class SegmentationMaskAndProbabilitiesOutput65536 : SegmentationScoringOutput
 {
     /// <summary>Class ids (as floats) in the first H x W slots, zeros after.</summary>
     [ColumnName(SegmentationScoringMappings.WideMaskColumn), VectorType(65536)]
@@ -181,20 +181,20 @@ public sealed class SegmentationMaskAndProbabilitiesOutput65536 : SegmentationSc
 
 /// <summary>Saved scoring step for masks of up to 4096 pixels.</summary>
 [CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "4096")]
-public sealed class SegmentationScoringMapping4096 : SegmentationScoringMapping<SegmentationMaskOutput4096>;
+internal sealed class SegmentationScoringMapping4096 : SegmentationScoringMapping<SegmentationMaskOutput4096>;
 
 /// <summary>Saved scoring step for masks of up to 65536 pixels.</summary>
 [CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "65536")]
-public sealed class SegmentationScoringMapping65536 : SegmentationScoringMapping<SegmentationMaskOutput65536>;
+internal sealed class SegmentationScoringMapping65536 : SegmentationScoringMapping<SegmentationMaskOutput65536>;
 
 /// <summary>Saved scoring step for masks of up to 262144 pixels.</summary>
 [CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskContractPrefix + "262144")]
-public sealed class SegmentationScoringMapping262144 : SegmentationScoringMapping<SegmentationMaskOutput262144>;
+internal sealed class SegmentationScoringMapping262144 : SegmentationScoringMapping<SegmentationMaskOutput262144>;
 
 /// <summary>Saved scoring step with probabilities for masks of up to 4096 pixels and 16 classes.</summary>
 [CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskAndProbabilitiesContractPrefix + "4096")]
-public sealed class SegmentationScoringWithProbabilitiesMapping4096 : SegmentationScoringMapping<SegmentationMaskAndProbabilitiesOutput4096>;
+internal sealed class SegmentationScoringWithProbabilitiesMapping4096 : SegmentationScoringMapping<SegmentationMaskAndProbabilitiesOutput4096>;
 
 /// <summary>Saved scoring step with probabilities for masks of up to 65536 pixels and 16 classes.</summary>
 [CustomMappingFactoryAttribute(SegmentationScoringMappings.MaskAndProbabilitiesContractPrefix + "65536")]
-public sealed class SegmentationScoringWithProbabilitiesMapping65536 : SegmentationScoringMapping<SegmentationMaskAndProbabilitiesOutput65536>;
+internal sealed class SegmentationScoringWithProbabilitiesMapping65536 : SegmentationScoringMapping<SegmentationMaskAndProbabilitiesOutput65536>;

@@ -61,8 +61,7 @@ internal static class DecoderScorer
                     }
                 }
                 using var scope = NewDisposeScope();
-                using var quiet = GcQuietRegion.Enter();
-                using var noGrad = no_grad();
+                using var step = NativeStep.NoGrad();
                 var x = tensor(inputs, dtype: ScalarType.Int64, device: device).reshape(chunk.Count, length);
                 var y = tensor(targets, dtype: ScalarType.Int64, device: device).reshape(chunk.Count, length, 1);
                 var m = tensor(mask, device: device).reshape(chunk.Count, length);

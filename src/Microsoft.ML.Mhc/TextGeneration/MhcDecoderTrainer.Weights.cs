@@ -1,5 +1,4 @@
 using Mhc.Models.Transformers;
-using Mhc.Models.Weights;
 using TorchSharp;
 using Microsoft.ML.Mhc.Catalog;
 using Microsoft.ML.Mhc.Training;
@@ -11,7 +10,7 @@ public sealed partial class MhcDecoderTrainer
     /// <summary>
     /// Builds a text-generation transformer from a weights file, without training: the decoder the trainer's options
     /// describe with the weights of <paramref name="weightsPath"/> (safetensors, or PyTorch <c>.pt</c>/<c>.pth</c>/<c>.bin</c>),
-    /// e.g. saved with <see cref="ModuleWeights.Save"/> of <see cref="MhcTextGenerationTransformer.Network"/>.
+    /// e.g. saved with <see cref="MhcTextGenerationTransformer.SaveWeights"/>.
     /// </summary>
     /// <remarks>
     /// A weights file holds no vocabulary: it is built, as <see cref="Fit"/> builds it, from the text column of

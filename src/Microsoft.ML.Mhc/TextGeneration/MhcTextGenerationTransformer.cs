@@ -1,4 +1,5 @@
 using Mhc.Models.Transformers;
+using Mhc.Models.Weights;
 using Microsoft.ML.Data;
 using Microsoft.ML.Mhc.Persistence;
 using Microsoft.ML.Mhc.Training;
@@ -13,10 +14,12 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// generates from one prompt directly, including as a stream.
 /// </summary>
 /// <remarks>
-/// Saved with <c>mlContext.Model.Save</c>, the model becomes a chain of stock ML.NET transforms carrying
-/// the network (prompt in, generated text out), which <c>mlContext.Model.Load</c> reads back in a fresh
-/// process; use <see cref="TextGenerationCatalog.CreateGenerator"/> on the loaded model for direct
-/// generation and scoring. <see cref="Dispose"/> frees the decoder's native memory.
+/// Saved with <c>mlContext.Model.Save</c>, the model becomes one saved scoring segment of stock ML.NET transforms
+/// carrying the network (prompt in, generated text out; see <see cref="ScoringSegment"/>), which
+/// <c>mlContext.Model.Load</c> reads back in a fresh process. Loaded with <see cref="MhcModelFile.Load"/>, it runs the
+/// same view as this transformer's <see cref="Transform"/>: the same columns (the per-row likelihood of a text column
+/// included) and the same text for a seeded prompt. Use <see cref="TextGenerationCatalog.CreateGenerator"/> on a loaded
+/// model for direct generation and scoring. <see cref="Dispose"/> frees the decoder's native memory.
 /// </remarks>
 public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IReleasable
 {
@@ -95,6 +98,16 @@ public sealed class MhcTextGenerationTransformer : ITransformer, IDisposable, IR
         schema.AddColumn(Columns.Prompt, TextDataViewType.Instance);
         ((ICanSaveModel)SavedChain(schema.ToSchema())).Save(ctx);
     }
+
+    /// <summary>
+    /// Writes the decoder's weights (its state_dict) to <paramref name="path"/> atomically, as safetensors or PyTorch
+    /// <c>.pt</c> (see <see cref="ModuleWeights.Save"/>), for PyTorch, for <see cref="MhcDecoderTrainer.FromWeights"/> or for
+    /// fine-tuning (<see cref="MhcTrainerOptions.InitialWeightsPath"/>). Returns the full path.
+    /// </summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="format">The format; null: from the extension (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>: PyTorch; otherwise safetensors).</param>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public string SaveWeights(string path, WeightsFormat? format = null) => Generator.Engine.SaveWeights(path, format);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsReleased => Generator.Engine.IsDisposed;

@@ -72,7 +72,7 @@ public sealed class TextGenerationCatalog
     public TextGenerator CreateGenerator(ITransformer model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return TextGenerationModelFile.Find(context, model)
+        return TextGenerationModelFile.Find(model)
             ?? throw new ArgumentException($"The model ({model.GetType().Name}) holds no mHC text-generation network.", nameof(model));
     }
 }

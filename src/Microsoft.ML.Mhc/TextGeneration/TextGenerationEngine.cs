@@ -1,6 +1,6 @@
 using Mhc.Models;
 using Mhc.Models.Transformers;
-using Microsoft.ML.Mhc.Lifetime;
+using Microsoft.ML.Mhc.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,37 +9,29 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// <summary>
 /// A trained decoder with its vocabulary: generates text from prompts and scores texts. Thread-safe:
 /// forward passes are serialised on the network, every generation has its own cache and random source.
-/// <see cref="Dispose"/> waits for the token or score in flight; later calls (and streams already started) throw
+/// <see cref="NetworkHost{TNetwork}.Dispose"/> waits for the token or score in flight; later calls (and streams already started) throw
 /// <see cref="ObjectDisposedException"/>.
 /// </summary>
-internal sealed class TextGenerationEngine : IDisposable
+internal sealed class TextGenerationEngine : NetworkHost<HyperDecoderTransformer>
 {
     private readonly AutoregressiveGenerator generator;
-    private readonly DisposalGuard guard;
 
     public TextGenerationEngine(HyperDecoderTransformer network, TextVocabulary vocabulary, string ownerName)
+        : base(network, network.parameters().First().device, ownerName)
     {
-        Network = network;
         Vocabulary = vocabulary;
-        guard = new DisposalGuard(ownerName);
         if (vocabulary.Count != network.Options.VocabSize)
             throw new InvalidDataException($"The vocabulary has {vocabulary.Count} tokens but the network expects {network.Options.VocabSize}.");
-        network.eval();
-        Device = network.parameters().First().device;
         generator = new AutoregressiveGenerator(network);
     }
 
-    public HyperDecoderTransformer Network { get; }
-
     public TextVocabulary Vocabulary { get; }
-
-    public Device Device { get; }
 
     /// <summary>The continuation of <paramref name="prompt"/>, piece by piece (one token's text each, for characters).</summary>
     public IEnumerable<string> Stream(string? prompt, TextGenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        guard.ThrowIfDisposed();
+        ThrowIfDisposed();
         var sampler = options.CreateSampler();
         var ids = PromptIds(prompt ?? "", options.RejectUnknownCharacters);
         var random = options.Seed is { } seed ? new Random(seed) : new Random();
@@ -109,7 +101,7 @@ internal sealed class TextGenerationEngine : IDisposable
         using var tokens = generator.Generate(prompt, maxNewTokens, sampler, random, useCache).GetEnumerator();
         while (true)
         {
-            using (guard.Enter())
+            using (Use())
             using (MhcEnvironment.EnterSingleRowScoring())
             {
                 if (!tokens.MoveNext()) yield break;
@@ -127,16 +119,7 @@ internal sealed class TextGenerationEngine : IDisposable
     {
         var separator = Vocabulary.DocumentSeparator;
         var ids = separator.Concat(Vocabulary.Encode(text)).ToArray();
-        using var use = guard.Enter();
+        using var use = Use();
         return DecoderScorer.NegativeLogLikelihood(Network, ids, separator.Length, Device, Network);
     }
-
-    /// <summary>Throws <see cref="ObjectDisposedException"/> (naming the owner) once the engine is disposed.</summary>
-    public void ThrowIfDisposed() => guard.ThrowIfDisposed();
-
-    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
-    public bool IsDisposed => guard.IsDisposed;
-
-    /// <summary>Frees the network's native memory once the step in flight has finished.</summary>
-    public void Dispose() => guard.Dispose(Network.Dispose);
 }

@@ -5,7 +5,7 @@ using Microsoft.ML.Transforms;
 namespace Microsoft.ML.Mhc.TextGeneration;
 
 /// <summary>Input of <see cref="TextGenerationMapping"/>: the prompt and the serialized model.</summary>
-public sealed class TextGenerationMappingInput
+internal sealed class TextGenerationMappingInput
 {
     /// <summary>The prompt (copied from the user's prompt column).</summary>
     [ColumnName(TextGenerationMapping.PromptColumn)]
@@ -17,7 +17,7 @@ public sealed class TextGenerationMappingInput
 }
 
 /// <summary>Output of <see cref="TextGenerationMapping"/>.</summary>
-public sealed class TextGenerationMappingOutput
+internal sealed class TextGenerationMappingOutput
 {
     /// <summary>The generated continuation (copied to the user's output column).</summary>
     [ColumnName(TextGenerationMapping.GeneratedColumn)]
@@ -30,7 +30,7 @@ public sealed class TextGenerationMappingOutput
 /// </summary>
 /// <remarks>Registered by contract name; ML.NET finds it again in a fresh process when loading a model.</remarks>
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class TextGenerationMapping : CustomMappingFactory<TextGenerationMappingInput, TextGenerationMappingOutput>
+internal sealed class TextGenerationMapping : CustomMappingFactory<TextGenerationMappingInput, TextGenerationMappingOutput>
 {
     /// <summary>The contract name stored in saved models.</summary>
     public const string ContractName = "Microsoft.ML.Mhc.TextGeneration";
@@ -41,14 +41,14 @@ public sealed class TextGenerationMapping : CustomMappingFactory<TextGenerationM
     internal const string PromptColumn = SavedScoringChain.TempPrefix + "prompt";
     internal const string GeneratedColumn = SavedScoringChain.TempPrefix + "generated";
 
-    internal static readonly LoadedNetworkCache<TextGenerator> Cache = new(NetworkKind, TextGenerationModelFile.Decode, generator => generator.Engine.Dispose());
+    internal static readonly LoadedNetworkCache<LoadedTextModel> Cache = new(NetworkKind, TextGenerationModelFile.Decode, model => model.Generator.Engine.Dispose());
 
     /// <inheritdoc />
     public override Action<TextGenerationMappingInput, TextGenerationMappingOutput> GetMapping() => Map;
 
     internal static void Map(TextGenerationMappingInput input, TextGenerationMappingOutput output)
     {
-        var generator = Cache.Get(input.Network);
+        var generator = Cache.Get(input.Network).Generator;
         output.Generated = generator.Generate(input.Prompt.ToString()).AsMemory();
     }
 }

@@ -11,7 +11,7 @@ namespace Microsoft.ML.Mhc.TextGeneration;
 /// <summary>
 /// The saved form of a text-generation model: the decoder's options, the vocabulary, the sampling
 /// settings and the column names as the JSON configuration of a <see cref="SerializedNetwork"/>, and the
-/// chain of stock transforms that carries it (<see cref="SavedScoringChain"/>).
+/// chain of stock transforms that carries it: one saved scoring segment (<see cref="ScoringSegment"/>).
 /// </summary>
 internal static class TextGenerationModelFile
 {
@@ -29,7 +29,7 @@ internal static class TextGenerationModelFile
         return new SerializedNetwork(TextGenerationMapping.NetworkKind, config.ToJsonString(), NetworkWeights.ToBytes(generator.Network)).Encode();
     }
 
-    public static TextGenerator Decode(SerializedNetwork serialized)
+    public static LoadedTextModel Decode(SerializedNetwork serialized)
     {
         MhcEnvironment.EnsureTorch();
         var config = JsonNode.Parse(serialized.ConfigJson)?.AsObject() ?? throw new InvalidDataException("The text-generation model has an empty configuration.");
@@ -38,64 +38,40 @@ internal static class TextGenerationModelFile
             ?? throw new InvalidDataException("The text-generation model has no network options.");
         var vocabulary = TextVocabulary.FromJson(config["vocabulary"]?.AsObject() ?? throw new InvalidDataException("The text-generation model has no vocabulary."));
         var generation = config["generation"].Deserialize<TextGenerationOptions>(Json) ?? new TextGenerationOptions();
+        var columns = config["columns"].Deserialize<TextGenerationColumns>(Json)
+            ?? new TextGenerationColumns(DefaultColumnNames.Text, DefaultColumnNames.Prompt, DefaultColumnNames.GeneratedText);
         var network = new HyperDecoderTransformer(networkOptions);
         NetworkWeights.Load(network, serialized.Weights);
-        return new TextGenerator(new TextGenerationEngine(network, vocabulary, $"loaded mHC {TextGenerationMapping.NetworkKind} model"), generation);
+        return new LoadedTextModel(new TextGenerator(new TextGenerationEngine(network, vocabulary, $"loaded mHC {TextGenerationMapping.NetworkKind} model"), generation), columns);
     }
 
-    /// <summary>The chain a model is saved as: prompt column in, generated-text column out.</summary>
+    /// <summary>
+    /// The chain a model is saved as: one scoring segment, prompt column in, generated-text column out (generation is
+    /// row by row, so its batch size is 1).
+    /// </summary>
     public static TransformerChain<ITransformer> Chain(MLContext ml, DataViewSchema inputSchema, string encoded, TextGenerationColumns columns) =>
-        // The network lookup reads no input column and comes first, so Find can reach it from any row.
-        SavedScoringChain.Compose(ml, inputSchema,
-            SavedScoringChain.NetworkLookup(ml, encoded),
+        ScoringSegment.Saved(ml, inputSchema, encoded, 1, [columns.GeneratedText],
             ml.Transforms.CopyColumns(TextGenerationMapping.PromptColumn, columns.Prompt),
             ml.Transforms.CustomMapping<TextGenerationMappingInput, TextGenerationMappingOutput>(TextGenerationMapping.Map, TextGenerationMapping.ContractName),
             ml.Transforms.CopyColumns(columns.GeneratedText, TextGenerationMapping.GeneratedColumn));
 
     /// <summary>
-    /// The generator inside a model: the transformer itself, or the network column of a loaded chain,
-    /// found by running the chain's transforms on one row until that column appears.
+    /// The generator inside a model: the transformer itself, or the network of a loaded chain's text-generation
+    /// segment (found by the chain's structure, as for every task; models saved before segments carried scoring
+    /// settings have the same structure at the top level).
     /// </summary>
-    public static TextGenerator? Find(MLContext ml, ITransformer model)
+    public static TextGenerator? Find(ITransformer model)
     {
-        switch (model)
-        {
-            case MhcTextGenerationTransformer t:
-                return t.Generator;
-            case IEnumerable<ITransformer> chain:
-                var parts = chain.ToList();
-                foreach (var part in parts)
-                    if (Find(ml, part) is { } inner) return inner;
-                return FromChain(ml, parts);
-            default:
-                return null;
-        }
-    }
-
-    private static TextGenerator? FromChain(MLContext ml, IReadOnlyList<ITransformer> parts)
-    {
-        if (parts.Count == 0) return null;
-        // A saved text-generation chain starts with the network lookup, which reads no input column.
-        IDataView data = ml.Data.LoadFromEnumerable(new[] { new SavedNetworks.EmptyRow() });
-        foreach (var part in parts.Take(3))
-        {
-            try
-            {
-                data = part.Transform(data);
-            }
-            catch (ArgumentOutOfRangeException)
-            {
-                return null;   // this chain needs input columns first: not a text-generation model
-            }
-            var column = data.Schema.GetColumnOrNull(SavedScoringChain.NetworkColumn);
-            if (column is null) continue;
-            using var cursor = data.GetRowCursor([column.Value]);
-            var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column.Value);
-            ReadOnlyMemory<char> blob = default;
-            if (!cursor.MoveNext()) return null;
-            getter(ref blob);
-            return SerializedNetwork.KindOf(blob.Span) == TextGenerationMapping.NetworkKind ? TextGenerationMapping.Cache.Get(blob) : null;
-        }
+        if (InMemory(model) is { } trained) return trained.Generator;
+        foreach (var network in ScoringSegment.Networks(model, typeof(TextGenerationMappingInput)))
+            return TextGenerationMapping.Cache.Get(network).Generator;
         return null;
     }
+
+    private static MhcTextGenerationTransformer? InMemory(ITransformer model) => model switch
+    {
+        MhcTextGenerationTransformer t => t,
+        IEnumerable<ITransformer> chain => chain.Select(InMemory).FirstOrDefault(t => t is not null),
+        _ => null,
+    };
 }

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Mhc.Training;
 
 /// <summary>Running weighted means of named metrics over the batches of one pass.</summary>
-public sealed class MetricAccumulator
+internal sealed class MetricAccumulator
 {
     private readonly Dictionary<string, (double Sum, double Weight)> sums = new(StringComparer.Ordinal);
     private readonly List<string> order = [];

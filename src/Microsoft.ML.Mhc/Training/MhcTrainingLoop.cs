@@ -13,7 +13,7 @@ namespace Microsoft.ML.Mhc.Training;
 /// clipping, a validation pass and mHC diagnostics per epoch, early stopping with best-weight restore,
 /// cancellation, and one report per epoch to the log and the callback.
 /// </summary>
-public sealed class MhcTrainingLoop
+internal sealed class MhcTrainingLoop
 {
     private readonly MhcTrainerOptions options;
 
@@ -146,7 +146,7 @@ public sealed class MhcTrainingLoop
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext()) break;
-                    using var quiet = GcQuietRegion.Enter();
+                    using var native = NativeStep.Training();
                     var batch = batches.Current;
                     threads.Tick();
                     lr = schedule.At(step++);
@@ -248,13 +248,12 @@ public sealed class MhcTrainingLoop
         var network = task.Network;
         network.eval();
         var metrics = new MetricAccumulator();
-        using var noGrad = no_grad();
         using var batches = task.ValidationBatches(batchSize, device).GetEnumerator();
         while (true)
         {
             using var scope = NewDisposeScope();
             if (!batches.MoveNext()) break;
-            using var quiet = GcQuietRegion.Enter();
+            using var step = NativeStep.NoGrad();
             var batch = batches.Current;
             var output = network.forward(batch.Input);
             metrics.Add(MhcTrainingTask.LossMetric, task.Loss(output, batch).cpu().item<float>() * (double)batch.Count, batch.Count);
@@ -272,9 +271,8 @@ public sealed class MhcTrainingLoop
         try
         {
             MixingDiagnostics.SetRecording(layers, true);
-            using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            using var quiet = GcQuietRegion.Enter();
+            using var step = NativeStep.NoGrad();
             var source = task.ValidationCount > 0 ? task.ValidationBatches(64, device) : task.TrainingBatches(new Random(0), 64, device);
             using var batches = source.GetEnumerator();
             if (batches.MoveNext()) network.forward(batches.Current.Input);

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Mhc.Training;
 /// What <see cref="MhcTrainingLoop"/> needs to know about a task (image classification, segmentation,
 /// text generation): the network, how batches are made, the loss and the metrics.
 /// </summary>
-public abstract class MhcTrainingTask
+internal abstract class MhcTrainingTask
 {
     /// <summary>Name of the metric the loss is reported under.</summary>
     public const string LossMetric = "loss";

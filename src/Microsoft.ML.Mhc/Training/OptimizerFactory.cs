@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Mhc.Training;
 
 /// <summary>Builds AdamW with weight decay on weight matrices and kernels only.</summary>
-public static class OptimizerFactory
+internal static class OptimizerFactory
 {
     /// <summary>
     /// Whether a parameter is decayed: tensors of rank 2 or more whose name has no "bias". That spares

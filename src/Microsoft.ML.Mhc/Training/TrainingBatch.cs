@@ -6,4 +6,4 @@ namespace Microsoft.ML.Mhc.Training;
 /// <param name="Input">The network input.</param>
 /// <param name="Target">What the loss compares the output with.</param>
 /// <param name="Count">Examples in the batch.</param>
-public readonly record struct TrainingBatch(Tensor Input, Tensor Target, int Count);
+internal readonly record struct TrainingBatch(Tensor Input, Tensor Target, int Count);

@@ -4,7 +4,7 @@ namespace Microsoft.ML.Mhc.Training;
 /// Learning rate per step: linear warmup from 0 to the peak, then a half cosine down to
 /// <c>peak * finalFraction</c> (Loshchilov and Hutter, SGDR, without restarts).
 /// </summary>
-public sealed class WarmupCosineSchedule
+internal sealed class WarmupCosineSchedule
 {
     /// <summary>Creates the schedule.</summary>
     /// <param name="peak">The learning rate at the end of the warmup.</param>

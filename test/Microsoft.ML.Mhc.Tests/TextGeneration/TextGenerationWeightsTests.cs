@@ -9,7 +9,7 @@ public class TextGenerationWeightsTests(TextGenerationFixture fixture) : IClassF
     [Fact]
     public void FromWeights_ScoresAndGeneratesExactlyLikeTheTrainedOne()
     {
-        var path = ModuleWeights.Save(fixture.Model.Network, TestData.TempPath("decoder.safetensors"));
+        var path = fixture.Model.SaveWeights(TestData.TempPath("decoder.safetensors"));
         var trainer = fixture.Ml.TextGeneration().Trainers.MhcDecoder(TextGenerationFixture.Options());
         using var loaded = trainer.FromWeights(fixture.Train, path);
 
