@@ -22,16 +22,26 @@ internal static class HyperConnectionGraph
         var o = hc.Options;
         StreamGraphs.CheckStreams(hc, path, x, o.Streams);
         if (o.Mixing.Connection == ConnectionKind.Residual) return Residual(e, hc, path, x);
-        if (o.Layout != StreamFeatureLayout.ChannelsFirst)
-            throw ModuleGraphExporter.Unsupported(hc, path, "only channels-first streams (B, n, C, H, W) are exported; token-sequence layouts come with the transformers");
-        if (x.Shape.Length < 4)
-            throw ModuleGraphExporter.Unsupported(hc, path, $"streams {x} have no spatial axes");
+        // Token streams are exported as rows (B T, n, C) (see TokenSequence); maps keep their layout (B, n, C, *S).
+        bool rows = x.Shape.Length == 3;
+        if (o.Layout != StreamFeatureLayout.ChannelsFirst && !rows)
+            throw ModuleGraphExporter.Unsupported(hc, path, $"channels-last streams are exported as token rows (B T, n, C) inside a transformer; got {x}");
         var c = new Context(e, hc, path);
         if (!o.Mixing.DynamicMixing)
         {
             // ForwardStatic: the activated biases, shared by every sample.
             var (pre, post, res) = c.Activate(c.Bias("bias_pre", o.Streams), c.Bias("bias_post", o.Streams), c.Bias("bias_res", o.Streams, o.Streams));
             return c.ApplyFlat(x, pre, post, res);
+        }
+        if (rows)
+        {
+            // One n x C state per row: per token (HyperConnection.ForwardRows); a per-sample mean would need the
+            // sequences, which only the trunk's transformers keep, and they mix per token.
+            if (o.Granularity == DynamicGranularity.PerSample && e.Sequence is not null)
+                throw ModuleGraphExporter.Unsupported(hc, path, "per-sample mixing of token sequences is not exported (the transformers mix per token)");
+            var (lp, lq, lr) = c.DynamicLogits(e.Ops.Reshape(x, c.Hint("state"), x.SampleSize));
+            var (rp, rq, rr) = c.Activate(lp, lq, lr);
+            return c.ApplyFlat(x, rp, rq, rr);
         }
         if (o.Granularity == DynamicGranularity.PerSample)
         {

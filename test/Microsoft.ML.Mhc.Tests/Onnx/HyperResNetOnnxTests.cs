@@ -92,22 +92,7 @@ public sealed class HyperResNetOnnxTests(ITestOutputHelper output)
         tweak?.Invoke(spec.HyperResNet!);
         random.manual_seed(seed);
         var network = new ImageClassifierNetwork(spec, mean: [90f, 110f], std: [60f, 45f]);
-        using (no_grad())
-        {
-            foreach (var (name, p) in network.named_parameters())
-            {
-                // Conv and linear weights keep their init's scale (logits of order 1-10, so the probabilities are not
-                // saturated); the mixing parameters, batch-norm affines and Phi move far from theirs.
-                if (p.dim() >= 2 && !name.EndsWith("phi", StringComparison.Ordinal)) p.mul_(randn_like(p) * 0.2 + 1);
-                else p.add_(randn_like(p) * (name.EndsWith("gates", StringComparison.Ordinal) ? 0.5 : 0.3));
-            }
-            foreach (var (name, b) in network.named_buffers())
-            {
-                if (name.EndsWith("running_mean", StringComparison.Ordinal)) b.copy_(randn_like(b) * 0.2);
-                else if (name.EndsWith("running_var", StringComparison.Ordinal)) b.copy_(rand_like(b) + 0.5);
-            }
-        }
-        network.eval();
+        OnnxTestWeights.Perturb(network, seed);
         return network;
     }
 
