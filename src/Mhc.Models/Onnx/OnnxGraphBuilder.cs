@@ -47,14 +47,17 @@ public sealed class OnnxGraphBuilder
     public void Output(OnnxValue value, string name) => Output(value, name, ["batch", .. value.SampleShape.Cast<object>()]);
 
     /// <summary>Declares <paramref name="value"/> a float output called <paramref name="name"/> with the axes of <see cref="Input(string, TensorProto.Types.DataType, object[])"/>.</summary>
-    public void Output(OnnxValue value, string name, params object[] axes)
+    public void Output(OnnxValue value, string name, params object[] axes) => Output(value, name, TensorProto.Types.DataType.Float, axes);
+
+    /// <summary>Declares <paramref name="value"/> an output of element type <paramref name="type"/> called <paramref name="name"/>.</summary>
+    public void Output(OnnxValue value, string name, TensorProto.Types.DataType type, params object[] axes)
     {
         if (value.Name != name)
         {
             Claim(name);
             graph.Node.Add(NewNode("Identity", name, [value.Name], [name]));
         }
-        graph.Output.Add(ValueInfo(name, TensorProto.Types.DataType.Float, axes));
+        graph.Output.Add(ValueInfo(name, type, axes));
     }
 
     /// <summary>A key/value pair of the model's metadata (read back with ONNX Runtime's <c>ModelMetadata.CustomMetadataMap</c>).</summary>
