@@ -6,11 +6,12 @@ namespace Microsoft.ML.Mhc.Tests.Onnx;
 /// Moves a network's weights far from their initialisation, so that an exported graph is compared on weights that
 /// make every part of the network matter: the mixing parameters (biases, gates, Phi, skip logits) and batch-norm
 /// statistics get large offsets, so that dynamic mixing depends on the input and no mixture is uniform; matrices
-/// keep their init's scale (logits of order 1-10, probabilities not saturated).
+/// keep their init's scale times <c>matrixScale</c> (transformers start at std 0.02, which leaves logits within
+/// +-0.2 and attention near uniform; a scale of 5-8 gives logits of order 1 and peaked attention).
 /// </summary>
 internal static class OnnxTestWeights
 {
-    public static void Perturb(nn.Module network, int seed)
+    public static void Perturb(nn.Module network, int seed, double matrixScale = 1)
     {
         random.manual_seed(seed);
         using (no_grad())
@@ -21,7 +22,7 @@ internal static class OnnxTestWeights
                 bool additive = p.dim() < 2 || skipLogits || name.EndsWith("phi", StringComparison.Ordinal);
                 double offset = skipLogits ? 1.0 : name.EndsWith("gates", StringComparison.Ordinal) ? 0.5 : 0.3;
                 if (additive) p.add_(randn_like(p) * offset);
-                else p.mul_(randn_like(p) * 0.2 + 1);
+                else p.mul_((randn_like(p) * 0.2 + 1) * matrixScale);
             }
             foreach (var (name, b) in network.named_buffers())
             {
