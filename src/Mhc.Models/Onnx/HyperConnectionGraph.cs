@@ -175,9 +175,18 @@ internal static class HyperConnectionGraph
             var flat = Ops.Reshape(x, Hint("flat"), n, x.SampleSize / n);
             var u = Ops.Reshape(Ops.MatMul(Ops.Unsqueeze(pre, -2, Hint("pre_row")), flat, Hint("read")), Hint("branch_input"), x.Shape[2..]);
             var y = Branch(u);
-            var mixed = Ops.MatMul(res, flat, Hint("mix"));                                                 // (B, n, M)
-            var carried = ModuleGraphExporter.Child(hc, "projection") is null ? Ops.Reshape(mixed, Hint("mixed"), x.SampleShape) : Project(Ops.Reshape(mixed, Hint("mixed"), x.SampleShape));
-            return Write(carried, Ops.Unsqueeze(post, -1, Hint("post_col")), y);
+            var postColumn = Ops.Unsqueeze(post, -1, Hint("post_col"));
+            if (ModuleGraphExporter.Child(hc, "projection") is null && y.SampleSize == flat.Shape[2])
+            {
+                // X' = [H_res | H_post] [X ; F(u)]: one product writes the new streams, instead of a product, a
+                // broadcast multiply and an add that each pass over all n streams (the streams dominate memory traffic).
+                var coefficients = Ops.Concat(res, postColumn, -1, Hint("res_post"));                       // (B|1, n, n + 1)
+                var stacked = Ops.Concat(flat, Ops.Reshape(y, Hint("y_row"), 1, y.SampleSize), 1, Hint("streams_and_y"));   // (B, n + 1, M)
+                return Ops.Reshape(Ops.MatMul(coefficients, stacked, Hint("write")), Hint("out"), [n, .. y.SampleShape]);
+            }
+            var mixed = Ops.Reshape(Ops.MatMul(res, flat, Hint("mix")), Hint("mixed"), x.SampleShape);     // (B, n, M)
+            var carried = ModuleGraphExporter.Child(hc, "projection") is null ? mixed : Project(mixed);
+            return Write(carried, postColumn, y);
         }
 
         /// <summary>carried + post (B|1, n, 1) * F(u), shaped like the streams (B, n, *features').</summary>
