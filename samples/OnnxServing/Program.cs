@@ -91,8 +91,8 @@ public static class Program
         string F(string key, string format) => f[key] is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "n/a";
         Console.WriteLine($"MNIST test digits: {f["test_count"]}");
         Console.WriteLine($"accuracy      ONNX Runtime (ApplyOnnxModel) {F("onnx_accuracy", "P2")}   TorchSharp {F("torch_accuracy", "P2")}");
-        Console.WriteLine($"rows/second   ONNX Runtime via ApplyOnnxModel (one row per run) {F("onnx_rows_per_second", "F0")}, " +
-            $"in batches of 256 {F("onnx_batched_rows_per_second", "F0")}   TorchSharp transformer (batched) {F("torch_rows_per_second", "F0")}");
+        Console.WriteLine($"rows/second   ONNX Runtime via ApplyOnnxModel (one row per run, 1 thread) {F("onnx_rows_per_second", "F0")}, " +
+            $"in batches of 32 (1 thread) {F("onnx_batched_rows_per_second", "F0")}   TorchSharp transformer (batched) {F("torch_rows_per_second", "F0")}");
         Console.WriteLine($"max |probability difference| {F("max_abs_diff", "E2")}");
         Console.WriteLine($"publish size  serving {F("serving_publish_mb", "F1")} MB   training {F("training_publish_mb", "F1")} MB");
     }

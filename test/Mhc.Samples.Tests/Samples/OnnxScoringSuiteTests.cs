@@ -19,7 +19,7 @@ public class OnnxScoringSuiteTests
         Assert.Equal(0, Benchmarks.Program.Main(["--suite", "onnx-scoring", "--quick", "--json", json]));
 
         var f = FiguresJson.Read(json);
-        foreach (var name in new[] { "torchsharp_transformer", "apply_onnx_model", "apply_onnx_model_1_thread", "onnx_runtime_per_row_1_thread", "onnx_runtime_batches_of_256" })
+        foreach (var name in new[] { "torchsharp_transformer", "apply_onnx_model", "apply_onnx_model_1_thread", "onnx_runtime_per_row_1_thread", "onnx_runtime_batches_of_32_1_thread", "onnx_runtime_batches_of_256" })
             Assert.True(f[$"onnx_scoring_{name}_rows_per_second"].GetDouble() > 0, name);
         Assert.Equal(200, f["onnx_scoring_rows"].GetInt32());
         Assert.InRange(f["onnx_scoring_optimized_graph_nodes"].GetInt32(), 1, f["onnx_scoring_graph_nodes"].GetInt32());
