@@ -16,7 +16,7 @@ namespace Microsoft.ML.Mhc.Tests.Onnx;
 /// </summary>
 public sealed class DecoderOnnxTests(ITestOutputHelper output)
 {
-    private const double Tolerance = 1e-4;
+    private const double Tolerance = OnnxComparison.Tolerance;
     private const int Vocabulary = 11;
 
     private static readonly Dictionary<string, (MixingSettings Mixing, bool Tied)> Variants = new()
@@ -27,14 +27,7 @@ public sealed class DecoderOnnxTests(ITestOutputHelper output)
         ["mhc-static-tied-embeddings"] = (new MixingSettings { ExpansionRate = 2, DynamicMixing = false }, true),
     };
 
-    public static TheoryData<string, int> Cases()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var name in Variants.Keys)
-            foreach (var batch in new[] { 1, 17 })
-                data.Add(name, batch);
-        return data;
-    }
+    public static TheoryData<string, int> Cases() => OnnxComparison.Cases(Variants.Keys);
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -16,7 +16,7 @@ namespace Microsoft.ML.Mhc.Tests.Onnx;
 /// </summary>
 public sealed class HyperUNetOnnxTests(ITestOutputHelper output)
 {
-    private const double Tolerance = 1e-4;
+    private const double Tolerance = OnnxComparison.Tolerance;
 
     // Name -> (mixing, UNet tweaks). Depth 3 with a history of 3: the finest decoder level mixes three encoder states,
     // two of them finer than itself (strided projections); coarser states are upsampled (nearest) first.
@@ -35,14 +35,7 @@ public sealed class HyperUNetOnnxTests(ITestOutputHelper output)
         ["mhc-static-logdomain"] = (new MixingSettings { ExpansionRate = 4, DynamicMixing = false, Sinkhorn = SinkhornVariant.LogDomain }, null),
     };
 
-    public static TheoryData<string, int> Cases()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var name in Variants.Keys)
-            foreach (var batch in new[] { 1, 17 })
-                data.Add(name, batch);
-        return data;
-    }
+    public static TheoryData<string, int> Cases() => OnnxComparison.Cases(Variants.Keys);
 
     [Theory]
     [MemberData(nameof(Cases))]

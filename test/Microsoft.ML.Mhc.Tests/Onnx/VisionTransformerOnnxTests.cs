@@ -16,8 +16,6 @@ namespace Microsoft.ML.Mhc.Tests.Onnx;
 /// </summary>
 public sealed class VisionTransformerOnnxTests(ITestOutputHelper output)
 {
-    private const double Tolerance = 1e-4;
-
     // Name -> (mixing, head, positions, head grid size).
     private static readonly Dictionary<string, (MixingSettings Mixing, VisionTransformerHead Head, PatchPositionEncoding Positions, int Grid)> Variants = new()
     {
@@ -28,14 +26,7 @@ public sealed class VisionTransformerOnnxTests(ITestOutputHelper output)
         ["mhc-static"] = (new MixingSettings { ExpansionRate = 2, DynamicMixing = false }, VisionTransformerHead.TokenGrid, PatchPositionEncoding.Sinusoidal2D, 2),
     };
 
-    public static TheoryData<string, int> Cases()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var name in Variants.Keys)
-            foreach (var batch in new[] { 1, 17 })
-                data.Add(name, batch);
-        return data;
-    }
+    public static TheoryData<string, int> Cases() => OnnxComparison.Cases(Variants.Keys);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -43,28 +34,7 @@ public sealed class VisionTransformerOnnxTests(ITestOutputHelper output)
     {
         MhcEnvironment.EnsureTorch();
         using var network = RandomNetwork(variant, seed: 5);
-        var rows = HyperResNetOnnxTests.Rows(batch, network.Spec.InputLength, seed: batch);
-
-        float[] torchLogits, torchProbabilities;
-        using (no_grad())
-        using (NewDisposeScope())
-        {
-            var logits = network.forward(tensor(rows).view(batch, -1));
-            torchLogits = logits.data<float>().ToArray();
-            torchProbabilities = nn.functional.softmax(logits, 1).data<float>().ToArray();
-        }
-
-        using var stream = new MemoryStream();
-        MhcOnnx.Export(network, stream);
-        var (onnxLogits, onnxProbabilities) = OnnxScoring.Run(stream.ToArray(), rows, batch);
-
-        double logitDiff = OnnxScoring.MaxAbsDiff(torchLogits, onnxLogits);
-        double probabilityDiff = OnnxScoring.MaxAbsDiff(torchProbabilities, onnxProbabilities);
-        output.WriteLine($"{variant} batch {batch}: max |logit diff| {logitDiff:E2}, max |probability diff| {probabilityDiff:E2}, " +
-            $"logit range {torchLogits.Min():F2}..{torchLogits.Max():F2}");
-        Assert.True(logitDiff <= Tolerance, $"{variant}, batch {batch}: logits differ by {logitDiff:E3}.");
-        Assert.True(probabilityDiff <= Tolerance, $"{variant}, batch {batch}: probabilities differ by {probabilityDiff:E3}.");
-        if (batch > 1) Assert.NotEqual(torchLogits[0], torchLogits[network.Spec.NumClasses]);
+        OnnxComparison.AssertMatchesTorchSharp(network, variant, batch, output);
     }
 
     /// <summary>A tiny classifier (8x8 images, 2x2 patches, width 16, 2 heads, 2 blocks) with random weights, eval mode.</summary>
