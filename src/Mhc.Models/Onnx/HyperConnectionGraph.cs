@@ -6,7 +6,8 @@ namespace Mhc.Models.Onnx;
 
 /// <summary>
 /// A <see cref="HyperConnection"/> as ONNX nodes, following its tensor reference path (ForwardResidual,
-/// ForwardStatic, ForwardDynamic): streams x (B, n, C, *S), channels first (the Hyper-ResNet's layout).
+/// ForwardStatic, ForwardDynamic): streams x (B, n, C, *S), channels first (the Hyper-ResNet's and the UNet's layout),
+/// or token rows (B T, n, C) inside a transformer (<see cref="HyperConnection.ForwardRows"/>, one state per token).
 /// </summary>
 /// <remarks>
 /// mHC (arXiv 2512.24880): v = flatten(X); r = 1/sqrt(mean(v^2) + eps); m = (Phi v) r (eq. 5);
