@@ -6,7 +6,8 @@ namespace Mhc.Models.Onnx;
 
 /// <summary>
 /// A <see cref="HyperConnection"/> as ONNX nodes, following its tensor reference path (ForwardResidual,
-/// ForwardStatic, ForwardDynamic): streams x (B, n, C, *S), channels first (the Hyper-ResNet's layout).
+/// ForwardStatic, ForwardDynamic): streams x (B, n, C, *S), channels first (the Hyper-ResNet's and the UNet's layout),
+/// or token rows (B T, n, C) inside a transformer (<see cref="HyperConnection.ForwardRows"/>, one state per token).
 /// </summary>
 /// <remarks>
 /// mHC (arXiv 2512.24880): v = flatten(X); r = 1/sqrt(mean(v^2) + eps); m = (Phi v) r (eq. 5);
@@ -22,16 +23,26 @@ internal static class HyperConnectionGraph
         var o = hc.Options;
         StreamGraphs.CheckStreams(hc, path, x, o.Streams);
         if (o.Mixing.Connection == ConnectionKind.Residual) return Residual(e, hc, path, x);
-        if (o.Layout != StreamFeatureLayout.ChannelsFirst)
-            throw ModuleGraphExporter.Unsupported(hc, path, "only channels-first streams (B, n, C, H, W) are exported; token-sequence layouts come with the transformers");
-        if (x.Shape.Length < 4)
-            throw ModuleGraphExporter.Unsupported(hc, path, $"streams {x} have no spatial axes");
+        // Token streams are exported as rows (B T, n, C) (see TokenSequence); maps keep their layout (B, n, C, *S).
+        bool rows = x.Shape.Length == 3;
+        if (o.Layout != StreamFeatureLayout.ChannelsFirst && !rows)
+            throw ModuleGraphExporter.Unsupported(hc, path, $"channels-last streams are exported as token rows (B T, n, C) inside a transformer; got {x}");
         var c = new Context(e, hc, path);
         if (!o.Mixing.DynamicMixing)
         {
             // ForwardStatic: the activated biases, shared by every sample.
             var (pre, post, res) = c.Activate(c.Bias("bias_pre", o.Streams), c.Bias("bias_post", o.Streams), c.Bias("bias_res", o.Streams, o.Streams));
             return c.ApplyFlat(x, pre, post, res);
+        }
+        if (rows)
+        {
+            // One n x C state per row: per token (HyperConnection.ForwardRows); a per-sample mean would need the
+            // sequences, which only the trunk's transformers keep, and they mix per token.
+            if (o.Granularity == DynamicGranularity.PerSample && e.Sequence is not null)
+                throw ModuleGraphExporter.Unsupported(hc, path, "per-sample mixing of token sequences is not exported (the transformers mix per token)");
+            var (lp, lq, lr) = c.DynamicLogits(e.Ops.Reshape(x, c.Hint("state"), x.SampleSize));
+            var (rp, rq, rr) = c.Activate(lp, lq, lr);
+            return c.ApplyFlat(x, rp, rq, rr);
         }
         if (o.Granularity == DynamicGranularity.PerSample)
         {
@@ -111,31 +122,31 @@ internal static class HyperConnectionGraph
         public OnnxValue Branch(OnnxValue u) => e.Export(hc.Branch, ModuleGraphExporter.Join(path, "branch"), u);
 
         /// <summary>Eq. (5)-(6) on states v (..., nC): logits of H_pre (.., n), H_post (.., n), H_res (.., n, n).</summary>
+        /// <remarks>
+        /// The gates and biases are applied to all n^2 + 2n coefficients at once, alpha_full m + b_full, with alpha_full
+        /// (each gate repeated over its coefficients) and b_full (the three biases end to end) made of initializers
+        /// only, so that ONNX Runtime folds them to constants: two nodes instead of nine per connection, which matters
+        /// when a row is scored alone and every node costs its dispatch.
+        /// </remarks>
         public (OnnxValue Pre, OnnxValue Post, OnnxValue Res) DynamicLogits(OnnxValue v)
         {
             var o = hc.Options;
+            var g = Ops.Graph;
             var meanSquare = Ops.Reduce("ReduceMean", Ops.Binary("Mul", v, v, Hint("square")), Hint("mean_square"), keepDims: true, -1);
             var r = Ops.Unary("Reciprocal", Ops.Unary("Sqrt", Ops.Shift(meanSquare, (float)o.NormEpsilon, Hint("eps")), Hint("rms")), Hint("inv_rms"));
             long q = n * n + 2 * n;
-            var phiT = new OnnxValue(Ops.Graph.Node("Transpose", Hint("phi_t"), [Weight("phi")], ("perm", new long[] { 1, 0 })), [v.Shape[^1], q]);
+            var phiT = new OnnxValue(g.Node("Transpose", Hint("phi_t"), [Weight("phi")], ("perm", new long[] { 1, 0 })), [v.Shape[^1], q]);
             var m = Ops.Binary("Mul", Ops.MatMul(v, phiT, Hint("phi")), r, Hint("m"));
-            var mPre = Ops.Slice(m, -1, 0, n, Hint("m_pre"));
-            var mPost = Ops.Slice(m, -1, n, 2 * n, Hint("m_post"));
-            var mResFlat = Ops.Slice(m, -1, 2 * n, q, Hint("m_res_flat"));
-            var mRes = Ops.Reshape(mResFlat, Hint("m_res"), [.. mResFlat.SampleShape[..^1], n, n]);
-            if (o.Mixing.Connection == ConnectionKind.Hc)
-            {
-                // HC: alpha tanh(m) + b.
-                mPre = Ops.Unary("Tanh", mPre, Hint("tanh_pre"));
-                mPost = Ops.Unary("Tanh", mPost, Hint("tanh_post"));
-                mRes = Ops.Unary("Tanh", mRes, Hint("tanh_res"));
-            }
-            var gates = Weight("gates");
-            OnnxValue Gate(int i) => new(Ops.Graph.Node("Gather", Hint($"gate{i}"), [gates, Ops.Graph.Int64Scalar(i)], ("axis", 0L)), []);
-            return (
-                Ops.Binary("Add", Ops.Binary("Mul", Gate(0), mPre, Hint("gated_pre")), Bias("bias_pre", n), Hint("h_pre")),
-                Ops.Binary("Add", Ops.Binary("Mul", Gate(1), mPost, Hint("gated_post")), Bias("bias_post", n), Hint("h_post")),
-                Ops.Binary("Add", Ops.Binary("Mul", Gate(2), mRes, Hint("gated_res")), Bias("bias_res", n, n), Hint("h_res")));
+            // HC: alpha tanh(m) + b, tanh on every coefficient.
+            if (o.Mixing.Connection == ConnectionKind.Hc) m = Ops.Unary("Tanh", m, Hint("tanh"));
+            long[] gateOf = [.. Enumerable.Repeat(0L, (int)n), .. Enumerable.Repeat(1L, (int)n), .. Enumerable.Repeat(2L, (int)(n * n))];
+            var gates = g.Node("Gather", Hint("gates_full"), [Weight("gates"), g.Int64s(gateOf)], ("axis", 0L));
+            var resBias = g.Node("Reshape", Hint("bias_res_flat"), [Weight("bias_res"), g.Int64s(n * n)]);
+            var biases = g.Node("Concat", Hint("bias_full"), [Weight("bias_pre"), Weight("bias_post"), resBias], ("axis", 0L));
+            var h = Ops.Binary("Add", Ops.Binary("Mul", m, gates, [q], Hint("gated")), biases, [q], Hint("h"));
+            var hRes = Ops.Slice(h, -1, 2 * n, q, Hint("h_res_flat"));
+            return (Ops.Slice(h, -1, 0, n, Hint("h_pre")), Ops.Slice(h, -1, n, 2 * n, Hint("h_post")),
+                Ops.Reshape(hRes, Hint("h_res"), [.. hRes.SampleShape[..^1], n, n]));
         }
 
         /// <summary>Eq. (7)-(9): sigmoid, 2 sigmoid, Sinkhorn of the bounded logits; HC keeps its logits.</summary>
@@ -153,7 +164,7 @@ internal static class HyperConnectionGraph
                 bounded = Ops.Scale(Ops.Unary("Tanh", scaled, Hint("res_tanh")), (float)l, Hint("res_bounded"));
             }
             var sinkhorn = new SinkhornProjection(mixing.SinkhornIterations, mixing.Sinkhorn);
-            return (pre, post, SinkhornGraph.Project(Ops, sinkhorn, bounded, path));
+            return (pre, post, SinkhornGraph.Project(Ops, sinkhorn, bounded, path, logitBound: mixing.ResidualLogitBound));
         }
 
         /// <summary>
@@ -165,9 +176,18 @@ internal static class HyperConnectionGraph
             var flat = Ops.Reshape(x, Hint("flat"), n, x.SampleSize / n);
             var u = Ops.Reshape(Ops.MatMul(Ops.Unsqueeze(pre, -2, Hint("pre_row")), flat, Hint("read")), Hint("branch_input"), x.Shape[2..]);
             var y = Branch(u);
-            var mixed = Ops.MatMul(res, flat, Hint("mix"));                                                 // (B, n, M)
-            var carried = ModuleGraphExporter.Child(hc, "projection") is null ? Ops.Reshape(mixed, Hint("mixed"), x.SampleShape) : Project(Ops.Reshape(mixed, Hint("mixed"), x.SampleShape));
-            return Write(carried, Ops.Unsqueeze(post, -1, Hint("post_col")), y);
+            var postColumn = Ops.Unsqueeze(post, -1, Hint("post_col"));
+            if (ModuleGraphExporter.Child(hc, "projection") is null && y.SampleSize == flat.Shape[2])
+            {
+                // X' = [H_res | H_post] [X ; F(u)]: one product writes the new streams, instead of a product, a
+                // broadcast multiply and an add that each pass over all n streams (the streams dominate memory traffic).
+                var coefficients = Ops.Concat(res, postColumn, -1, Hint("res_post"));                       // (B|1, n, n + 1)
+                var stacked = Ops.Concat(flat, Ops.Reshape(y, Hint("y_row"), 1, y.SampleSize), 1, Hint("streams_and_y"));   // (B, n + 1, M)
+                return Ops.Reshape(Ops.MatMul(coefficients, stacked, Hint("write")), Hint("out"), [n, .. y.SampleShape]);
+            }
+            var mixed = Ops.Reshape(Ops.MatMul(res, flat, Hint("mix")), Hint("mixed"), x.SampleShape);     // (B, n, M)
+            var carried = ModuleGraphExporter.Child(hc, "projection") is null ? mixed : Project(mixed);
+            return Write(carried, postColumn, y);
         }
 
         /// <summary>carried + post (B|1, n, 1) * F(u), shaped like the streams (B, n, *features').</summary>

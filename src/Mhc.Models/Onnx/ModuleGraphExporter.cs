@@ -1,4 +1,6 @@
 using Mhc.Models.Layers;
+using Mhc.Models.Segmentation;
+using Mhc.Models.Transformers;
 using Mhc.Models.Vision;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,7 +18,9 @@ namespace Mhc.Models.Onnx;
 /// <see cref="HyperSequential"/>, <see cref="StreamExpand"/>, <see cref="StreamCollapse"/>, <see cref="PerStream"/>,
 /// <see cref="HyperConnection"/> (residual, HC, mHC; static and dynamic mixing, per sample or per pixel, every
 /// Sinkhorn variant, see <see cref="HyperConnectionGraph"/>), and Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d,
-/// Linear, Dropout, Identity. Not yet: the vision transformer, the Hyper-UNet, the decoder, history-window skips.
+/// Linear, Dropout, Identity; the vision transformer (<see cref="TransformerGraphs"/>), whose trunk runs on token rows
+/// (<see cref="TokenSequence"/>); the Hyper-UNet with history-window skips (<see cref="UNetGraph"/>); the decoder with
+/// past keys and values (<see cref="DecoderOnnxExport"/>).
 /// </remarks>
 public sealed class ModuleGraphExporter
 {
@@ -45,6 +49,15 @@ public sealed class ModuleGraphExporter
         return module switch
         {
             HyperResNet net => HyperResNet(net, path, x),
+            HyperVisionTransformer vit => TransformerGraphs.Vision(this, vit, path, x),
+            HyperUNet unet => UNetGraph.Export(this, unet, path, x),
+            HyperDecoderTransformer decoder => throw Unsupported(decoder, path, $"a decoder has token-id and key/value inputs; write it with {nameof(DecoderOnnxExport)}.{nameof(DecoderOnnxExport.Write)}"),
+            HyperTransformerBlock block => Chain(block, path, x, "attention", "mlp"),
+            RmsNorm norm => TransformerGraphs.RmsNorm(this, norm, path, x),
+            FeedForward mlp => TransformerGraphs.FeedForward(this, mlp, path, x),
+            MultiHeadSelfAttention attention => TransformerGraphs.Attention(this, attention, path, x),
+            StreamwiseUpsample up => StreamGraphs.PerStream(this, up, "up", path, x),
+            HistoryWindowSkipProjection projection => UNetGraph.Projection(this, projection, path, x),
             HyperSequential stack => StreamGraphs.Sequential(this, stack, path, x),
             StreamExpand expand => StreamGraphs.Expand(this, expand, path, x),
             StreamCollapse collapse => StreamGraphs.Collapse(this, collapse, path, x),
@@ -55,6 +68,7 @@ public sealed class ModuleGraphExporter
             Bottleneck block => Chain(block, path, x, "bn1", "relu", "reduce", "bn2", "relu", "conv", "bn3", "relu", "expand"),
             Sequential sequential => sequential.named_children().Aggregate(x, (h, c) => Export(c.module, Join(path, c.name), h)),
             Conv2d conv => TorchLayerGraphs.Conv(this, conv, path, x),
+            ConvTranspose2d conv => TorchLayerGraphs.ConvTranspose(this, conv, path, x),
             BatchNorm2d bn => TorchLayerGraphs.BatchNorm(this, bn, path, x),
             ReLU => Ops.Unary("Relu", x, Hint(path, "relu")),
             MaxPool2d pool => TorchLayerGraphs.MaxPool(this, pool, path, x),
@@ -68,7 +82,33 @@ public sealed class ModuleGraphExporter
     public static NotSupportedException Unsupported(nn.Module module, string path, string? why = null) =>
         new($"ONNX export does not support layer '{(path.Length == 0 ? module.GetName() : path)}' of type {module.GetType().FullName}" +
             (why is null ? "." : $": {why}.") +
-            " Supported now: Hyper-ResNet image classifiers (residual, HC, mHC). The vision transformer, Hyper-UNet, decoder and history-window skips are not exported yet.");
+            " Supported: the Hyper-ResNet, the vision transformer, the Hyper-UNet (history-window skips) and the decoder, with residual, HC or mHC connections.");
+
+    /// <summary>How the attention layers being exported see their token rows as sequences; null outside a transformer.</summary>
+    internal TokenSequence? Sequence { get; private set; }
+
+    /// <summary>Runs <paramref name="export"/> with <paramref name="sequence"/> as <see cref="Sequence"/>.</summary>
+    internal OnnxValue WithSequence(TokenSequence sequence, Func<OnnxValue> export)
+    {
+        var outer = Sequence;
+        Sequence = sequence;
+        try
+        {
+            return export();
+        }
+        finally
+        {
+            Sequence = outer;
+        }
+    }
+
+    /// <summary>Adds the registered child <paramref name="name"/> of <paramref name="module"/> (at <paramref name="path"/>) applied to <paramref name="x"/>.</summary>
+    /// <exception cref="NotSupportedException">The module has no such child.</exception>
+    public OnnxValue ExportChild(nn.Module module, string path, string name, OnnxValue x)
+    {
+        var child = Child(module, name) ?? throw Unsupported(module, path, $"it has no child '{name}'");
+        return Export(child, Join(path, name), x);
+    }
 
     /// <summary>
     /// The initializer for the state_dict entry <paramref name="local"/> of <paramref name="module"/> at <paramref name="path"/>;
@@ -103,8 +143,7 @@ public sealed class ModuleGraphExporter
         foreach (var step in steps)
         {
             if (step == "relu") { x = Ops.Unary("Relu", x, Hint(path, "relu")); continue; }
-            var child = Child(module, step) ?? throw Unsupported(module, path, $"it has no child '{step}'");
-            x = Export(child, Join(path, step), x);
+            x = ExportChild(module, path, step, x);
         }
         return x;
     }
@@ -112,12 +151,11 @@ public sealed class ModuleGraphExporter
     // HyperResNet.Features + forward: stem, trunk, relu(head_bn), global average pool, dropout (off), classifier.
     private OnnxValue HyperResNet(HyperResNet net, string path, OnnxValue x)
     {
-        nn.Module Part(string name) => Child(net, name) ?? throw Unsupported(net, path, $"it has no child '{name}'");
-        var h = Export(Part("stem"), Join(path, "stem"), x);
-        h = Export(Part("blocks"), Join(path, "blocks"), h);
-        h = Ops.Unary("Relu", Export(Part("head_bn"), Join(path, "head_bn"), h), Hint(path, "head_relu"));
+        var h = ExportChild(net, path, "stem", x);
+        h = ExportChild(net, path, "blocks", h);
+        h = Ops.Unary("Relu", ExportChild(net, path, "head_bn", h), Hint(path, "head_relu"));
         h = new OnnxValue(Ops.Graph.Node("GlobalAveragePool", Hint(path, "pool"), [h.Name]), [-1, h.Shape[1], 1, 1]);
         h = Ops.Reshape(h, Hint(path, "flatten"), h.Shape[1]);
-        return Export(Part("classifier"), Join(path, "classifier"), h);
+        return ExportChild(net, path, "classifier", h);
     }
 }

@@ -19,6 +19,7 @@ public sealed class OnnxGraphBuilder
     private readonly GraphProto graph = new();
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> constants = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, string> metadata = new(StringComparer.Ordinal);
 
     /// <summary>Starts a graph called <paramref name="name"/>.</summary>
     public OnnxGraphBuilder(string name) => graph.Name = name;
@@ -31,16 +32,36 @@ public sealed class OnnxGraphBuilder
         return new OnnxValue(name, [-1, .. sampleShape]);
     }
 
+    /// <summary>
+    /// Declares an input of element type <paramref name="type"/> whose axes are <paramref name="axes"/>: a string is a
+    /// named dynamic axis ("batch", "sequence"), a long a fixed size. The value it names has -1 for every dynamic axis.
+    /// </summary>
+    public OnnxValue Input(string name, TensorProto.Types.DataType type, params object[] axes)
+    {
+        Claim(name);
+        graph.Input.Add(ValueInfo(name, type, axes));
+        return new OnnxValue(name, axes.Select(a => a is long d ? d : -1L).ToArray());
+    }
+
     /// <summary>Declares <paramref name="value"/> a graph output called <paramref name="name"/> (an Identity when the names differ).</summary>
-    public void Output(OnnxValue value, string name)
+    public void Output(OnnxValue value, string name) => Output(value, name, ["batch", .. value.SampleShape.Cast<object>()]);
+
+    /// <summary>Declares <paramref name="value"/> a float output called <paramref name="name"/> with the axes of <see cref="Input(string, TensorProto.Types.DataType, object[])"/>.</summary>
+    public void Output(OnnxValue value, string name, params object[] axes) => Output(value, name, TensorProto.Types.DataType.Float, axes);
+
+    /// <summary>Declares <paramref name="value"/> an output of element type <paramref name="type"/> called <paramref name="name"/>.</summary>
+    public void Output(OnnxValue value, string name, TensorProto.Types.DataType type, params object[] axes)
     {
         if (value.Name != name)
         {
             Claim(name);
             graph.Node.Add(NewNode("Identity", name, [value.Name], [name]));
         }
-        graph.Output.Add(ValueInfo(name, value.SampleShape));
+        graph.Output.Add(ValueInfo(name, type, axes));
     }
+
+    /// <summary>A key/value pair of the model's metadata (read back with ONNX Runtime's <c>ModelMetadata.CustomMetadataMap</c>).</summary>
+    public void Metadata(string key, string value) => metadata[key] = value;
 
     /// <summary>
     /// Adds a float32 initializer named <paramref name="name"/> (a state_dict key) holding <paramref name="tensor"/>
@@ -98,6 +119,17 @@ public sealed class OnnxGraphBuilder
         return constants[key] = name;
     }
 
+    /// <summary>A constant float32 vector.</summary>
+    public string Floats(params float[] values)
+    {
+        var name = Unique("const_f32v");
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        proto.Dims.Add(values.Length);
+        proto.FloatData.AddRange(values);
+        graph.Initializer.Add(proto);
+        return name;
+    }
+
     /// <summary>A constant float32 tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
     public string Filled(float value, params long[] shape)
     {
@@ -133,6 +165,7 @@ public sealed class OnnxGraphBuilder
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (key, value) in metadata) model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         model.WriteTo(stream);
     }
 
@@ -177,15 +210,23 @@ public sealed class OnnxGraphBuilder
         return a;
     }
 
-    private static ValueInfoProto ValueInfo(string name, long[] sampleShape)
+    private static ValueInfoProto ValueInfo(string name, long[] sampleShape) =>
+        ValueInfo(name, TensorProto.Types.DataType.Float, ["batch", .. sampleShape.Cast<object>()]);
+
+    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, object[] axes)
     {
         var shape = new TensorShapeProto();
-        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
-        foreach (var d in sampleShape) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        foreach (var axis in axes)
+            shape.Dim.Add(axis switch
+            {
+                string param => new TensorShapeProto.Types.Dimension { DimParam = param },
+                long size => new TensorShapeProto.Types.Dimension { DimValue = size },
+                _ => throw new ArgumentException($"Axis '{axis}' of '{name}' is neither a name nor a size.", nameof(axes)),
+            });
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
         };
     }
 }

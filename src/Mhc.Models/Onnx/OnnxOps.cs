@@ -35,10 +35,34 @@ public sealed class OnnxOps
         return new(Graph.Node("Reshape", hint, [x.Name, Graph.Int64s([-1, .. sampleShape])]), [-1, .. sampleShape]);
     }
 
+    /// <summary>
+    /// Reshape to the shape held by the int64 graph value <paramref name="shapeTensor"/> (for targets with more than one
+    /// dynamic axis, built at run time); <paramref name="shape"/> is what the result is tracked as (-1: dynamic).
+    /// </summary>
+    public OnnxValue ReshapeTo(OnnxValue x, string shapeTensor, long[] shape, string hint) =>
+        new(Graph.Node("Reshape", hint, [x.Name, shapeTensor]), shape);
+
+    /// <summary>The entries <paramref name="indices"/> (an int64 constant vector) of <paramref name="axis"/>.</summary>
+    public OnnxValue Gather(OnnxValue x, long axis, long[] indices, string hint)
+    {
+        var shape = (long[])x.Shape.Clone();
+        shape[Axes(x, [axis])[0]] = indices.Length;
+        return new(Graph.Node("Gather", hint, [x.Name, Graph.Int64s(indices)], ("axis", axis)), shape);
+    }
+
+    /// <summary>Concatenation along <paramref name="axis"/>; the sizes there add up (-1 when one is dynamic).</summary>
+    public OnnxValue Concat(OnnxValue a, OnnxValue b, long axis, string hint)
+    {
+        var shape = (long[])a.Shape.Clone();
+        int i = Axes(a, [axis])[0];
+        shape[i] = a.Shape[i] < 0 || b.Shape[i] < 0 ? -1 : a.Shape[i] + b.Shape[i];
+        return new(Graph.Node("Concat", hint, [a.Name, b.Name], ("axis", axis)), shape);
+    }
+
     /// <summary>Transpose by <paramref name="perm"/>, which keeps the batch axis first.</summary>
     public OnnxValue Transpose(OnnxValue x, string hint, params long[] perm)
     {
-        if (perm[0] != 0) throw new ArgumentException("The batch axis must stay first.", nameof(perm));
+        if (perm[0] != 0 && x.Shape[0] == -1) throw new ArgumentException("The batch axis must stay first.", nameof(perm));
         return new(Graph.Node("Transpose", hint, [x.Name], ("perm", perm)), perm.Select(p => x.Shape[p]).ToArray());
     }
 

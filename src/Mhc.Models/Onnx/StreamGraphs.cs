@@ -45,12 +45,19 @@ internal static class StreamGraphs
     }
 
     /// <summary>A single-stream module on each stream: (B, n, ...) folded to (B n, ...) and back.</summary>
-    public static OnnxValue PerStream(ModuleGraphExporter e, PerStream perStream, string path, OnnxValue x)
+    public static OnnxValue PerStream(ModuleGraphExporter e, PerStream perStream, string path, OnnxValue x) =>
+        PerStream(e, perStream, "inner", path, x);
+
+    /// <summary>
+    /// The child <paramref name="inner"/> of <paramref name="module"/> on each stream (PerStream, StreamwiseUpsample):
+    /// (B, n, ...) folded to (B n, ...) and back.
+    /// </summary>
+    public static OnnxValue PerStream(ModuleGraphExporter e, TorchSharp.torch.nn.Module module, string inner, string path, OnnxValue x)
     {
-        if (x.Shape.Length < 3) throw new ArgumentException($"ONNX export: '{path}' expects streams (B, n, *features); got {x}.");
+        if (x.Shape.Length < 3) throw new ArgumentException($"ONNX export: '{path}' ({module.GetType().Name}) expects streams (B, n, *features); got {x}.");
         long n = x.Shape[1];
         var folded = e.Ops.Reshape(x, ModuleGraphExporter.Hint(path, "fold"), x.Shape[2..]);
-        var y = e.Export(perStream.Inner, ModuleGraphExporter.Join(path, "inner"), folded);
+        var y = e.ExportChild(module, path, inner, folded);
         return e.Ops.Reshape(y, ModuleGraphExporter.Hint(path, "unfold"), [n, .. y.SampleShape]);
     }
 

@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 
 namespace Mhc.Models.Onnx;
 
-/// <summary>The ONNX nodes of the stock TorchSharp layers our networks use (Conv2d, BatchNorm2d, MaxPool2d, Linear).</summary>
+/// <summary>The ONNX nodes of the stock TorchSharp layers our networks use (Conv2d, ConvTranspose2d, BatchNorm2d, MaxPool2d, Linear, nearest resampling).</summary>
 internal static class TorchLayerGraphs
 {
     public static OnnxValue Conv(ModuleGraphExporter e, Conv2d conv, string path, OnnxValue x)
@@ -19,6 +19,42 @@ internal static class TorchLayerGraphs
         var name = e.Ops.Graph.Node("Conv", ModuleGraphExporter.Hint(path, "conv"), inputs,
             ("kernel_shape", k), ("strides", s), ("pads", new[] { p[0], p[1], p[0], p[1] }), ("dilations", d), ("group", conv.groups));
         return new OnnxValue(name, [-1, conv.out_channels, Out(0), Out(1)]);
+    }
+
+    public static OnnxValue ConvTranspose(ModuleGraphExporter e, ConvTranspose2d conv, string path, OnnxValue x)
+    {
+        var k = conv.kernel_size; var s = conv.stride; var p = conv.padding ?? [0, 0]; var d = conv.dilation; var extra = conv.output_padding;
+        if (conv.padding_type is not null || conv.padding_mode != PaddingModes.Zeros)
+            throw ModuleGraphExporter.Unsupported(conv, path, "only zero-padded, explicitly padded transposed convolutions are exported");
+        if (x.Shape.Length != 4 || x.Shape[1] != conv.in_channels)
+            throw new ArgumentException($"ONNX export: transposed convolution '{path}' expects (B, {conv.in_channels}, H, W); got {x}.");
+        var inputs = new List<string> { x.Name, e.Weight(conv, path, "weight", conv.weight!) };
+        if (conv.bias is not null) inputs.Add(e.Weight(conv, path, "bias", conv.bias));
+        long Out(int axis) => (x.Shape[2 + axis] - 1) * s[axis] - 2 * p[axis] + d[axis] * (k[axis] - 1) + extra[axis] + 1;
+        var name = e.Ops.Graph.Node("ConvTranspose", ModuleGraphExporter.Hint(path, "conv_transpose"), inputs,
+            ("kernel_shape", k), ("strides", s), ("pads", new[] { p[0], p[1], p[0], p[1] }), ("dilations", d), ("group", conv.groups),
+            ("output_padding", extra));
+        return new OnnxValue(name, [-1, conv.out_channels, Out(0), Out(1)]);
+    }
+
+    /// <summary>
+    /// libtorch's nearest resampling of maps (B, C, H, W) to <paramref name="rows"/> x <paramref name="columns"/> as two
+    /// Gathers with the indices it computes, min(floor(i * (float)in / out), in - 1): exact, where ONNX Resize's own
+    /// coordinate arithmetic could round differently.
+    /// </summary>
+    public static OnnxValue Nearest(OnnxOps ops, OnnxValue x, long rows, long columns, string hint)
+    {
+        static long[] Indices(long input, long output)
+        {
+            if (input == output) return [];
+            float scale = (float)input / output;
+            return Enumerable.Range(0, (int)output).Select(i => Math.Min((long)MathF.Floor(i * scale), input - 1)).ToArray();
+        }
+        var rowIndices = Indices(x.Shape[2], rows);
+        var columnIndices = Indices(x.Shape[3], columns);
+        if (rowIndices.Length > 0) x = ops.Gather(x, 2, rowIndices, hint + "_rows");
+        if (columnIndices.Length > 0) x = ops.Gather(x, 3, columnIndices, hint + "_columns");
+        return x;
     }
 
     public static OnnxValue BatchNorm(ModuleGraphExporter e, BatchNorm2d bn, string path, OnnxValue x)

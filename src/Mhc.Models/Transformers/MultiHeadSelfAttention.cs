@@ -51,6 +51,9 @@ public sealed class MultiHeadSelfAttention : Module<Tensor, Tensor>
     /// <summary>Whether the attention is causal.</summary>
     public bool Causal { get; }
 
+    /// <summary>Number of heads (each of width C / heads).</summary>
+    public int Heads => heads;
+
     /// <summary>
     /// The cache the next forward passes append to (null: no cache, the input is the whole sequence).
     /// Set by the owning decoder around an incremental step; a module with a cache attached is not

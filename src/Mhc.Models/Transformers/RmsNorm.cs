@@ -30,6 +30,9 @@ public sealed class RmsNorm : Module<Tensor, Tensor>
     /// <summary>Width of the normalised axis.</summary>
     public int Dim { get; }
 
+    /// <summary>The epsilon added to the mean square.</summary>
+    public double Epsilon => eps;
+
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {

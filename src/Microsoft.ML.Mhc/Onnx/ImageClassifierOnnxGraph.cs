@@ -14,18 +14,12 @@ internal static class ImageClassifierOnnxGraph
         var spec = network.Spec;
         var graph = new OnnxGraphBuilder("mhc_image_classifier");
         var exporter = new ModuleGraphExporter(graph, network);
-        var ops = exporter.Ops;
-        var features = graph.Input(MhcOnnxNames.Features, spec.InputLength);
-        var images = ops.Reshape(features, "images", spec.Channels, spec.ImageHeight, spec.ImageWidth);
-        long[] stats = [1, spec.Channels, 1, 1];
-        var mean = exporter.Weight(network, "", "input_mean", ModuleGraphExporter.Tensor(network, "input_mean")!);
-        var std = exporter.Weight(network, "", "input_std", ModuleGraphExporter.Tensor(network, "input_std")!);
-        var standardised = ops.Binary("Div", ops.Binary("Sub", images, mean, stats, "centered"), std, stats, "standardised");
+        var standardised = ImageInputGraph.Standardised(exporter, network, spec.Channels, spec.ImageHeight, spec.ImageWidth);
         var logits = exporter.Export(network.Backbone, "backbone", standardised);
         if (logits.Shape.Length != 2 || logits.Shape[1] != spec.NumClasses)
             throw new InvalidOperationException($"ONNX export: the backbone returned {logits}, not (B, {spec.NumClasses}) logits.");
         graph.Output(logits, MhcOnnxNames.Logits);
-        graph.Output(ops.Softmax(logits, 1, "softmax"), MhcOnnxNames.Probabilities);
+        graph.Output(exporter.Ops.Softmax(logits, 1, "softmax"), MhcOnnxNames.Probabilities);
         graph.WriteTo(stream, "Microsoft.ML.Mhc",
             $"mHC image classifier ({spec.Architecture}, {spec.Channels}x{spec.ImageHeight}x{spec.ImageWidth}, {spec.NumClasses} classes). " +
             $"Input '{MhcOnnxNames.Features}': raw pixels (batch, {spec.InputLength}); outputs '{MhcOnnxNames.Logits}' and '{MhcOnnxNames.Probabilities}' (batch, {spec.NumClasses}).");

@@ -1,6 +1,8 @@
 using Microsoft.ML.Mhc.ImageClassification;
 using Mhc.Models.IO;
 using Microsoft.ML.Mhc.Persistence;
+using Microsoft.ML.Mhc.Segmentation;
+using Microsoft.ML.Mhc.TextGeneration;
 
 namespace Microsoft.ML.Mhc.Onnx;
 
@@ -10,20 +12,23 @@ namespace Microsoft.ML.Mhc.Onnx;
 /// <c>mlContext.Model.ConvertToOnnx</c>, whose converter interfaces are internal.
 /// </summary>
 /// <remarks>
-/// The graph holds the network only: input <see cref="MhcOnnxNames.Features"/> (raw pixels, batch x C·H·W, the
-/// vector the trainer reads), outputs <see cref="MhcOnnxNames.Logits"/> and <see cref="MhcOnnxNames.Probabilities"/>.
-/// The transforms around the trainer in a pipeline (MapValueToKey, image loading) are not included; the
-/// predicted class is the arg-max of the probabilities, in the label's key order. Exported now: Hyper-ResNet
-/// classifiers with residual, HC or mHC connections. Other architectures throw <see cref="NotSupportedException"/>
-/// naming the layer, and no file is written.
+/// The graph holds the network only. Image classifiers (Hyper-ResNet or vision transformer) and segmentation
+/// models (Hyper-UNet): input <see cref="MhcOnnxNames.Features"/> (raw pixels, batch x C·H·W, the vector the trainer
+/// reads, standardised inside the graph), outputs <see cref="MhcOnnxNames.Logits"/> and
+/// <see cref="MhcOnnxNames.Probabilities"/>, and for segmentation <see cref="MhcOnnxNames.Mask"/>. Text-generation
+/// models: the decoder with past keys and values (<see cref="global::Mhc.Models.Onnx.DecoderOnnxExport"/>) and the
+/// vocabulary in the metadata (<see cref="MhcOnnxNames.TokensMetadata"/>); sampling is the client's loop. The
+/// transforms around the trainer in a pipeline (MapValueToKey, image loading) are not included; the predicted class
+/// is the arg-max of the probabilities, in the label's key order. Residual, HC and mHC connections all export; a layer
+/// that cannot be exported throws <see cref="NotSupportedException"/> naming it, and no file is written.
 /// </remarks>
 public static class MhcOnnx
 {
-    /// <summary>Writes the mHC image classifier in <paramref name="model"/> to <paramref name="path"/>, atomically; returns the full path.</summary>
+    /// <summary>Writes the mHC network in <paramref name="model"/> (image classifier, segmentation or text generation) to <paramref name="path"/>, atomically; returns the full path.</summary>
     /// <param name="ml">The caller's context (kept for symmetry with <c>mlContext.Model.ConvertToOnnx</c>).</param>
-    /// <param name="model">A fitted <see cref="MhcImageClassificationTransformer"/>, a chain containing one, or a model loaded with <c>mlContext.Model.Load</c> or <c>MhcModelFile.Load</c>.</param>
+    /// <param name="model">A fitted <see cref="MhcImageClassificationTransformer"/>, <see cref="MhcSegmentationTransformer"/> or <see cref="MhcTextGenerationTransformer"/>, a chain containing one, or a model loaded with <c>mlContext.Model.Load</c> or <c>MhcModelFile.Load</c>.</param>
     /// <param name="path">The .onnx file; its folder is created. An existing file is replaced only once the whole model is written.</param>
-    /// <exception cref="ArgumentException">The model holds no mHC image classifier, or more than one.</exception>
+    /// <exception cref="ArgumentException">The model holds no mHC network, or more than one.</exception>
     /// <exception cref="NotSupportedException">A layer of the network cannot be exported yet.</exception>
     public static string Export(MLContext ml, ITransformer model, string path)
     {
@@ -34,7 +39,7 @@ public static class MhcOnnx
         return WriteFile(model, path);
     }
 
-    /// <summary>Writes the mHC image classifier in <paramref name="model"/> to <paramref name="stream"/> (left open).</summary>
+    /// <summary>Writes the mHC network in <paramref name="model"/> to <paramref name="stream"/> (left open).</summary>
     /// <inheritdoc cref="Export(MLContext, ITransformer, string)"/>
     public static void Export(MLContext ml, ITransformer model, Stream stream)
     {
@@ -53,35 +58,76 @@ public static class MhcOnnx
 
     private static void WriteModel(ITransformer model, Stream stream)
     {
-        var classifiers = Flatten(model).OfType<MhcImageClassificationTransformer>().ToList();
-        if (classifiers.Count > 1) throw new ArgumentException($"The model holds {classifiers.Count} mHC image classifiers; export them one at a time.", nameof(model));
-        if (classifiers.Count == 1)
+        // Fitted transformers in the chain, else (a loaded model) the serialized networks its stock transforms carry.
+        var parts = Flatten(model).ToList();
+        var fitted = new List<Action<Stream>>();
+        foreach (var part in parts)
         {
-            Export(classifiers[0].Network, stream);
+            switch (part)
+            {
+                case MhcImageClassificationTransformer classifier: fitted.Add(s => Export(classifier.Network, s)); break;
+                case MhcSegmentationTransformer segmenter: fitted.Add(s => Export(segmenter.Network, s)); break;
+                case MhcTextGenerationTransformer generator: fitted.Add(s => TextGenerationOnnxGraph.Write(generator.Network, generator.Vocabulary, s)); break;
+            }
+        }
+        var blobs = fitted.Count > 0 ? [] : SavedNetworks.Blobs(model is MhcLoadedModel loaded ? loaded.Model : model)
+            .Select(b => SerializedNetwork.Decode(b.Span)).Where(b => Exportable.Contains(b.Kind)).ToList();
+        int count = fitted.Count + blobs.Count;
+        if (count != 1)
+            throw new ArgumentException(count == 0
+                ? "The model holds no mHC image classifier, segmentation or text-generation network to export."
+                : $"The model holds {count} mHC networks; export them one at a time.", nameof(model));
+        if (fitted.Count == 1)
+        {
+            fitted[0](stream);
             return;
         }
-        // A loaded model: its network travels as a serialized blob inside a stock MapValue (see SavedScoringChain).
-        var blobs = SavedNetworks.Blobs(model is MhcLoadedModel loaded ? loaded.Model : model)
-            .Select(b => SerializedNetwork.Decode(b.Span)).ToList();
-        var images = blobs.Where(b => b.Kind == ImageClassifierSpec.Kind).ToList();
-        if (images.Count != 1)
-        {
-            var kinds = blobs.Select(b => b.Kind).Distinct().ToList();
-            throw new ArgumentException(images.Count == 0
-                ? $"The model holds no mHC image classifier{(kinds.Count > 0 ? $" (it holds: {string.Join(", ", kinds)}; only image classifiers export to ONNX yet)" : "")}."
-                : $"The model holds {images.Count} mHC image classifiers; export them one at a time.", nameof(model));
-        }
-        using var engine = ImageClassifierEngine.Deserialize(images[0]);
-        Export(engine.Network, stream);
+        WriteSerialized(blobs[0], stream);
     }
 
-    /// <summary>Writes <paramref name="network"/> to <paramref name="stream"/> (left open).</summary>
-    /// <exception cref="NotSupportedException">A layer of the network cannot be exported yet.</exception>
+    private static readonly string[] Exportable = [ImageClassifierSpec.Kind, SegmentationSpec.Kind, TextGenerationMapping.NetworkKind];
+
+    // Rebuilds the network on the CPU, writes it, frees it.
+    private static void WriteSerialized(SerializedNetwork network, Stream stream)
+    {
+        switch (network.Kind)
+        {
+            case ImageClassifierSpec.Kind:
+                using (var engine = ImageClassifierEngine.Deserialize(network)) Export(engine.Network, stream);
+                break;
+            case SegmentationSpec.Kind:
+                using (var engine = SegmentationEngine.Deserialize(network)) Export(engine.Network, stream);
+                break;
+            default:
+                var generator = TextGenerationModelFile.Decode(network);
+                try
+                {
+                    TextGenerationOnnxGraph.Write(generator.Network, generator.Vocabulary, stream);
+                }
+                finally
+                {
+                    generator.Engine.Dispose();
+                }
+                break;
+        }
+    }
+
+    /// <summary>Writes the image classifier <paramref name="network"/> to <paramref name="stream"/> (left open).</summary>
+    /// <exception cref="NotSupportedException">A layer of the network cannot be exported.</exception>
     public static void Export(ImageClassifierNetwork network, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
         ImageClassifierOnnxGraph.Write(network, stream);
+    }
+
+    /// <summary>Writes the segmentation <paramref name="network"/> to <paramref name="stream"/> (left open).</summary>
+    /// <exception cref="NotSupportedException">A layer of the network cannot be exported.</exception>
+    public static void Export(SegmentationNetwork network, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(stream);
+        SegmentationOnnxGraph.Write(network, stream);
     }
 
     /// <summary>

@@ -17,16 +17,7 @@ namespace Microsoft.ML.Mhc.Tests.Onnx;
 /// </summary>
 public sealed class HyperResNetOnnxTests(ITestOutputHelper output)
 {
-    private const double Tolerance = 1e-4;
-
-    public static TheoryData<string, int> Cases()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var name in Variants.Keys)
-            foreach (var batch in new[] { 1, 17 })
-                data.Add(name, batch);
-        return data;
-    }
+    public static TheoryData<string, int> Cases() => OnnxComparison.Cases(Variants.Keys);
 
     // Name -> (mixing, HyperResNet tweaks).
     private static readonly Dictionary<string, (MixingSettings Mixing, Action<HyperResNetOptions>? Tweak)> Variants = new()
@@ -57,29 +48,7 @@ public sealed class HyperResNetOnnxTests(ITestOutputHelper output)
         MhcEnvironment.EnsureTorch();
         var (mixing, tweak) = Variants[variant];
         using var network = RandomNetwork(mixing, tweak, seed: 3);
-        var rows = Rows(batch, network.Spec.InputLength, seed: batch);
-
-        float[] torchLogits, torchProbabilities;
-        using (no_grad())
-        using (NewDisposeScope())
-        {
-            var logits = network.forward(tensor(rows).view(batch, -1));
-            torchLogits = logits.data<float>().ToArray();
-            torchProbabilities = nn.functional.softmax(logits, 1).data<float>().ToArray();
-        }
-
-        using var stream = new MemoryStream();
-        MhcOnnx.Export(network, stream);
-        var (onnxLogits, onnxProbabilities) = OnnxScoring.Run(stream.ToArray(), rows, batch);
-
-        double logitDiff = OnnxScoring.MaxAbsDiff(torchLogits, onnxLogits);
-        double probabilityDiff = OnnxScoring.MaxAbsDiff(torchProbabilities, onnxProbabilities);
-        output.WriteLine($"{variant} batch {batch}: max |logit diff| {logitDiff:E2}, max |probability diff| {probabilityDiff:E2}, " +
-            $"logit range {torchLogits.Min():F2}..{torchLogits.Max():F2}");
-        Assert.True(logitDiff <= Tolerance, $"{variant}, batch {batch}: logits differ by {logitDiff:E3}.");
-        Assert.True(probabilityDiff <= Tolerance, $"{variant}, batch {batch}: probabilities differ by {probabilityDiff:E3}.");
-        // Not a constant function: the rows get different logits.
-        if (batch > 1) Assert.NotEqual(torchLogits[0], torchLogits[network.Spec.NumClasses]);
+        OnnxComparison.AssertMatchesTorchSharp(network, variant, batch, output);
     }
 
     /// <summary>A classifier as the trainer specifies it (two stages, so a stride-2 transition with its projection), random weights, eval mode.</summary>
@@ -92,22 +61,7 @@ public sealed class HyperResNetOnnxTests(ITestOutputHelper output)
         tweak?.Invoke(spec.HyperResNet!);
         random.manual_seed(seed);
         var network = new ImageClassifierNetwork(spec, mean: [90f, 110f], std: [60f, 45f]);
-        using (no_grad())
-        {
-            foreach (var (name, p) in network.named_parameters())
-            {
-                // Conv and linear weights keep their init's scale (logits of order 1-10, so the probabilities are not
-                // saturated); the mixing parameters, batch-norm affines and Phi move far from theirs.
-                if (p.dim() >= 2 && !name.EndsWith("phi", StringComparison.Ordinal)) p.mul_(randn_like(p) * 0.2 + 1);
-                else p.add_(randn_like(p) * (name.EndsWith("gates", StringComparison.Ordinal) ? 0.5 : 0.3));
-            }
-            foreach (var (name, b) in network.named_buffers())
-            {
-                if (name.EndsWith("running_mean", StringComparison.Ordinal)) b.copy_(randn_like(b) * 0.2);
-                else if (name.EndsWith("running_var", StringComparison.Ordinal)) b.copy_(rand_like(b) + 0.5);
-            }
-        }
-        network.eval();
+        OnnxTestWeights.Perturb(network, seed);
         return network;
     }
 

@@ -6,24 +6,23 @@ using Microsoft.ML.Mhc.Onnx;
 
 namespace Microsoft.ML.Mhc.Tests.Onnx;
 
-/// <summary>Architectures the exporter does not know yet fail with an error naming the layer and its type, and write nothing.</summary>
+/// <summary>Layers and models the exporter cannot write fail with an error naming the layer and its type (or what the model lacks), and write nothing.</summary>
 public sealed class OnnxExportErrorTests
 {
     [Fact]
-    public void VisionTransformerClassifier_ThrowsNamingTheLayerAndType()
+    public void Decoder_ThroughTheSingleInputWriter_PointsToTheDecoderWriter()
     {
         MhcEnvironment.EnsureTorch();
-        var options = TestData.TinyOptions();
-        options.Architecture = MhcImageArchitecture.VisionTransformer;
-        options.PatchSize = 4;
-        options.TransformerDim = 16;
-        options.TransformerLayers = 1;
-        options.TransformerHeads = 2;
-        using var network = new ImageClassifierNetwork(MhcImageClassificationTrainer.CreateSpec(options, classes: 3));
+        using var decoder = new global::Mhc.Models.Transformers.HyperDecoderTransformer(new()
+        {
+            VocabSize = 5,
+            ContextLength = 8,
+            Transformer = new() { Dim = 8, Layers = 1, Heads = 2 },
+        });
         using var stream = new MemoryStream();
-        var error = Assert.Throws<NotSupportedException>(() => MhcOnnx.Export(network, stream));
-        Assert.Contains("'backbone'", error.Message);
-        Assert.Contains(typeof(global::Mhc.Models.Transformers.HyperVisionTransformer).FullName!, error.Message);
+        var error = Assert.Throws<NotSupportedException>(() => NetworkOnnxExport.Write(decoder, stream, [8]));
+        Assert.Contains(typeof(global::Mhc.Models.Transformers.HyperDecoderTransformer).FullName!, error.Message);
+        Assert.Contains(nameof(DecoderOnnxExport), error.Message);
         Assert.Equal(0, stream.Length);
     }
 
@@ -40,24 +39,18 @@ public sealed class OnnxExportErrorTests
     }
 
     [Fact]
-    public void ExportToFile_LeavesNoFileWhenTheLayerIsUnsupported()
+    public void ExportToFile_LeavesNoFileWhenTheModelCannotBeExported()
     {
         MhcEnvironment.EnsureTorch();
         var dir = Directory.CreateTempSubdirectory("mhc-onnx-");
         try
         {
-            var path = Path.Combine(dir.FullName, "vit.onnx");
+            var path = Path.Combine(dir.FullName, "model.onnx");
             var ml = new MLContext(seed: 1);
-            var options = TestData.TinyOptions(epochs: 1);
-            options.Architecture = MhcImageArchitecture.VisionTransformer;
-            options.PatchSize = 4;
-            options.TransformerDim = 16;
-            options.TransformerLayers = 1;
-            options.TransformerHeads = 2;
-            var model = TestData.Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TestData.Bars(4, seed: 1)));
-            Assert.Throws<NotSupportedException>(() => ml.Model.ExportToOnnx(model, path));
+            var data = ml.Data.LoadFromEnumerable(TestData.Bars(4, seed: 1));
+            var model = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data);
+            Assert.Throws<ArgumentException>(() => ml.Model.ExportToOnnx(model, path));
             Assert.Empty(dir.GetFiles("*", SearchOption.AllDirectories));
-            Persistence.SavedNetworks.Release(model);
         }
         finally
         {
