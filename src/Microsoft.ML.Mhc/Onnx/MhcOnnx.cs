@@ -99,7 +99,7 @@ public static class MhcOnnx
                 using (var engine = SegmentationEngine.Deserialize(network)) Export(engine.Network, stream);
                 break;
             default:
-                var generator = TextGenerationModelFile.Decode(network);
+                var generator = TextGenerationModelFile.Decode(network).Generator;
                 try
                 {
                     TextGenerationOnnxGraph.Write(generator.Network, generator.Vocabulary, stream);
