@@ -15,7 +15,8 @@ namespace Benchmarks;
 /// </summary>
 public sealed class MixingSuite : IBenchmarkSuite
 {
-    private const int Threads = 1;
+    /// <summary>Intra-op threads of every timing (one, so figures do not depend on the machine's other core).</summary>
+    internal const int Threads = 1;
 
     private static readonly ConnectionKind[] Kinds = [ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc];
 
@@ -56,7 +57,8 @@ public sealed class MixingSuite : IBenchmarkSuite
         }
     }
 
-    private static void Network(BenchmarkRun run, MixingSizes sizes, JsonObject profile, string name, Func<ConnectionKind, MixingWorkload> build)
+    /// <summary>Times residual, HC and mHC on one network interleaved, adds its two ratios, and profiles each step into <paramref name="profile"/>.</summary>
+    internal static void Network(BenchmarkRun run, MixingSizes sizes, JsonObject profile, string name, Func<ConnectionKind, MixingWorkload> build)
     {
         var workloads = Kinds.Select(build).ToList();
         try

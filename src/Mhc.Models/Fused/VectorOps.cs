@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Mhc.Models.Fused;
 
@@ -63,21 +64,83 @@ internal static unsafe class VectorOps
     /// <summary>Sum of a[i]^2.</summary>
     public static float SumOfSquares(float* a, int length) => Dot(a, a, length);
 
-    /// <summary>Sum of a[i].</summary>
+    /// <summary>Sum of a[i]; four accumulators, so that the adds do not wait on each other.</summary>
     public static float Sum(float* a, int length)
     {
-        var acc = Vector<float>.Zero;
+        Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, acc2 = Vector<float>.Zero, acc3 = Vector<float>.Zero;
         int i = 0;
-        for (; i + Lanes <= length; i += Lanes) acc += Load(a + i);
-        float sum = Vector.Sum(acc);
+        for (; i + 4 * Lanes <= length; i += 4 * Lanes)
+        {
+            acc0 += Load(a + i);
+            acc1 += Load(a + i + Lanes);
+            acc2 += Load(a + i + 2 * Lanes);
+            acc3 += Load(a + i + 3 * Lanes);
+        }
+        for (; i + Lanes <= length; i += Lanes) acc0 += Load(a + i);
+        float sum = Vector.Sum((acc0 + acc1) + (acc2 + acc3));
         for (; i < length; i++) sum += a[i];
         return sum;
     }
 
+    /// <summary>
+    /// The <paramref name="count"/> dot products a . b_j, b_j = b + j <paramref name="stride"/>, into
+    /// <paramref name="result"/>[j]: one pass over a for all of them (four at a time in registers), where
+    /// <paramref name="count"/> separate <see cref="Dot"/> calls would read a that many times.
+    /// </summary>
+    public static void DotMany(float* a, float* b, long stride, int count, int length, float* result)
+    {
+        int j = 0;
+        for (; j + 4 <= count; j += 4) Dot4Strided(a, b + j * stride, stride, length, result + j);
+        for (; j < count; j++) result[j] = Dot(a, b + j * stride, length);
+    }
+
+    // a . b_k for k < 4, b_k = b + k stride.
+    private static void Dot4Strided(float* a, float* b, long stride, int length, float* result)
+    {
+        float* b0 = b, b1 = b + stride, b2 = b + 2 * stride, b3 = b + 3 * stride;
+        Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, acc2 = Vector<float>.Zero, acc3 = Vector<float>.Zero;
+        int i = 0;
+        for (; i + Lanes <= length; i += Lanes)
+        {
+            var v = Load(a + i);
+            acc0 = Fma(v, Load(b0 + i), acc0);
+            acc1 = Fma(v, Load(b1 + i), acc1);
+            acc2 = Fma(v, Load(b2 + i), acc2);
+            acc3 = Fma(v, Load(b3 + i), acc3);
+        }
+        float s0 = Vector.Sum(acc0), s1 = Vector.Sum(acc1), s2 = Vector.Sum(acc2), s3 = Vector.Sum(acc3);
+        for (; i < length; i++)
+        {
+            s0 += a[i] * b0[i];
+            s1 += a[i] * b1[i];
+            s2 += a[i] * b2[i];
+            s3 += a[i] * b3[i];
+        }
+        result[0] = s0;
+        result[1] = s1;
+        result[2] = s2;
+        result[3] = s3;
+    }
+
+    /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>
+    public static void AddConstant(float* a, int length, float value)
+    {
+        var v = new Vector<float>(value);
+        int i = 0;
+        for (; i + Lanes <= length; i += Lanes) Store(a + i, Load(a + i) + v);
+        for (; i < length; i++) a[i] += value;
+    }
+
+    /// <summary>a b + c, lane-wise, fused (one rounding) where the hardware has it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Fma(Vector<float> a, Vector<float> b, Vector<float> c) => Vector.FusedMultiplyAdd(a, b, c);
+
     /// <summary>Loads <see cref="Vector{T}.Count"/> floats from <paramref name="p"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Load(float* p) => *(Vector<float>*)p;
 
     /// <summary>Stores <paramref name="v"/> at <paramref name="p"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* p, Vector<float> v) => *(Vector<float>*)p = v;
 
     /// <summary>1 / (1 + exp(-x)), lane-wise.</summary>

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using Mhc.Models;
+using Mhc.Models.Layers;
+using static TorchSharp.torch;
+
+namespace Benchmarks;
+
+/// <summary>
+/// Runs the Hyper-ResNet mHC training step of <see cref="MixingSuite"/> in a loop for a fixed time (one thread), so
+/// that an outside profiler (<c>perf record -g -p PID</c>) samples nothing else; <c>MHC_LOOP_SECONDS</c> sets the
+/// time (default 20) and <c>MHC_LOOP_CONNECTION</c> the connection (default mhc).
+/// </summary>
+public sealed class MixingLoopSuite : IBenchmarkSuite
+{
+    /// <inheritdoc />
+    public string Name => "mixing-loop";
+
+    /// <inheritdoc />
+    public string Description => "the Hyper-ResNet training step in a loop, for an outside profiler";
+
+    /// <inheritdoc />
+    public void Run(BenchmarkRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        MhcEnvironment.EnsureTorch();
+        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
+        double seconds = double.TryParse(Environment.GetEnvironmentVariable("MHC_LOOP_SECONDS"), out var s) ? s : run.Quick ? 1 : 20;
+        var kind = Enum.Parse<ConnectionKind>(Environment.GetEnvironmentVariable("MHC_LOOP_CONNECTION") ?? "mhc", ignoreCase: true);
+        int previousThreads = get_num_threads();
+        set_num_threads(MixingSuite.Threads);
+        try
+        {
+            using var workload = MixingWorkload.Resnet(kind, sizes, MixingData.Load());
+            for (int i = 0; i < sizes.Warmup; i++) workload.Step();
+            run.Log($"looping {kind} steps for {seconds} s (pid {Environment.ProcessId})");
+            var watch = Stopwatch.StartNew();
+            int steps = 0;
+            while (watch.Elapsed.TotalSeconds < seconds)
+            {
+                workload.Step();
+                steps++;
+            }
+            run.Log($"{steps} steps, {watch.Elapsed.TotalMilliseconds / steps:F2} ms per step");
+        }
+        finally
+        {
+            set_num_threads(previousThreads);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Mhc.Models.Fused;
+
+/// <summary>
+/// The inner loops of the stream update for n = 4 streams (the default expansion rate) with every coefficient and
+/// stream chunk held in registers: the generic loops keep them in stack arrays and spend more time on loads and
+/// loop control than on the multiply-adds. Each routine covers the columns [0, end) in whole vectors and returns
+/// end; the caller does the remaining columns one at a time.
+/// </summary>
+internal static unsafe class StreamMix4
+{
+    private static readonly int Lanes = Vector<float>.Count;
+
+    /// <summary>out[i] = post[i] y + sum_j res[i, j] x[j] (mHC eq. 3); x and out are 4 x m, res row-major.</summary>
+    public static int Forward(int m, float* x, float* y, float* post, float* res, float* output)
+    {
+        Vector<float> p0 = new(post[0]), p1 = new(post[1]), p2 = new(post[2]), p3 = new(post[3]);
+        Vector<float> r00 = new(res[0]), r01 = new(res[1]), r02 = new(res[2]), r03 = new(res[3]);
+        Vector<float> r10 = new(res[4]), r11 = new(res[5]), r12 = new(res[6]), r13 = new(res[7]);
+        Vector<float> r20 = new(res[8]), r21 = new(res[9]), r22 = new(res[10]), r23 = new(res[11]);
+        Vector<float> r30 = new(res[12]), r31 = new(res[13]), r32 = new(res[14]), r33 = new(res[15]);
+        float* x1 = x + m, x2 = x + 2 * m, x3 = x + 3 * m;
+        float* o1 = output + m, o2 = output + 2 * m, o3 = output + 3 * m;
+        int c = 0;
+        for (; c + Lanes <= m; c += Lanes)
+        {
+            var yv = VectorOps.Load(y + c);
+            Vector<float> a = VectorOps.Load(x + c), b = VectorOps.Load(x1 + c), d = VectorOps.Load(x2 + c), e = VectorOps.Load(x3 + c);
+            VectorOps.Store(output + c, Mix(yv * p0, a, b, d, e, r00, r01, r02, r03));
+            VectorOps.Store(o1 + c, Mix(yv * p1, a, b, d, e, r10, r11, r12, r13));
+            VectorOps.Store(o2 + c, Mix(yv * p2, a, b, d, e, r20, r21, r22, r23));
+            VectorOps.Store(o3 + c, Mix(yv * p3, a, b, d, e, r30, r31, r32, r33));
+        }
+        return c;
+    }
+
+    /// <summary>u = sum_k pre[k] x[k], the branch input (mHC eq. 3); x is 4 x m.</summary>
+    public static int ReadOut(int m, float* x, float* pre, float* u)
+    {
+        Vector<float> p0 = new(pre[0]), p1 = new(pre[1]), p2 = new(pre[2]), p3 = new(pre[3]);
+        float* x1 = x + m, x2 = x + 2 * m, x3 = x + 3 * m;
+        int c = 0;
+        for (; c + Lanes <= m; c += Lanes)
+            VectorOps.Store(u + c, Mix(VectorOps.Load(x + c) * p0, VectorOps.Load(x1 + c), VectorOps.Load(x2 + c), VectorOps.Load(x3 + c), p1, p2, p3));
+        return c;
+    }
+
+    /// <summary>
+    /// The transposed update: dy = sum_i post[i] g[i] (when <paramref name="dy"/> is given) and
+    /// dx[j] = sum_i res[i, j] g[i] + pre[j] du (the du term when <paramref name="du"/> is given; dx when given).
+    /// g (4 x m) may be null when only the du term is wanted.
+    /// </summary>
+    public static int Backward(int m, float* g, float* post, float* res, float* dy, float* pre, float* du, float* dx)
+    {
+        bool hasG = g != null, hasDu = du != null, hasDy = dy != null && hasG, hasDx = dx != null;
+        Vector<float> p0 = default, p1 = default, p2 = default, p3 = default;
+        if (hasDy) (p0, p1, p2, p3) = (new(post[0]), new(post[1]), new(post[2]), new(post[3]));
+        Vector<float> q0 = default, q1 = default, q2 = default, q3 = default;
+        if (hasDu) (q0, q1, q2, q3) = (new(pre[0]), new(pre[1]), new(pre[2]), new(pre[3]));
+        Vector<float> r00 = new(res[0]), r01 = new(res[1]), r02 = new(res[2]), r03 = new(res[3]);
+        Vector<float> r10 = new(res[4]), r11 = new(res[5]), r12 = new(res[6]), r13 = new(res[7]);
+        Vector<float> r20 = new(res[8]), r21 = new(res[9]), r22 = new(res[10]), r23 = new(res[11]);
+        Vector<float> r30 = new(res[12]), r31 = new(res[13]), r32 = new(res[14]), r33 = new(res[15]);
+        float* dx1 = dx + m, dx2 = dx + 2 * m, dx3 = dx + 3 * m;
+        int c = 0;
+        for (; c + Lanes <= m; c += Lanes)
+        {
+            Vector<float> a = default, b = default, d = default, e = default;
+            if (hasG) (a, b, d, e) = (VectorOps.Load(g + c), VectorOps.Load(g + m + c), VectorOps.Load(g + 2 * m + c), VectorOps.Load(g + 3 * m + c));
+            if (hasDy) VectorOps.Store(dy + c, Mix(a * p0, b, d, e, p1, p2, p3));
+            if (!hasDx) continue;
+            var u = hasDu ? VectorOps.Load(du + c) : Vector<float>.Zero;
+            // Column j of res: dx[j] = res[0, j] g0 + res[1, j] g1 + res[2, j] g2 + res[3, j] g3 + pre[j] du.
+            VectorOps.Store(dx + c, Mix(u * q0, a, b, d, e, r00, r10, r20, r30));
+            VectorOps.Store(dx1 + c, Mix(u * q1, a, b, d, e, r01, r11, r21, r31));
+            VectorOps.Store(dx2 + c, Mix(u * q2, a, b, d, e, r02, r12, r22, r32));
+            VectorOps.Store(dx3 + c, Mix(u * q3, a, b, d, e, r03, r13, r23, r33));
+        }
+        return c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Mix(Vector<float> start, Vector<float> a, Vector<float> b, Vector<float> d, Vector<float> e,
+        Vector<float> w0, Vector<float> w1, Vector<float> w2, Vector<float> w3) =>
+        VectorOps.Fma(e, w3, VectorOps.Fma(d, w2, VectorOps.Fma(b, w1, VectorOps.Fma(a, w0, start))));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Mix(Vector<float> start, Vector<float> b, Vector<float> d, Vector<float> e,
+        Vector<float> w1, Vector<float> w2, Vector<float> w3) =>
+        VectorOps.Fma(e, w3, VectorOps.Fma(d, w2, VectorOps.Fma(b, w1, start)));
+}
