@@ -231,12 +231,7 @@ internal static unsafe class MixInKernel
             fixed (float* g = dv)
             {
                 for (int e = 0; e < d; e++) g[e] = scale * v[e];
-                for (int k = 0; k < spec.Q; k++)
-                {
-                    float* phiRow = input.Phi + (long)k * d;
-                    float w = dmr[k];
-                    for (int e = 0; e < d; e++) g[e] += w * phiRow[e];
-                }
+                for (int k = 0; k < spec.Q; k++) VectorOps.AddScaled(g, input.Phi + (long)k * d, dmr[k], d);
                 float* row = (float*)dx + t * spec.N * m;
                 // Stream j's channel ch occupies columns [ch spatial, (ch + 1) spatial) of its M; e = j C + ch.
                 for (int e = 0; e < d; e++) VectorOps.AddConstant(row + (long)e * spatial, spatial, g[e] / spatial);
@@ -353,7 +348,8 @@ internal static unsafe class MixInKernel
         VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
         VectorOps.Broadcast(coefficients, n, new Span<Vector<float>>(preV, n));
         var scaleV = new Vector<float>(scale);
-        for (int c = 0; c + Lanes <= m; c += Lanes)
+        int start = n == 4 ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm) : 0;
+        for (int c = start; c + Lanes <= m; c += Lanes)
         {
             for (int j = 0; j < n; j++)
                 baseV[j] = VectorOps.Fma(VectorOps.Load(x + j * m + c), scaleV, VectorOps.Load(phiTerm + j * m + c));

@@ -50,11 +50,16 @@ internal static unsafe class StreamMix4
     /// <summary>
     /// The transposed update: dy = sum_i post[i] g[i] (when <paramref name="dy"/> is given) and
     /// dx[j] = sum_i res[i, j] g[i] + pre[j] du (the du term when <paramref name="du"/> is given; dx when given).
-    /// g (4 x m) may be null when only the du term is wanted.
+    /// g (4 x m) may be null when only the du term is wanted. With <paramref name="x"/>, dx[j] also takes the
+    /// per-token state's term scale x[j] + phiTerm[j] (phiTerm 4 x m; it may be dx itself).
     /// </summary>
-    public static int Backward(int m, float* g, float* post, float* res, float* dy, float* pre, float* du, float* dx)
+    public static int Backward(int m, float* g, float* post, float* res, float* dy, float* pre, float* du, float* dx,
+        float* x = null, float scale = 0f, float* phiTerm = null)
     {
         bool hasG = g != null, hasDu = du != null, hasDy = dy != null && hasG, hasDx = dx != null;
+        if (!hasG && !hasDx) return 0;
+        bool hasBase = x != null;
+        var sc = new Vector<float>(scale);
         Vector<float> p0 = default, p1 = default, p2 = default, p3 = default;
         if (hasDy) (p0, p1, p2, p3) = (new(post[0]), new(post[1]), new(post[2]), new(post[3]));
         Vector<float> q0 = default, q1 = default, q2 = default, q3 = default;
@@ -65,6 +70,19 @@ internal static unsafe class StreamMix4
         Vector<float> r30 = new(res[12]), r31 = new(res[13]), r32 = new(res[14]), r33 = new(res[15]);
         float* dx1 = dx + m, dx2 = dx + 2 * m, dx3 = dx + 3 * m;
         int c = 0;
+        if (!hasG && !hasBase)
+        {
+            // No output gradient (the write-in node's went to a projection): dx[j] = pre[j] du.
+            for (; c + Lanes <= m; c += Lanes)
+            {
+                var u = hasDu ? VectorOps.Load(du + c) : Vector<float>.Zero;
+                VectorOps.Store(dx + c, u * q0);
+                VectorOps.Store(dx1 + c, u * q1);
+                VectorOps.Store(dx2 + c, u * q2);
+                VectorOps.Store(dx3 + c, u * q3);
+            }
+            return c;
+        }
         for (; c + Lanes <= m; c += Lanes)
         {
             Vector<float> a = default, b = default, d = default, e = default;
@@ -72,11 +90,19 @@ internal static unsafe class StreamMix4
             if (hasDy) VectorOps.Store(dy + c, Mix(a * p0, b, d, e, p1, p2, p3));
             if (!hasDx) continue;
             var u = hasDu ? VectorOps.Load(du + c) : Vector<float>.Zero;
-            // Column j of res: dx[j] = res[0, j] g0 + res[1, j] g1 + res[2, j] g2 + res[3, j] g3 + pre[j] du.
-            VectorOps.Store(dx + c, Mix(u * q0, a, b, d, e, r00, r10, r20, r30));
-            VectorOps.Store(dx1 + c, Mix(u * q1, a, b, d, e, r01, r11, r21, r31));
-            VectorOps.Store(dx2 + c, Mix(u * q2, a, b, d, e, r02, r12, r22, r32));
-            VectorOps.Store(dx3 + c, Mix(u * q3, a, b, d, e, r03, r13, r23, r33));
+            Vector<float> s0 = u * q0, s1 = u * q1, s2 = u * q2, s3 = u * q3;
+            if (hasBase)
+            {
+                s0 += VectorOps.Fma(VectorOps.Load(x + c), sc, VectorOps.Load(phiTerm + c));
+                s1 += VectorOps.Fma(VectorOps.Load(x + m + c), sc, VectorOps.Load(phiTerm + m + c));
+                s2 += VectorOps.Fma(VectorOps.Load(x + 2 * m + c), sc, VectorOps.Load(phiTerm + 2 * m + c));
+                s3 += VectorOps.Fma(VectorOps.Load(x + 3 * m + c), sc, VectorOps.Load(phiTerm + 3 * m + c));
+            }
+            // Column j of res: dx[j] = res[0, j] g0 + res[1, j] g1 + res[2, j] g2 + res[3, j] g3 + the rest.
+            VectorOps.Store(dx + c, Mix(s0, a, b, d, e, r00, r10, r20, r30));
+            VectorOps.Store(dx1 + c, Mix(s1, a, b, d, e, r01, r11, r21, r31));
+            VectorOps.Store(dx2 + c, Mix(s2, a, b, d, e, r02, r12, r22, r32));
+            VectorOps.Store(dx3 + c, Mix(s3, a, b, d, e, r03, r13, r23, r33));
         }
         return c;
     }

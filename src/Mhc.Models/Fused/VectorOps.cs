@@ -131,6 +131,15 @@ internal static unsafe class VectorOps
         for (; i < length; i++) a[i] += value;
     }
 
+    /// <summary>a[i] += w b[i] for i below <paramref name="length"/>.</summary>
+    public static void AddScaled(float* a, float* b, float w, int length)
+    {
+        var wv = new Vector<float>(w);
+        int i = 0;
+        for (; i + Lanes <= length; i += Lanes) Store(a + i, Fma(Load(b + i), wv, Load(a + i)));
+        for (; i < length; i++) a[i] += w * b[i];
+    }
+
     /// <summary>a b + c, lane-wise, fused (one rounding) where the hardware has it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Fma(Vector<float> a, Vector<float> b, Vector<float> c) => Vector.FusedMultiplyAdd(a, b, c);
