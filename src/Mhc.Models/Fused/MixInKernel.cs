@@ -133,7 +133,7 @@ internal static unsafe class MixInKernel
             var biases = ws.BiasGradient;
             int n = spec.N, m = input.Features, q = spec.Q;
             float* row = stackalloc float[q];
-            float* products = stackalloc float[n];
+            float* products = stackalloc float[n + n * n];
             for (long g = start; g < end; g++)
             {
                 Array.Clear(gates);
@@ -151,17 +151,27 @@ internal static unsafe class MixInKernel
                     long t = first + l;
                     float* xRow = input.X + t * n * m;
                     for (int k = 0; k < q; k++) row[k] = dcA != 0 ? ((float*)dcA)[t * q + k] : 0f;
-                    if (duA != 0)
+                    if (n == 4)
                     {
-                        VectorOps.DotMany((float*)duA + t * m, xRow, m, n, m, products);
+                        StreamMix4.CoefficientGradients(m, xRow, duA == 0 ? null : (float*)duA + t * m,
+                            dOutA == 0 ? null : (float*)dOutA + t * n * m, products, products + n);
                         for (int k = 0; k < n; k++) row[k] += products[k];
+                        for (int k = 0; k < n * n; k++) row[2 * n + k] += products[n + k];
                     }
-                    if (dOutA != 0)
-                        for (int i = 0; i < n; i++)
+                    else
+                    {
+                        if (duA != 0)
                         {
-                            VectorOps.DotMany((float*)dOutA + (t * n + i) * m, xRow, m, n, m, products);
-                            for (int j = 0; j < n; j++) row[2 * n + i * n + j] += products[j];
+                            VectorOps.DotMany((float*)duA + t * m, xRow, m, n, m, products);
+                            for (int k = 0; k < n; k++) row[k] += products[k];
                         }
+                        if (dOutA != 0)
+                            for (int i = 0; i < n; i++)
+                            {
+                                VectorOps.DotMany((float*)dOutA + (t * n + i) * m, xRow, m, n, m, products);
+                                for (int j = 0; j < n; j++) row[2 * n + i * n + j] += products[j];
+                            }
+                    }
                     for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = row[k];
                     // While this row's dOut and du are in cache: every term of its dX but the state's.
                     fused?.WriteMixingTerms(spec, input, t, duA == 0 ? null : (float*)duA + t * m, dOutA == 0 ? null : (float*)dOutA + t * n * m);
