@@ -77,8 +77,8 @@ internal static unsafe class MixOutKernel
                 float* dc = (float*)dca + t * q;
                 bool full = dxa != 0;
                 for (int k = 0; k < n; k++) dc[k] = 0f;
-                // dH_post[i] = dOut[i] . y; dH_res[i, j] = dOut[i] . X[j].
-                VectorOps.DotMany(yr, g, m, n, m, dc + n);
+                // dH_post[i] = dOut[i] . y (for n = 4 in the pass below); dH_res[i, j] = dOut[i] . X[j].
+                if (n != 4) VectorOps.DotMany(yr, g, m, n, m, dc + n);
                 if (full)
                     for (int i = 0; i < n; i++) VectorOps.DotMany(g + i * m, xr, m, n, m, dc + 2 * n + i * n);
                 else
@@ -87,7 +87,13 @@ internal static unsafe class MixOutKernel
                 float* dxr = full ? (float*)dxa + t * n * m : null;
                 VectorOps.Broadcast(post, n, new Span<Vector<float>>(postV, n));
                 VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
-                int c = n == 4 ? StreamMix4.Backward(m, g, post, res, dyr, null, null, dxr) : 0;
+                int c = 0;
+                if (n == 4)
+                {
+                    c = StreamMix4.Backward(m, g, post, res, dyr, null, null, dxr, y: yr, dPost: dc + n);
+                    for (int k = c; k < m; k++)
+                        for (int i = 0; i < n; i++) dc[n + i] += g[i * m + k] * yr[k];
+                }
                 for (; c + Lanes <= m; c += Lanes)
                 {
                     for (int i = 0; i < n; i++) gs[i] = VectorOps.Load(g + i * m + c);

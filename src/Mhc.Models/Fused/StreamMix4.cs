@@ -51,10 +51,11 @@ internal static unsafe class StreamMix4
     /// The transposed update: dy = sum_i post[i] g[i] (when <paramref name="dy"/> is given) and
     /// dx[j] = sum_i res[i, j] g[i] + pre[j] du (the du term when <paramref name="du"/> is given; dx when given).
     /// g (4 x m) may be null when only the du term is wanted. With <paramref name="x"/>, dx[j] also takes the
-    /// per-token state's term scale x[j] + phiTerm[j] (phiTerm 4 x m; it may be dx itself).
+    /// per-token state's term scale x[j] + phiTerm[j] (phiTerm 4 x m; it may be dx itself). With
+    /// <paramref name="y"/>, also dPost[i] = g[i] . y over the columns covered (the caller adds the rest).
     /// </summary>
     public static int Backward(int m, float* g, float* post, float* res, float* dy, float* pre, float* du, float* dx,
-        float* x = null, float scale = 0f, float* phiTerm = null)
+        float* x = null, float scale = 0f, float* phiTerm = null, float* y = null, float* dPost = null)
     {
         bool hasG = g != null, hasDu = du != null, hasDy = dy != null && hasG, hasDx = dx != null;
         if (!hasG && !hasDx) return 0;
@@ -83,11 +84,18 @@ internal static unsafe class StreamMix4
             }
             return c;
         }
+        bool hasPost = y != null && hasG;
+        Vector<float> t0 = default, t1 = default, t2 = default, t3 = default;
         for (; c + Lanes <= m; c += Lanes)
         {
             Vector<float> a = default, b = default, d = default, e = default;
             if (hasG) (a, b, d, e) = (VectorOps.Load(g + c), VectorOps.Load(g + m + c), VectorOps.Load(g + 2 * m + c), VectorOps.Load(g + 3 * m + c));
             if (hasDy) VectorOps.Store(dy + c, Mix(a * p0, b, d, e, p1, p2, p3));
+            if (hasPost)
+            {
+                var yv = VectorOps.Load(y + c);
+                (t0, t1, t2, t3) = (VectorOps.Fma(a, yv, t0), VectorOps.Fma(b, yv, t1), VectorOps.Fma(d, yv, t2), VectorOps.Fma(e, yv, t3));
+            }
             if (!hasDx) continue;
             var u = hasDu ? VectorOps.Load(du + c) : Vector<float>.Zero;
             Vector<float> s0 = u * q0, s1 = u * q1, s2 = u * q2, s3 = u * q3;
@@ -104,6 +112,7 @@ internal static unsafe class StreamMix4
             VectorOps.Store(dx2 + c, Mix(s2, a, b, d, e, r02, r12, r22, r32));
             VectorOps.Store(dx3 + c, Mix(s3, a, b, d, e, r03, r13, r23, r33));
         }
+        if (hasPost) (dPost[0], dPost[1], dPost[2], dPost[3]) = (Vector.Sum(t0), Vector.Sum(t1), Vector.Sum(t2), Vector.Sum(t3));
         return c;
     }
 
