@@ -34,13 +34,16 @@ public sealed class MixingLoopSuite : IBenchmarkSuite
             for (int i = 0; i < sizes.Warmup; i++) workload.Step();
             run.Log($"looping {kind} steps for {seconds} s (pid {Environment.ProcessId})");
             var watch = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             int steps = 0;
             while (watch.Elapsed.TotalSeconds < seconds)
             {
                 workload.Step();
                 steps++;
             }
-            run.Log($"{steps} steps, {watch.Elapsed.TotalMilliseconds / steps:F2} ms per step");
+            double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
+            // CPU time per step leaves out the time other processes held the core (a loaded machine's main noise).
+            run.Log($"{steps} steps, {watch.Elapsed.TotalMilliseconds / steps:F2} ms per step, {cpuMs / steps:F2} ms CPU per step");
         }
         finally
         {

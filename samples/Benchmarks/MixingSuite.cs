@@ -63,12 +63,17 @@ public sealed class MixingSuite : IBenchmarkSuite
         var workloads = Kinds.Select(build).ToList();
         try
         {
-            var medians = InterleavedTimer.MedianMilliseconds(
+            var (medians, cpu) = InterleavedTimer.MedianTimes(
                 workloads.Select(w => (Label(w.Kind), (Action)w.Step)).ToList(), sizes.Warmup, sizes.Repeats);
             double residual = medians[Label(ConnectionKind.Residual)];
             run.Log($"{name}: step ms residual {residual:F1}, hc {medians[Label(ConnectionKind.Hc)]:F1}, mhc {medians[Label(ConnectionKind.Mhc)]:F1}");
             run.Add($"{name}_mhc_over_residual", medians[Label(ConnectionKind.Mhc)] / residual);
             run.Add($"{name}_hc_over_residual", medians[Label(ConnectionKind.Hc)] / residual);
+            // The same rounds in thread CPU time: on a shared machine, the figure that leaves out other processes' turns.
+            double residualCpu = cpu[Label(ConnectionKind.Residual)];
+            run.Log($"{name}: step CPU ms residual {residualCpu:F1}, hc {cpu[Label(ConnectionKind.Hc)]:F1}, mhc {cpu[Label(ConnectionKind.Mhc)]:F1}");
+            run.Add($"{name}_mhc_over_residual_cpu", cpu[Label(ConnectionKind.Mhc)] / residualCpu);
+            run.Add($"{name}_hc_over_residual_cpu", cpu[Label(ConnectionKind.Hc)] / residualCpu);
             var perKind = new JsonObject();
             foreach (var w in workloads)
             {
