@@ -7,14 +7,16 @@ namespace Mhc.Models.Fused;
 /// <summary>
 /// The first half of a hyper-connection, fused: from the streams X (rows x n x M), each row's RMS scale r, its
 /// coefficients from the projection Phi v (see <see cref="MixingCoefficients"/>) and the branch input
-/// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward in two passes: the coefficients'
-/// gradient (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to
-/// it), then the whole gradient of X at once.
+/// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward: the coefficients' gradient
+/// (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to it), then the
+/// whole gradient of X. Per token that is a second pass; pooled, dX is written in the first pass and completed per
+/// group of rows while they are in cache (<see cref="PooledInput"/>).
 /// </summary>
 /// <remarks>
 /// For per-token states the products with Phi (Phi v forward; Phi^T (dm r) and Phi's gradient backward) are whole
 /// matrix products done by libtorch's GEMM on the rows seen as (rows, n M), which runs them several times faster than
-/// row-by-row dot products; pooled states are small, and are projected here.
+/// row-by-row dot products; pooled states are small, and are projected here (the forward keeps them for the
+/// backward). With n = 4 the per-row loops run in <see cref="StreamMix4"/>, all streams of a chunk in registers.
 /// </remarks>
 internal static unsafe class MixInKernel
 {
