@@ -1,6 +1,3 @@
-using Mhc.Models;
-using static TorchSharp.torch;
-
 namespace Benchmarks;
 
 /// <summary>Only figure (d) of <see cref="MixingSuite"/>: generation speed of the decoder with its key/value cache.</summary>
@@ -16,20 +13,12 @@ public sealed class MixingGenerateSuite : IBenchmarkSuite
     public void Run(BenchmarkRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        MhcEnvironment.EnsureTorch();
-        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
-        int previousThreads = get_num_threads();
-        set_num_threads(MixingSuite.Threads);
-        try
+        MixingSuite.OnOneThread(run, (sizes, data) =>
         {
-            using var generation = new MixingGeneration(sizes, MixingData.Load());
+            using var generation = new MixingGeneration(sizes, data);
             double rate = generation.CharactersPerSecond(sizes.GeneratedCharacters, sizes.GenerationRepeats);
             run.Log($"generation: {rate:F1} chars/s ({sizes.GeneratedCharacters} new characters, KV cache, {MixingSuite.Threads} thread)");
             run.Add("generate_chars_per_second", rate);
-        }
-        finally
-        {
-            set_num_threads(previousThreads);
-        }
+        });
     }
 }

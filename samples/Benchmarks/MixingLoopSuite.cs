@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using Mhc.Models;
 using Mhc.Models.Layers;
-using static TorchSharp.torch;
 
 namespace Benchmarks;
 
@@ -22,15 +20,11 @@ public sealed class MixingLoopSuite : IBenchmarkSuite
     public void Run(BenchmarkRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        MhcEnvironment.EnsureTorch();
-        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
         double seconds = double.TryParse(Environment.GetEnvironmentVariable("MHC_LOOP_SECONDS"), out var s) ? s : run.Quick ? 1 : 20;
         var kind = Enum.Parse<ConnectionKind>(Environment.GetEnvironmentVariable("MHC_LOOP_CONNECTION") ?? "mhc", ignoreCase: true);
-        int previousThreads = get_num_threads();
-        set_num_threads(MixingSuite.Threads);
-        try
+        MixingSuite.OnOneThread(run, (sizes, data) =>
         {
-            using var workload = MixingWorkload.Resnet(kind, sizes, MixingData.Load());
+            using var workload = MixingWorkload.Resnet(kind, sizes, data);
             for (int i = 0; i < sizes.Warmup; i++) workload.Step();
             run.Log($"looping {kind} steps for {seconds} s (pid {Environment.ProcessId})");
             var watch = Stopwatch.StartNew();
@@ -44,10 +38,6 @@ public sealed class MixingLoopSuite : IBenchmarkSuite
             double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
             // CPU time per step leaves out the time other processes held the core (a loaded machine's main noise).
             run.Log($"{steps} steps, {watch.Elapsed.TotalMilliseconds / steps:F2} ms per step, {cpuMs / steps:F2} ms CPU per step");
-        }
-        finally
-        {
-            set_num_threads(previousThreads);
-        }
+        });
     }
 }

@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using Mhc.Models;
-using static TorchSharp.torch;
 
 namespace Benchmarks;
 
@@ -20,20 +18,11 @@ public sealed class MixingResnetSuite : IBenchmarkSuite
     public void Run(BenchmarkRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        MhcEnvironment.EnsureTorch();
-        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
-        var data = MixingData.Load();
-        int previousThreads = get_num_threads();
-        set_num_threads(MixingSuite.Threads);
-        try
+        MixingSuite.OnOneThread(run, (sizes, data) =>
         {
             var profile = new JsonObject();
             MixingSuite.Network(run, sizes, profile, "resnet", kind => MixingWorkload.Resnet(kind, sizes, data));
             run.Add("profile", profile);
-        }
-        finally
-        {
-            set_num_threads(previousThreads);
-        }
+        });
     }
 }

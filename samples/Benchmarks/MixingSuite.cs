@@ -30,12 +30,7 @@ public sealed class MixingSuite : IBenchmarkSuite
     public void Run(BenchmarkRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        MhcEnvironment.EnsureTorch();
-        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
-        var data = MixingData.Load();
-        int previousThreads = get_num_threads();
-        set_num_threads(Threads);
-        try
+        OnOneThread(run, (sizes, data) =>
         {
             var profile = new JsonObject();
             Network(run, sizes, profile, "resnet", kind => MixingWorkload.Resnet(kind, sizes, data));
@@ -50,6 +45,23 @@ public sealed class MixingSuite : IBenchmarkSuite
             run.Add("generate_chars_per_second", rate);
             run.Add("threads", Threads);
             run.Add("profile", profile);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with the run's sizes and data on <see cref="Threads"/> intra-op threads, restoring
+    /// the thread count afterwards: the set-up every mixing suite shares.
+    /// </summary>
+    internal static void OnOneThread(BenchmarkRun run, Action<MixingSizes, MixingData> body)
+    {
+        MhcEnvironment.EnsureTorch();
+        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
+        var data = MixingData.Load();
+        int previousThreads = get_num_threads();
+        set_num_threads(Threads);
+        try
+        {
+            body(sizes, data);
         }
         finally
         {

@@ -36,10 +36,10 @@ internal static unsafe class VectorOps
         for (; i + Lanes <= length; i += Lanes)
         {
             var v = Load(b + i);
-            acc0 += Load(a0 + i) * v;
-            acc1 += Load(a1 + i) * v;
-            acc2 += Load(a2 + i) * v;
-            acc3 += Load(a3 + i) * v;
+            acc0 = Fma(Load(a0 + i), v, acc0);
+            acc1 = Fma(Load(a1 + i), v, acc1);
+            acc2 = Fma(Load(a2 + i), v, acc2);
+            acc3 = Fma(Load(a3 + i), v, acc3);
         }
         float s0 = Vector.Sum(acc0), s1 = Vector.Sum(acc1), s2 = Vector.Sum(acc2), s3 = Vector.Sum(acc3);
         for (; i < length; i++)
@@ -90,36 +90,12 @@ internal static unsafe class VectorOps
     public static void DotMany(float* a, float* b, long stride, int count, int length, float* result)
     {
         int j = 0;
-        for (; j + 4 <= count; j += 4) Dot4Strided(a, b + j * stride, stride, length, result + j);
+        for (; j + 4 <= count; j += 4)
+        {
+            float* bj = b + j * stride;
+            Dot4(bj, bj + stride, bj + 2 * stride, bj + 3 * stride, a, length, new Span<float>(result + j, 4));
+        }
         for (; j < count; j++) result[j] = Dot(a, b + j * stride, length);
-    }
-
-    // a . b_k for k < 4, b_k = b + k stride.
-    private static void Dot4Strided(float* a, float* b, long stride, int length, float* result)
-    {
-        float* b0 = b, b1 = b + stride, b2 = b + 2 * stride, b3 = b + 3 * stride;
-        Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, acc2 = Vector<float>.Zero, acc3 = Vector<float>.Zero;
-        int i = 0;
-        for (; i + Lanes <= length; i += Lanes)
-        {
-            var v = Load(a + i);
-            acc0 = Fma(v, Load(b0 + i), acc0);
-            acc1 = Fma(v, Load(b1 + i), acc1);
-            acc2 = Fma(v, Load(b2 + i), acc2);
-            acc3 = Fma(v, Load(b3 + i), acc3);
-        }
-        float s0 = Vector.Sum(acc0), s1 = Vector.Sum(acc1), s2 = Vector.Sum(acc2), s3 = Vector.Sum(acc3);
-        for (; i < length; i++)
-        {
-            s0 += a[i] * b0[i];
-            s1 += a[i] * b1[i];
-            s2 += a[i] * b2[i];
-            s3 += a[i] * b3[i];
-        }
-        result[0] = s0;
-        result[1] = s1;
-        result[2] = s2;
-        result[3] = s3;
     }
 
     /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>
