@@ -229,7 +229,7 @@ internal static unsafe class MixInKernel
 
         /// <summary>dX of row <paramref name="t"/> without the state's term.</summary>
         public void WriteMixingTerms(MixingSpec spec, Inputs input, long t, float* du, float* dOut) =>
-            WritePooledInputGradient(spec.N, input.Features, (float*)coefficients + t * spec.Q, du, dOut,
+            WriteInputGradient(spec.N, input.Features, (float*)coefficients + t * spec.Q, du, dOut,
                 (float*)dx + t * spec.N * input.Features);
 
         /// <summary>
@@ -266,8 +266,9 @@ internal static unsafe class MixInKernel
         KernelParallel.For(input.Rows, Math.Max(1, 16384 / Math.Max(1, n * m)), (start, end) =>
         {
             for (long t = start; t < end; t++)
-                WriteTokenInputGradient(n, m, input.X + t * n * m, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
-                    dOutA == 0 ? null : (float*)dOutA + t * n * m, ((float*)scaleA)[t], (float*)phiA + t * n * m, (float*)dxA + t * n * m);
+                WriteInputGradient(n, m, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
+                    dOutA == 0 ? null : (float*)dOutA + t * n * m, (float*)dxA + t * n * m,
+                    input.X + t * n * m, ((float*)scaleA)[t], (float*)phiA + t * n * m);
         });
     }
 
@@ -346,11 +347,12 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>
-    /// dX of one token row (see <see cref="BackwardInput"/>), a chunk of columns of all n streams at a time, so that
-    /// dOut and du are read once for the n streams' gradients.
+    /// dX of one row, H_pre[j] du + sum_i H_res[i, j] dOut[i] plus, per token (<paramref name="x"/> given), the
+    /// state's term scale x[j] + phiTerm[j]; pooled rows get theirs later (<see cref="PooledInput.AddStateTerm"/>).
+    /// A chunk of columns of all n streams at a time, so that dOut and du are read once for the n streams' gradients.
     /// </summary>
-    private static void WriteTokenInputGradient(int n, int m, float* x, float* coefficients, float* du, float* dOut,
-        float scale, float* phiTerm, float* dx)
+    private static void WriteInputGradient(int n, int m, float* coefficients, float* du, float* dOut, float* dx,
+        float* x = null, float scale = 0f, float* phiTerm = null)
     {
         float* res = coefficients + 2 * n;
         Vector<float>* resV = stackalloc Vector<float>[n * n];
@@ -360,37 +362,17 @@ internal static unsafe class MixInKernel
         VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
         VectorOps.Broadcast(coefficients, n, new Span<Vector<float>>(preV, n));
         var scaleV = new Vector<float>(scale);
-        int start = n == 4 ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm) : 0;
-        for (int c = start; c + Lanes <= m; c += Lanes)
+        for (int j = 0; j < n; j++) baseV[j] = Vector<float>.Zero;
+        int c = n == 4 ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm) : 0;
+        for (; c + Lanes <= m; c += Lanes)
         {
-            for (int j = 0; j < n; j++)
-                baseV[j] = VectorOps.Fma(VectorOps.Load(x + j * m + c), scaleV, VectorOps.Load(phiTerm + j * m + c));
+            if (x != null)
+                for (int j = 0; j < n; j++)
+                    baseV[j] = VectorOps.Fma(VectorOps.Load(x + j * m + c), scaleV, VectorOps.Load(phiTerm + j * m + c));
             Combine(n, m, c, du, dOut, preV, resV, gs, baseV, dx);
         }
-        int tail = m - m % Lanes;
         for (int j = 0; j < n; j++)
-            for (int c = tail; c < m; c++) dx[j * m + c] = phiTerm[j * m + c] + x[j * m + c] * scale;
-        CombineTail(n, m, tail, m, du, dOut, coefficients, res, dx);
-    }
-
-    /// <summary>
-    /// dX of one pooled row without the state's term: H_pre[j] du + sum_i H_res[i, j] dOut[i], a chunk of columns
-    /// of all n streams at a time.
-    /// </summary>
-    private static void WritePooledInputGradient(int n, int m, float* coefficients, float* du, float* dOut, float* dx)
-    {
-        float* res = coefficients + 2 * n;
-        Vector<float>* resV = stackalloc Vector<float>[n * n];
-        Vector<float>* preV = stackalloc Vector<float>[n];
-        Vector<float>* gs = stackalloc Vector<float>[n];
-        Vector<float>* baseV = stackalloc Vector<float>[n];
-        VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
-        VectorOps.Broadcast(coefficients, n, new Span<Vector<float>>(preV, n));
-        for (int j = 0; j < n; j++) baseV[j] = Vector<float>.Zero;
-        int c = n == 4 ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx) : 0;
-        for (; c + Lanes <= m; c += Lanes) Combine(n, m, c, du, dOut, preV, resV, gs, baseV, dx);
-        for (int j = 0; j < n; j++)
-            for (int k = c; k < m; k++) dx[j * m + k] = 0f;
+            for (int k = c; k < m; k++) dx[j * m + k] = x != null ? phiTerm[j * m + k] + x[j * m + k] * scale : 0f;
         CombineTail(n, m, c, m, du, dOut, coefficients, res, dx);
     }
 
