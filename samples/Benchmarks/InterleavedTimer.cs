@@ -14,6 +14,17 @@ public static class InterleavedTimer
     /// <param name="warmup">Untimed calls of each variant first.</param>
     /// <param name="repeats">Timed rounds (at least 1).</param>
     public static IReadOnlyDictionary<string, double> MedianMilliseconds(
+        IReadOnlyList<(string Name, Action Action)> variants, int warmup, int repeats) =>
+        MedianTimes(variants, warmup, repeats).Wall;
+
+    /// <summary>
+    /// Median wall milliseconds per call of each variant, and median CPU milliseconds of the calling thread per call
+    /// (NaN where <see cref="ThreadCpuClock"/> is not available), from the same interleaved rounds.
+    /// </summary>
+    /// <param name="variants">Name and action; each call of an action is one timed unit (e.g. one training step).</param>
+    /// <param name="warmup">Untimed calls of each variant first.</param>
+    /// <param name="repeats">Timed rounds (at least 1).</param>
+    public static (IReadOnlyDictionary<string, double> Wall, IReadOnlyDictionary<string, double> Cpu) MedianTimes(
         IReadOnlyList<(string Name, Action Action)> variants, int warmup, int repeats)
     {
         ArgumentNullException.ThrowIfNull(variants);
@@ -24,17 +35,20 @@ public static class InterleavedTimer
             for (int i = 0; i < warmup; i++) action();
 
         var samples = variants.ToDictionary(v => v.Name, _ => new List<double>(repeats));
+        var cpu = variants.ToDictionary(v => v.Name, _ => new List<double>(repeats));
         for (int round = 0; round < repeats; round++)
         {
             for (int k = 0; k < variants.Count; k++)
             {
                 var (name, action) = variants[(round + k) % variants.Count];
+                double cpuStart = ThreadCpuClock.Milliseconds();
                 long start = Stopwatch.GetTimestamp();
                 action();
                 samples[name].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                cpu[name].Add(ThreadCpuClock.Milliseconds() - cpuStart);
             }
         }
-        return samples.ToDictionary(s => s.Key, s => Median(s.Value));
+        return (samples.ToDictionary(s => s.Key, s => Median(s.Value)), cpu.ToDictionary(s => s.Key, s => Median(s.Value)));
     }
 
     /// <summary>The median of <paramref name="values"/> (mean of the middle two for an even count).</summary>

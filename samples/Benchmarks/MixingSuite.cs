@@ -15,7 +15,8 @@ namespace Benchmarks;
 /// </summary>
 public sealed class MixingSuite : IBenchmarkSuite
 {
-    private const int Threads = 1;
+    /// <summary>Intra-op threads of every timing (one, so figures do not depend on the machine's other core).</summary>
+    internal const int Threads = 1;
 
     private static readonly ConnectionKind[] Kinds = [ConnectionKind.Residual, ConnectionKind.Hc, ConnectionKind.Mhc];
 
@@ -29,12 +30,7 @@ public sealed class MixingSuite : IBenchmarkSuite
     public void Run(BenchmarkRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        MhcEnvironment.EnsureTorch();
-        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
-        var data = MixingData.Load();
-        int previousThreads = get_num_threads();
-        set_num_threads(Threads);
-        try
+        OnOneThread(run, (sizes, data) =>
         {
             var profile = new JsonObject();
             Network(run, sizes, profile, "resnet", kind => MixingWorkload.Resnet(kind, sizes, data));
@@ -49,6 +45,23 @@ public sealed class MixingSuite : IBenchmarkSuite
             run.Add("generate_chars_per_second", rate);
             run.Add("threads", Threads);
             run.Add("profile", profile);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with the run's sizes and data on <see cref="Threads"/> intra-op threads, restoring
+    /// the thread count afterwards: the set-up every mixing suite shares.
+    /// </summary>
+    internal static void OnOneThread(BenchmarkRun run, Action<MixingSizes, MixingData> body)
+    {
+        MhcEnvironment.EnsureTorch();
+        var sizes = run.Quick ? MixingSizes.Quick : MixingSizes.Full;
+        var data = MixingData.Load();
+        int previousThreads = get_num_threads();
+        set_num_threads(Threads);
+        try
+        {
+            body(sizes, data);
         }
         finally
         {
@@ -56,17 +69,23 @@ public sealed class MixingSuite : IBenchmarkSuite
         }
     }
 
-    private static void Network(BenchmarkRun run, MixingSizes sizes, JsonObject profile, string name, Func<ConnectionKind, MixingWorkload> build)
+    /// <summary>Times residual, HC and mHC on one network interleaved, adds its two ratios, and profiles each step into <paramref name="profile"/>.</summary>
+    internal static void Network(BenchmarkRun run, MixingSizes sizes, JsonObject profile, string name, Func<ConnectionKind, MixingWorkload> build)
     {
         var workloads = Kinds.Select(build).ToList();
         try
         {
-            var medians = InterleavedTimer.MedianMilliseconds(
+            var (medians, cpu) = InterleavedTimer.MedianTimes(
                 workloads.Select(w => (Label(w.Kind), (Action)w.Step)).ToList(), sizes.Warmup, sizes.Repeats);
             double residual = medians[Label(ConnectionKind.Residual)];
             run.Log($"{name}: step ms residual {residual:F1}, hc {medians[Label(ConnectionKind.Hc)]:F1}, mhc {medians[Label(ConnectionKind.Mhc)]:F1}");
             run.Add($"{name}_mhc_over_residual", medians[Label(ConnectionKind.Mhc)] / residual);
             run.Add($"{name}_hc_over_residual", medians[Label(ConnectionKind.Hc)] / residual);
+            // The same rounds in thread CPU time: on a shared machine, the figure that leaves out other processes' turns.
+            double residualCpu = cpu[Label(ConnectionKind.Residual)];
+            run.Log($"{name}: step CPU ms residual {residualCpu:F1}, hc {cpu[Label(ConnectionKind.Hc)]:F1}, mhc {cpu[Label(ConnectionKind.Mhc)]:F1}");
+            run.Add($"{name}_mhc_over_residual_cpu", cpu[Label(ConnectionKind.Mhc)] / residualCpu);
+            run.Add($"{name}_hc_over_residual_cpu", cpu[Label(ConnectionKind.Hc)] / residualCpu);
             var perKind = new JsonObject();
             foreach (var w in workloads)
             {

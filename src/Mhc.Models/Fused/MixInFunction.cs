@@ -24,7 +24,7 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
             || biasPre.requires_grad || biasPost.requires_grad || biasRes.requires_grad);
         if (!record)
         {
-            var (u, coefficients, _, _) = Forward(spec, x, phi, gates, biasPre, biasPost, biasRes);
+            var (u, coefficients, _, _, _) = Forward(spec, x, phi, gates, biasPre, biasPost, biasRes);
             return (u, coefficients);
         }
         var outputs = apply(x, phi, gates, biasPre, biasPost, biasRes, spec, link);
@@ -36,8 +36,9 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
     {
         var (x, phi, gates, biasPre, biasPost, biasRes) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
         var spec = (MixingSpec)vars[6];
-        var (u, coefficients, projected, r) = Forward(spec, x, phi, gates, biasPre, biasPost, biasRes);
-        ctx.save_for_backward([x, phi, gates, biasPre, biasPost, biasRes, coefficients, projected, r]);
+        var (u, coefficients, projected, r, states) = Forward(spec, x, phi, gates, biasPre, biasPost, biasRes);
+        // Pooled states (tiny: rows x n C) are kept, so that the backward need not pool X again; per token, r stands in.
+        ctx.save_for_backward([x, phi, gates, biasPre, biasPost, biasRes, coefficients, projected, r, states ?? r]);
         // Unused outputs get no gradient (not a tensor of zeros made from a cache the caller's dispose scope may free).
         ctx.set_materialize_grads(false);
         ctx.save_data("spec", spec);
@@ -52,38 +53,45 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var (x, phi, gates, biasPre, biasPost, biasRes) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
         var (coefficients, projected, r) = (saved[6], saved[7], saved[8]);
         var spec = (MixingSpec)ctx.get_data("spec");
+        bool pooled = spec.State != MixingState.PerToken;
+        var states = pooled ? saved[9] : null;
         var link = (MixingLink)ctx.get_data("link");
         var du = grad_outputs[0].IsInvalid ? null : grad_outputs[0].contiguous();
         var dCoefficients = grad_outputs[1].IsInvalid ? null : grad_outputs[1].contiguous();
         var dOut = link.Take();
         long rows = x.shape[0];
-        bool pooled = spec.State != MixingState.PerToken;
         var dmr = empty(rows, spec.Q, dtype: ScalarType.Float32);
         var scale = empty(rows, dtype: ScalarType.Float32);
-        var states = pooled ? empty(rows, spec.StateLength, dtype: ScalarType.Float32) : null;
         var gateGradient = new float[3];
         var biasGradient = new float[spec.Q];
         var input = Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes);
+        // Pooled states: the whole dX is written with the coefficients' gradient (one pass over dOut and du).
+        var dx = pooled ? empty_like(x) : null;
         unsafe
         {
+            var pooledInput = dx is null ? null
+                : new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx));
             MixInKernel.BackwardCoefficients(spec, input, TensorMemory.Pointer(projected), TensorMemory.Pointer(r),
                 du is null ? null : TensorMemory.Pointer(du), dCoefficients is null ? null : TensorMemory.Pointer(dCoefficients),
                 dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
-                gateGradient, biasGradient, states is null ? null : TensorMemory.Pointer(states));
+                gateGradient, biasGradient, pooledInput);
         }
         long start = Stopwatch.GetTimestamp();
         var view = states ?? x.view(rows, spec.StateLength);
-        // Phi^T (dm r) for every token at once, written over by the gradient of X (same shape).
-        var dx = pooled ? empty_like(x) : matmul(dmr, phi).view(x.shape);
         // dPhi = sum over rows of (dm r) v^T.
         var dphi = matmul(dmr.t(), view);
-        MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
-        unsafe
+        if (dx is null)
         {
-            MixInKernel.BackwardInput(spec, input, TensorMemory.Pointer(coefficients), du is null ? null : TensorMemory.Pointer(du),
-                dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
-                states is null ? null : TensorMemory.Pointer(states), pooled ? null : TensorMemory.Pointer(dx), TensorMemory.Pointer(dx));
+            // Per token: Phi^T (dm r) for every token at once, with X's shape; the gradient of X is written over it.
+            dx = matmul(dmr, phi).view(x.shape);
+            MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
+            unsafe
+            {
+                MixInKernel.BackwardInput(spec, input, TensorMemory.Pointer(coefficients), du is null ? null : TensorMemory.Pointer(du),
+                    dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(scale), TensorMemory.Pointer(dx), TensorMemory.Pointer(dx));
+            }
         }
+        else MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
         dOut?.Dispose();
         int n = spec.N;
         var biases = tensor(biasGradient);
@@ -95,8 +103,8 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         ];
     }
 
-    /// <summary>u, the coefficients, Phi v and r (the last two kept for the backward).</summary>
-    private static (Tensor U, Tensor Coefficients, Tensor Projected, Tensor R) Forward(MixingSpec spec, Tensor x, Tensor phi, Tensor gates,
+    /// <summary>u, the coefficients, Phi v, r and the pooled states (null per token; the last three kept for the backward).</summary>
+    private static (Tensor U, Tensor Coefficients, Tensor Projected, Tensor R, Tensor? States) Forward(MixingSpec spec, Tensor x, Tensor phi, Tensor gates,
         Tensor biasPre, Tensor biasPost, Tensor biasRes)
     {
         long rows = x.shape[0];
@@ -110,14 +118,16 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         }
         else projected = empty(rows, spec.Q, dtype: ScalarType.Float32);
         var r = empty(rows, dtype: ScalarType.Float32);
+        var states = spec.State == MixingState.PerToken ? null : empty(rows, spec.StateLength, dtype: ScalarType.Float32);
         var u = empty(rows, x.shape[2], dtype: ScalarType.Float32);
         var coefficients = empty(rows, spec.Q, dtype: ScalarType.Float32);
         unsafe
         {
             MixInKernel.Forward(spec, Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes), TensorMemory.Pointer(projected),
-                TensorMemory.Pointer(r), TensorMemory.Pointer(u), TensorMemory.Pointer(coefficients));
+                TensorMemory.Pointer(r), TensorMemory.Pointer(u), TensorMemory.Pointer(coefficients),
+                states is null ? null : TensorMemory.Pointer(states));
         }
-        return (u, coefficients, projected, r);
+        return (u, coefficients, projected, r, states);
     }
 
     private static unsafe MixInKernel.Inputs Inputs(MixingSpec spec, Tensor x, Tensor phi, Tensor gates, Tensor biasPre, Tensor biasPost, Tensor biasRes)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Mhc.Models.Layers;
 
 namespace Mhc.Models.Fused;
@@ -6,14 +7,16 @@ namespace Mhc.Models.Fused;
 /// <summary>
 /// The first half of a hyper-connection, fused: from the streams X (rows x n x M), each row's RMS scale r, its
 /// coefficients from the projection Phi v (see <see cref="MixingCoefficients"/>) and the branch input
-/// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward in two passes: the coefficients'
-/// gradient (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to
-/// it), then the whole gradient of X at once.
+/// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward: the coefficients' gradient
+/// (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to it), then the
+/// whole gradient of X. Per token that is a second pass; pooled, dX is written in the first pass and completed per
+/// group of rows while they are in cache (<see cref="PooledInput"/>).
 /// </summary>
 /// <remarks>
 /// For per-token states the products with Phi (Phi v forward; Phi^T (dm r) and Phi's gradient backward) are whole
 /// matrix products done by libtorch's GEMM on the rows seen as (rows, n M), which runs them several times faster than
-/// row-by-row dot products; pooled states are small, and are projected here.
+/// row-by-row dot products; pooled states are small, and are projected here (the forward keeps them for the
+/// backward). With n = 4 the per-row loops run in <see cref="StreamMix4"/>, all streams of a chunk in registers.
 /// </remarks>
 internal static unsafe class MixInKernel
 {
@@ -56,11 +59,11 @@ internal static unsafe class MixInKernel
     /// <summary>
     /// Writes the branch input <paramref name="u"/> (rows x M), the coefficients (rows x Q) and each row's r
     /// (<paramref name="r"/>, rows). <paramref name="projected"/> (rows x Q) holds Phi v for per-token states (read)
-    /// and receives it for pooled ones.
+    /// and receives it for pooled ones, whose states go to <paramref name="states"/> (rows x D; null per token).
     /// </summary>
-    public static void Forward(MixingSpec spec, Inputs input, float* projected, float* r, float* u, float* coefficients)
+    public static void Forward(MixingSpec spec, Inputs input, float* projected, float* r, float* u, float* coefficients, float* states)
     {
-        nint uAddress = (nint)u, cAddress = (nint)coefficients, pA = (nint)projected, rA = (nint)r;
+        nint uAddress = (nint)u, cAddress = (nint)coefficients, pA = (nint)projected, rA = (nint)r, sA = (nint)states;
         long groups = (input.Rows + Lanes - 1) / Lanes;
         var clock = new PhaseClock();
         KernelParallel.For(groups, 4, (start, end) =>
@@ -71,7 +74,7 @@ internal static unsafe class MixInKernel
             {
                 long first = g * Lanes;
                 long t0 = clock.Now();
-                StateGroup(spec, input, first, ws, (float*)pA, (float*)rA);
+                StateGroup(spec, input, first, ws, (float*)pA, (float*)rA, (float*)sA);
                 long t1 = clock.Now();
                 MixingCoefficients.Forward(spec, ws.Projected, ws.R, input.Gates, input.Biases, ws.Coefficients);
                 projectTicks += t1 - t0;
@@ -94,7 +97,7 @@ internal static unsafe class MixInKernel
     /// First pass of the backward: each row's coefficient gradient (from du, the deferred dOut and
     /// <paramref name="dCoefficients"/>) taken through the activations and Sinkhorn to dmr = d(Phi v) r
     /// (<paramref name="dmr"/>, rows x Q) and the norm's factor (<paramref name="scale"/>, rows: the state's gradient
-    /// is scale v + Phi^T dmr); the gates' and biases' gradients; for pooled states, the states (rows x D).
+    /// is scale v + Phi^T dmr); the gates' and biases' gradients.
     /// </summary>
     /// <param name="spec">The connection's settings.</param>
     /// <param name="input">The forward's inputs.</param>
@@ -107,49 +110,73 @@ internal static unsafe class MixInKernel
     /// <param name="scale">Receives the norm's factor per row.</param>
     /// <param name="gateGradient">Receives the gates' gradient (3).</param>
     /// <param name="biasGradient">Receives the biases' gradient (Q).</param>
-    /// <param name="states">Receives the pooled states (pooled state only; else null).</param>
+    /// <param name="pooledInput">
+    /// Pooled states only, or null: the forward's coefficients, states and the gradient of X to write. The whole
+    /// gradient of X is then written here and <see cref="BackwardInput"/> is not needed (see <see cref="PooledInput"/>).
+    /// </param>
     public static void BackwardCoefficients(MixingSpec spec, Inputs input, float* projected, float* r, float* du, float* dCoefficients,
-        float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, float* states)
+        float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, PooledInput? pooledInput = null)
     {
         nint pA = (nint)projected, rA = (nint)r, duA = (nint)du, dcA = (nint)dCoefficients, dOutA = (nint)dOut, dmrA = (nint)dmr;
-        nint scaleA = (nint)scale, statesA = (nint)states;
+        nint scaleA = (nint)scale;
         long groups = (input.Rows + Lanes - 1) / Lanes;
-        var gate = new double[3];
-        var bias = new double[spec.Q];
-        object gateLock = new();
+        // Each group's share of the gates' and biases' gradients, summed in group order at the end: the same result
+        // whatever the thread count and scheduling.
+        var partial = new float[groups, 3 + spec.Q];
         var clock = new PhaseClock();
+        var fused = pooledInput;
+        if (fused is not null && spec.State == MixingState.PerToken)
+            throw new ArgumentException("The input gradient is written with the coefficients only for pooled states.", nameof(pooledInput));
         KernelParallel.For(groups, 4, (start, end) =>
         {
             long coefficientTicks = 0;
             var ws = Workspace.For(spec);
             var gates = ws.GateGradient;
             var biases = ws.BiasGradient;
-            Array.Clear(gates);
-            Array.Clear(biases);
             int n = spec.N, m = input.Features, q = spec.Q;
+            float* row = stackalloc float[q];
+            float* products = stackalloc float[n + n * n];
             for (long g = start; g < end; g++)
             {
+                Array.Clear(gates);
+                Array.Clear(biases);
                 long first = g * Lanes;
                 int lanes = (int)Math.Min(Lanes, input.Rows - first);
                 VectorOps.Gather((float*)pA, first, input.Rows, q, q, ws.Projected, ws.Stage);
                 ws.R = GatherScalars((float*)rA, first, input.Rows);
-                if (statesA != 0)
-                    for (int l = 0; l < lanes; l++) Pool(spec, input, first + l, (float*)statesA + (first + l) * spec.StateLength);
-                // Gradient of every coefficient of the group's rows, one row per lane.
+                // Gradient of every coefficient of the group's rows, one row per lane: dH_pre[k] = du . X[k],
+                // dH_res[i, j] = dOut[i] . X[j] (each pass over X gives n of them at once).
                 for (int l = 0; l < Lanes; l++)
                 {
                     for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = 0f;
                     if (l >= lanes) continue;
                     long t = first + l;
                     float* xRow = input.X + t * n * m;
-                    if (dcA != 0)
-                        for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = ((float*)dcA)[t * q + k];
-                    if (duA != 0)
-                        for (int k = 0; k < n; k++) ws.Stage[k * Lanes + l] += VectorOps.Dot(xRow + k * m, (float*)duA + t * m, m);
-                    if (dOutA != 0)
-                        for (int i = 0; i < n; i++)
-                            for (int j = 0; j < n; j++)
-                                ws.Stage[(2 * n + i * n + j) * Lanes + l] += VectorOps.Dot((float*)dOutA + (t * n + i) * m, xRow + j * m, m);
+                    for (int k = 0; k < q; k++) row[k] = dcA != 0 ? ((float*)dcA)[t * q + k] : 0f;
+                    if (n == 4)
+                    {
+                        StreamMix4.CoefficientGradients(m, xRow, duA == 0 ? null : (float*)duA + t * m,
+                            dOutA == 0 ? null : (float*)dOutA + t * n * m, products, products + n);
+                        for (int k = 0; k < n; k++) row[k] += products[k];
+                        for (int k = 0; k < n * n; k++) row[2 * n + k] += products[n + k];
+                    }
+                    else
+                    {
+                        if (duA != 0)
+                        {
+                            VectorOps.DotMany((float*)duA + t * m, xRow, m, n, m, products);
+                            for (int k = 0; k < n; k++) row[k] += products[k];
+                        }
+                        if (dOutA != 0)
+                            for (int i = 0; i < n; i++)
+                            {
+                                VectorOps.DotMany((float*)dOutA + (t * n + i) * m, xRow, m, n, m, products);
+                                for (int j = 0; j < n; j++) row[2 * n + i * n + j] += products[j];
+                            }
+                    }
+                    for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = row[k];
+                    // While this row's dOut and du are in cache: every term of its dX but the state's.
+                    fused?.WriteMixingTerms(spec, input, t, duA == 0 ? null : (float*)duA + t * m, dOutA == 0 ? null : (float*)dOutA + t * n * m);
                 }
                 for (int k = 0; k < q; k++) ws.Gradient[k] = new Vector<float>(ws.Stage, k * Lanes);
                 long t1 = clock.Now();
@@ -160,37 +187,88 @@ internal static unsafe class MixInKernel
                 // r = (|v|^2 / D + eps)^(-1/2): dv = dr * (-r^3 / D) * v.
                 var factor = -dr * ws.R * ws.R * ws.R / spec.StateLength;
                 for (int l = 0; l < lanes; l++) ((float*)scaleA)[first + l] = factor[l];
-            }
-            lock (gateLock)
-            {
-                for (int k = 0; k < 3; k++) gate[k] += Vector.Sum(gates[k]);
-                for (int k = 0; k < q; k++) bias[k] += Vector.Sum(biases[k]);
+                // The state's term, now that the group's dmr and scale are known; its rows' dX are still in cache.
+                if (fused is not null)
+                    for (int l = 0; l < lanes; l++)
+                        fused.AddStateTerm(spec, input, first + l, (float*)dmrA + (first + l) * q, factor[l], ws.StateGradient);
+                for (int k = 0; k < 3; k++) partial[g, k] = Vector.Sum(gates[k]);
+                for (int k = 0; k < q; k++) partial[g, 3 + k] = Vector.Sum(biases[k]);
             }
             clock.Add(0, coefficientTicks);
         });
         clock.Report(spec);
+        var gate = new double[3];
+        var bias = new double[spec.Q];
+        for (long g = 0; g < groups; g++)
+        {
+            for (int k = 0; k < 3; k++) gate[k] += partial[g, k];
+            for (int k = 0; k < spec.Q; k++) bias[k] += partial[g, 3 + k];
+        }
         for (int k = 0; k < 3; k++) gateGradient[k] = (float)gate[k];
         for (int k = 0; k < spec.Q; k++) biasGradient[k] = (float)bias[k];
     }
 
     /// <summary>
-    /// Second pass of the backward: dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's gradient, read
-    /// back into X: per token, scale v + <paramref name="phiTerm"/> (Phi^T dmr, rows x n M, which
-    /// <paramref name="dx"/> may overwrite); pooled, scale v + Phi^T dmr per channel spread over its positions.
+    /// For pooled states, the gradient of X written during <see cref="BackwardCoefficients"/> instead of in a second
+    /// pass: the state's part of dX[j] is one constant per stream channel (a mean's gradient spreads evenly), so each
+    /// row's dX takes the mixing terms H_pre[j] du + sum_i H_res[i, j] dOut[i] while dOut and du are read for the
+    /// coefficients' gradient, and that constant once its group's dmr is known, when the row is still in cache; dOut
+    /// and du are read once instead of twice.
     /// </summary>
-    public static void BackwardInput(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dOut, float* dmr,
-        float* scale, float* states, float* phiTerm, float* dx)
+    internal sealed class PooledInput
     {
-        nint cA = (nint)coefficients, duA = (nint)du, dOutA = (nint)dOut, dmrA = (nint)dmr, scaleA = (nint)scale;
-        nint statesA = (nint)states, phiA = (nint)phiTerm, dxA = (nint)dx;
+        private readonly nint coefficients, states, dx;
+
+        /// <summary>The forward's coefficients (rows x Q) and states (rows x D), and dX to write (rows x n x M).</summary>
+        public PooledInput(float* coefficients, float* states, float* dx)
+        {
+            this.coefficients = (nint)coefficients;
+            this.states = (nint)states;
+            this.dx = (nint)dx;
+        }
+
+        /// <summary>dX of row <paramref name="t"/> without the state's term.</summary>
+        public void WriteMixingTerms(MixingSpec spec, Inputs input, long t, float* du, float* dOut) =>
+            WriteInputGradient(spec.N, input.Features, (float*)coefficients + t * spec.Q, du, dOut,
+                (float*)dx + t * spec.N * input.Features);
+
+        /// <summary>
+        /// Adds the state's term to dX of row <paramref name="t"/>: dv = scale v + Phi^T dmr per stream channel, spread
+        /// over its positions. <paramref name="dv"/> is scratch of D floats.
+        /// </summary>
+        public void AddStateTerm(MixingSpec spec, Inputs input, long t, float* dmr, float scale, float[] dv)
+        {
+            int d = spec.StateLength, m = input.Features, channels = spec.StateChannels, spatial = m / channels;
+            float* v = (float*)states + t * d;
+            fixed (float* g = dv)
+            {
+                for (int e = 0; e < d; e++) g[e] = scale * v[e];
+                for (int k = 0; k < spec.Q; k++) VectorOps.AddScaled(g, input.Phi + (long)k * d, dmr[k], d);
+                float* row = (float*)dx + t * spec.N * m;
+                // Stream j's channel ch occupies columns [ch spatial, (ch + 1) spatial) of its M; e = j C + ch.
+                for (int e = 0; e < d; e++) VectorOps.AddConstant(row + (long)e * spatial, spatial, g[e] / spatial);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Second pass of the backward, per-token states: dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's
+    /// gradient scale v + <paramref name="phiTerm"/> (Phi^T dmr, rows x n M, which <paramref name="dx"/> may
+    /// overwrite). Pooled states get their dX in <see cref="BackwardCoefficients"/>.
+    /// </summary>
+    public static void BackwardInput(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dOut,
+        float* scale, float* phiTerm, float* dx)
+    {
+        if (spec.State != MixingState.PerToken)
+            throw new ArgumentException("Pooled states get their input gradient in BackwardCoefficients.", nameof(spec));
+        nint cA = (nint)coefficients, duA = (nint)du, dOutA = (nint)dOut, scaleA = (nint)scale, phiA = (nint)phiTerm, dxA = (nint)dx;
         int n = spec.N, m = input.Features, q = spec.Q;
         KernelParallel.For(input.Rows, Math.Max(1, 16384 / Math.Max(1, n * m)), (start, end) =>
         {
             for (long t = start; t < end; t++)
-                WriteInputGradient(spec, input, t, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
-                    dOutA == 0 ? null : (float*)dOutA + t * n * m, (float*)dmrA + t * q, ((float*)scaleA)[t],
-                    statesA == 0 ? null : (float*)statesA + t * spec.StateLength, phiA == 0 ? null : (float*)phiA + t * n * m,
-                    (float*)dxA + t * n * m);
+                WriteInputGradient(n, m, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
+                    dOutA == 0 ? null : (float*)dOutA + t * n * m, (float*)dxA + t * n * m,
+                    input.X + t * n * m, ((float*)scaleA)[t], (float*)phiA + t * n * m);
         });
     }
 
@@ -204,39 +282,36 @@ internal static unsafe class MixInKernel
     /// <summary>
     /// Each lane's r and Phi v for the group of rows starting at <paramref name="first"/>, into the workspace; r is
     /// written to <paramref name="r"/>. Per token, Phi v is read from <paramref name="projected"/>; pooled, it is
-    /// computed here and written there.
+    /// computed here and written there, and the pooled state to <paramref name="states"/>.
     /// </summary>
-    private static void StateGroup(MixingSpec spec, Inputs input, long first, Workspace ws, float* projected, float* r)
+    private static void StateGroup(MixingSpec spec, Inputs input, long first, Workspace ws, float* projected, float* r, float* states)
     {
         int lanes = (int)Math.Min(Lanes, input.Rows - first);
         int d = spec.StateLength, q = spec.Q;
         Span<float> rLanes = stackalloc float[Lanes];
         Span<float> four = stackalloc float[4];
         bool pooled = spec.State != MixingState.PerToken;
-        fixed (float* pool = ws.Pooled)
+        for (int l = 0; l < Lanes; l++)
         {
-            for (int l = 0; l < Lanes; l++)
+            if (l >= lanes)
             {
-                if (l >= lanes)
-                {
-                    rLanes[l] = 1f;                                    // keeps missing lanes finite
-                    if (pooled) for (int e = 0; e < q; e++) ws.Stage[e * Lanes + l] = 0f;
-                    continue;
-                }
-                long t = first + l;
-                float* state = pooled ? pool + l * d : input.X + t * spec.N * input.Features;
-                if (pooled) Pool(spec, input, t, state);
-                rLanes[l] = r[t] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);
-                if (!pooled) continue;
-                float* phi = input.Phi;
-                int k = 0;
-                for (; k + 4 <= q; k += 4)
-                {
-                    VectorOps.Dot4(phi + (long)k * d, phi + (long)(k + 1) * d, phi + (long)(k + 2) * d, phi + (long)(k + 3) * d, state, d, four);
-                    for (int i = 0; i < 4; i++) projected[t * q + k + i] = four[i];
-                }
-                for (; k < q; k++) projected[t * q + k] = VectorOps.Dot(phi + (long)k * d, state, d);
+                rLanes[l] = 1f;                                    // keeps missing lanes finite
+                if (pooled) for (int e = 0; e < q; e++) ws.Stage[e * Lanes + l] = 0f;
+                continue;
             }
+            long t = first + l;
+            float* state = pooled ? states + t * d : input.X + t * spec.N * input.Features;
+            if (pooled) Pool(spec, input, t, state);
+            rLanes[l] = r[t] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);
+            if (!pooled) continue;
+            float* phi = input.Phi;
+            int k = 0;
+            for (; k + 4 <= q; k += 4)
+            {
+                VectorOps.Dot4(phi + (long)k * d, phi + (long)(k + 1) * d, phi + (long)(k + 2) * d, phi + (long)(k + 3) * d, state, d, four);
+                for (int i = 0; i < 4; i++) projected[t * q + k + i] = four[i];
+            }
+            for (; k < q; k++) projected[t * q + k] = VectorOps.Dot(phi + (long)k * d, state, d);
         }
         VectorOps.Gather(projected, first, input.Rows, q, q, ws.Projected, ws.Stage);
         ws.R = new Vector<float>(rLanes);
@@ -256,7 +331,7 @@ internal static unsafe class MixInKernel
     {
         Span<Vector<float>> pre = stackalloc Vector<float>[n];
         VectorOps.Broadcast(coefficients, n, pre);
-        int c = 0;
+        int c = n == 4 ? StreamMix4.ReadOut(m, x, coefficients, u) : 0;
         for (; c + Lanes <= m; c += Lanes)
         {
             var acc = VectorOps.Load(x + c) * pre[0];
@@ -271,72 +346,66 @@ internal static unsafe class MixInKernel
         }
     }
 
-    /// <summary>dX of one row (see <see cref="BackwardInput"/>).</summary>
-    private static void WriteInputGradient(MixingSpec spec, Inputs input, long t, float* coefficients, float* du, float* dOut,
-        float* dmr, float scale, float* state, float* phiTerm, float* dx)
+    /// <summary>
+    /// dX of one row, H_pre[j] du + sum_i H_res[i, j] dOut[i] plus, per token (<paramref name="x"/> given), the
+    /// state's term scale x[j] + phiTerm[j]; pooled rows get theirs later (<see cref="PooledInput.AddStateTerm"/>).
+    /// A chunk of columns of all n streams at a time, so that dOut and du are read once for the n streams' gradients.
+    /// </summary>
+    private static void WriteInputGradient(int n, int m, float* coefficients, float* du, float* dOut, float* dx,
+        float* x = null, float scale = 0f, float* phiTerm = null)
     {
-        int n = spec.N, m = input.Features, q = spec.Q, d = spec.StateLength;
-        float* x = input.X + t * n * m;
         float* res = coefficients + 2 * n;
-        Span<Vector<float>> resV = stackalloc Vector<float>[n * n];
-        VectorOps.Broadcast(res, n * n, resV);
+        Vector<float>* resV = stackalloc Vector<float>[n * n];
+        Vector<float>* preV = stackalloc Vector<float>[n];
+        Vector<float>* gs = stackalloc Vector<float>[n];
+        Vector<float>* baseV = stackalloc Vector<float>[n];
+        VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
+        VectorOps.Broadcast(coefficients, n, new Span<Vector<float>>(preV, n));
         var scaleV = new Vector<float>(scale);
-        if (spec.State == MixingState.PerToken)
+        for (int j = 0; j < n; j++) baseV[j] = Vector<float>.Zero;
+        int c = n == 4 ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm) : 0;
+        for (; c + Lanes <= m; c += Lanes)
         {
-            for (int j = 0; j < n; j++)
-            {
-                var preV = new Vector<float>(coefficients[j]);
-                int c = 0;
-                for (; c + Lanes <= m; c += Lanes)
-                {
-                    var acc = VectorOps.Load(phiTerm + j * m + c) + VectorOps.Load(x + j * m + c) * scaleV;
-                    if (du != null) acc += VectorOps.Load(du + c) * preV;
-                    if (dOut != null)
-                        for (int i = 0; i < n; i++) acc += VectorOps.Load(dOut + i * m + c) * resV[i * n + j];
-                    VectorOps.Store(dx + j * m + c, acc);
-                }
-                for (; c < m; c++)
-                {
-                    float acc = phiTerm[j * m + c] + x[j * m + c] * scale;
-                    if (du != null) acc += du[c] * coefficients[j];
-                    if (dOut != null)
-                        for (int i = 0; i < n; i++) acc += dOut[i * m + c] * res[i * n + j];
-                    dx[j * m + c] = acc;
-                }
-            }
-            return;
+            if (x != null)
+                for (int j = 0; j < n; j++)
+                    baseV[j] = VectorOps.Fma(VectorOps.Load(x + j * m + c), scaleV, VectorOps.Load(phiTerm + j * m + c));
+            Combine(n, m, c, du, dOut, preV, resV, gs, baseV, dx);
         }
-        // Pooled state: dv per stream channel, then spread evenly over that channel's positions.
-        int channels = spec.StateChannels, spatial = m / channels;
+        for (int j = 0; j < n; j++)
+            for (int k = c; k < m; k++) dx[j * m + k] = x != null ? phiTerm[j * m + k] + x[j * m + k] * scale : 0f;
+        CombineTail(n, m, c, m, du, dOut, coefficients, res, dx);
+    }
+
+    /// <summary>dX[j] at columns c..c+Lanes = base[j] + H_pre[j] du + sum_i H_res[i, j] dOut[i], for every j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Combine(int n, int m, int c, float* du, float* dOut, Vector<float>* preV, Vector<float>* resV,
+        Vector<float>* gs, Vector<float>* baseV, float* dx)
+    {
+        if (dOut != null)
+            for (int i = 0; i < n; i++) gs[i] = VectorOps.Load(dOut + i * m + c);
+        var duV = du != null ? VectorOps.Load(du + c) : Vector<float>.Zero;
         for (int j = 0; j < n; j++)
         {
-            var preV = new Vector<float>(coefficients[j]);
-            for (int ch = 0; ch < channels; ch++)
-            {
-                int e = j * channels + ch;
-                float dv = scale * state[e];
-                for (int k = 0; k < q; k++) dv += input.Phi[(long)k * d + e] * dmr[k];
-                float spread = dv / spatial;
-                int start = ch * spatial, stop = start + spatial, c = start;
-                var spreadVector = new Vector<float>(spread);
-                for (; c + Lanes <= stop; c += Lanes)
-                {
-                    var acc = spreadVector;
-                    if (du != null) acc += VectorOps.Load(du + c) * preV;
-                    if (dOut != null)
-                        for (int i = 0; i < n; i++) acc += VectorOps.Load(dOut + i * m + c) * resV[i * n + j];
-                    VectorOps.Store(dx + j * m + c, acc);
-                }
-                for (; c < stop; c++)
-                {
-                    float acc = spread;
-                    if (du != null) acc += du[c] * coefficients[j];
-                    if (dOut != null)
-                        for (int i = 0; i < n; i++) acc += dOut[i * m + c] * res[i * n + j];
-                    dx[j * m + c] = acc;
-                }
-            }
+            var acc = baseV[j];
+            if (du != null) acc = VectorOps.Fma(duV, preV[j], acc);
+            if (dOut != null)
+                for (int i = 0; i < n; i++) acc = VectorOps.Fma(gs[i], resV[i * n + j], acc);
+            VectorOps.Store(dx + j * m + c, acc);
         }
+    }
+
+    /// <summary>Adds H_pre[j] du + sum_i H_res[i, j] dOut[i] to dX[j] at columns [from, to), one at a time.</summary>
+    private static void CombineTail(int n, int m, int from, int to, float* du, float* dOut, float* pre, float* res, float* dx)
+    {
+        for (int j = 0; j < n; j++)
+            for (int c = from; c < to; c++)
+            {
+                float acc = dx[j * m + c];
+                if (du != null) acc += du[c] * pre[j];
+                if (dOut != null)
+                    for (int i = 0; i < n; i++) acc += dOut[i * m + c] * res[i * n + j];
+                dx[j * m + c] = acc;
+            }
     }
 
     /// <summary>
@@ -373,11 +442,11 @@ internal static unsafe class MixInKernel
         {
             Q = spec.Q;
             D = spec.StateLength;
-            Pooled = GC.AllocateArray<float>(Lanes * Math.Max(1, D), pinned: true);
             Stage = new float[Q * Lanes];
             Projected = new Vector<float>[Q];
             Coefficients = new Vector<float>[Q];
             Gradient = new Vector<float>[Q];
+            StateGradient = new float[Math.Max(1, D)];
             GateGradient = new Vector<float>[3];
             BiasGradient = new Vector<float>[Q];
             Scratch = new Vector<float>[MixingCoefficients.ScratchLength(spec)];
@@ -387,11 +456,11 @@ internal static unsafe class MixInKernel
         public int Q { get; }
         public int D { get; }
         public int ScratchLength { get; }
-        public float[] Pooled { get; }
         public float[] Stage { get; }
         public Vector<float>[] Projected { get; }
         public Vector<float>[] Coefficients { get; }
         public Vector<float>[] Gradient { get; }
+        public float[] StateGradient { get; }
         public Vector<float>[] GateGradient { get; }
         public Vector<float>[] BiasGradient { get; }
         public Vector<float>[] Scratch { get; }

@@ -8,6 +8,11 @@ namespace Mhc.Models.Fused;
 /// gradients of X and H_res it gives only when asked (a projected X); otherwise <see cref="MixInKernel"/> computes
 /// them in its own pass over X, which it makes anyway.
 /// </summary>
+/// <remarks>
+/// Every loop takes a chunk of <see cref="Vector{T}.Count"/> columns of all n streams at once, so each stream is
+/// read once per row (a loop per output stream would read every input stream n times); the dot products of the
+/// backward read their shared operand once for four of them (<see cref="VectorOps.DotMany"/>).
+/// </remarks>
 internal static unsafe class MixOutKernel
 {
     private static readonly int Lanes = Vector<float>.Count;
@@ -19,29 +24,34 @@ internal static unsafe class MixOutKernel
         int q = n * n + 2 * n;
         KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), (start, end) =>
         {
-            Span<Vector<float>> resV = stackalloc Vector<float>[n * n];
+            Vector<float>* resV = stackalloc Vector<float>[n * n];
+            Vector<float>* postV = stackalloc Vector<float>[n];
+            Vector<float>* xs = stackalloc Vector<float>[n];
             for (long t = start; t < end; t++)
             {
                 float* xr = (float*)xa + t * n * m, yr = (float*)ya + t * m, outRow = (float*)oa + t * n * m;
                 float* post = (float*)ca + t * q + n, res = post + n;
-                VectorOps.Broadcast(res, n * n, resV);
-                for (int i = 0; i < n; i++)
+                VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
+                VectorOps.Broadcast(post, n, new Span<Vector<float>>(postV, n));
+                int c = n == 4 ? StreamMix4.Forward(m, xr, yr, post, res, outRow) : 0;
+                for (; c + Lanes <= m; c += Lanes)
                 {
-                    var postV = new Vector<float>(post[i]);
-                    int c = 0;
-                    for (; c + Lanes <= m; c += Lanes)
+                    var yv = VectorOps.Load(yr + c);
+                    for (int j = 0; j < n; j++) xs[j] = VectorOps.Load(xr + j * m + c);
+                    for (int i = 0; i < n; i++)
                     {
-                        var acc = VectorOps.Load(yr + c) * postV;
-                        for (int j = 0; j < n; j++) acc += VectorOps.Load(xr + j * m + c) * resV[i * n + j];
+                        var acc = yv * postV[i];
+                        for (int j = 0; j < n; j++) acc = VectorOps.Fma(xs[j], resV[i * n + j], acc);
                         VectorOps.Store(outRow + i * m + c, acc);
                     }
-                    for (; c < m; c++)
+                }
+                for (; c < m; c++)
+                    for (int i = 0; i < n; i++)
                     {
                         float acc = yr[c] * post[i];
                         for (int j = 0; j < n; j++) acc += xr[j * m + c] * res[i * n + j];
                         outRow[i * m + c] = acc;
                     }
-                }
             }
         });
     }
@@ -57,50 +67,58 @@ internal static unsafe class MixOutKernel
         int q = n * n + 2 * n;
         KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), (start, end) =>
         {
-            Span<Vector<float>> postV = stackalloc Vector<float>[n];
-            Span<Vector<float>> resV = stackalloc Vector<float>[n * n];
+            Vector<float>* postV = stackalloc Vector<float>[n];
+            Vector<float>* resV = stackalloc Vector<float>[n * n];
+            Vector<float>* gs = stackalloc Vector<float>[n];
             for (long t = start; t < end; t++)
             {
                 float* xr = (float*)xa + t * n * m, yr = (float*)ya + t * m, g = (float*)ga + t * n * m;
                 float* post = (float*)ca + t * q + n, res = post + n;
                 float* dc = (float*)dca + t * q;
-                for (int k = 0; k < q; k++) dc[k] = 0f;
-                for (int i = 0; i < n; i++) dc[n + i] = VectorOps.Dot(g + i * m, yr, m);
+                bool full = dxa != 0;
+                for (int k = 0; k < n; k++) dc[k] = 0f;
+                // dH_post[i] = dOut[i] . y (for n = 4 in the pass below); dH_res[i, j] = dOut[i] . X[j].
+                if (n != 4) VectorOps.DotMany(yr, g, m, n, m, dc + n);
+                if (full)
+                    for (int i = 0; i < n; i++) VectorOps.DotMany(g + i * m, xr, m, n, m, dc + 2 * n + i * n);
+                else
+                    for (int k = 2 * n; k < q; k++) dc[k] = 0f;
                 float* dyr = (float*)dya + t * m;
-                VectorOps.Broadcast(post, n, postV);
+                float* dxr = full ? (float*)dxa + t * n * m : null;
+                VectorOps.Broadcast(post, n, new Span<Vector<float>>(postV, n));
+                VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
                 int c = 0;
+                if (n == 4)
+                {
+                    c = StreamMix4.Backward(m, g, post, res, dyr, null, null, dxr, y: yr, dPost: dc + n);
+                    for (int k = c; k < m; k++)
+                        for (int i = 0; i < n; i++) dc[n + i] += g[i * m + k] * yr[k];
+                }
                 for (; c + Lanes <= m; c += Lanes)
                 {
-                    var acc = VectorOps.Load(g + c) * postV[0];
-                    for (int i = 1; i < n; i++) acc += VectorOps.Load(g + i * m + c) * postV[i];
+                    for (int i = 0; i < n; i++) gs[i] = VectorOps.Load(g + i * m + c);
+                    var acc = gs[0] * postV[0];
+                    for (int i = 1; i < n; i++) acc = VectorOps.Fma(gs[i], postV[i], acc);
                     VectorOps.Store(dyr + c, acc);
+                    if (!full) continue;
+                    for (int j = 0; j < n; j++)
+                    {
+                        var d = gs[0] * resV[j];
+                        for (int i = 1; i < n; i++) d = VectorOps.Fma(gs[i], resV[i * n + j], d);
+                        VectorOps.Store(dxr + j * m + c, d);
+                    }
                 }
                 for (; c < m; c++)
                 {
                     float acc = 0;
                     for (int i = 0; i < n; i++) acc += g[i * m + c] * post[i];
                     dyr[c] = acc;
-                }
-                if (dxa == 0) continue;
-                float* dxr = (float*)dxa + t * n * m;
-                for (int i = 0; i < n; i++)
+                    if (!full) continue;
                     for (int j = 0; j < n; j++)
-                        dc[2 * n + i * n + j] = VectorOps.Dot(g + i * m, xr + j * m, m);
-                VectorOps.Broadcast(res, n * n, resV);
-                for (int j = 0; j < n; j++)
-                {
-                    c = 0;
-                    for (; c + Lanes <= m; c += Lanes)
                     {
-                        var acc = VectorOps.Load(g + c) * resV[j];
-                        for (int i = 1; i < n; i++) acc += VectorOps.Load(g + i * m + c) * resV[i * n + j];
-                        VectorOps.Store(dxr + j * m + c, acc);
-                    }
-                    for (; c < m; c++)
-                    {
-                        float acc = 0;
-                        for (int i = 0; i < n; i++) acc += g[i * m + c] * res[i * n + j];
-                        dxr[j * m + c] = acc;
+                        float d = 0;
+                        for (int i = 0; i < n; i++) d += g[i * m + c] * res[i * n + j];
+                        dxr[j * m + c] = d;
                     }
                 }
             }

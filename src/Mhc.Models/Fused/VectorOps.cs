@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Mhc.Models.Fused;
 
@@ -35,10 +36,10 @@ internal static unsafe class VectorOps
         for (; i + Lanes <= length; i += Lanes)
         {
             var v = Load(b + i);
-            acc0 += Load(a0 + i) * v;
-            acc1 += Load(a1 + i) * v;
-            acc2 += Load(a2 + i) * v;
-            acc3 += Load(a3 + i) * v;
+            acc0 = Fma(Load(a0 + i), v, acc0);
+            acc1 = Fma(Load(a1 + i), v, acc1);
+            acc2 = Fma(Load(a2 + i), v, acc2);
+            acc3 = Fma(Load(a3 + i), v, acc3);
         }
         float s0 = Vector.Sum(acc0), s1 = Vector.Sum(acc1), s2 = Vector.Sum(acc2), s3 = Vector.Sum(acc3);
         for (; i < length; i++)
@@ -63,21 +64,68 @@ internal static unsafe class VectorOps
     /// <summary>Sum of a[i]^2.</summary>
     public static float SumOfSquares(float* a, int length) => Dot(a, a, length);
 
-    /// <summary>Sum of a[i].</summary>
+    /// <summary>Sum of a[i]; four accumulators, so that the adds do not wait on each other.</summary>
     public static float Sum(float* a, int length)
     {
-        var acc = Vector<float>.Zero;
+        Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, acc2 = Vector<float>.Zero, acc3 = Vector<float>.Zero;
         int i = 0;
-        for (; i + Lanes <= length; i += Lanes) acc += Load(a + i);
-        float sum = Vector.Sum(acc);
+        for (; i + 4 * Lanes <= length; i += 4 * Lanes)
+        {
+            acc0 += Load(a + i);
+            acc1 += Load(a + i + Lanes);
+            acc2 += Load(a + i + 2 * Lanes);
+            acc3 += Load(a + i + 3 * Lanes);
+        }
+        for (; i + Lanes <= length; i += Lanes) acc0 += Load(a + i);
+        float sum = Vector.Sum((acc0 + acc1) + (acc2 + acc3));
         for (; i < length; i++) sum += a[i];
         return sum;
     }
 
+    /// <summary>
+    /// The <paramref name="count"/> dot products a . b_j, b_j = b + j <paramref name="stride"/>, into
+    /// <paramref name="result"/>[j]: one pass over a for all of them (four at a time in registers), where
+    /// <paramref name="count"/> separate <see cref="Dot"/> calls would read a that many times.
+    /// </summary>
+    public static void DotMany(float* a, float* b, long stride, int count, int length, float* result)
+    {
+        int j = 0;
+        for (; j + 4 <= count; j += 4)
+        {
+            float* bj = b + j * stride;
+            Dot4(bj, bj + stride, bj + 2 * stride, bj + 3 * stride, a, length, new Span<float>(result + j, 4));
+        }
+        for (; j < count; j++) result[j] = Dot(a, b + j * stride, length);
+    }
+
+    /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>
+    public static void AddConstant(float* a, int length, float value)
+    {
+        var v = new Vector<float>(value);
+        int i = 0;
+        for (; i + Lanes <= length; i += Lanes) Store(a + i, Load(a + i) + v);
+        for (; i < length; i++) a[i] += value;
+    }
+
+    /// <summary>a[i] += w b[i] for i below <paramref name="length"/>.</summary>
+    public static void AddScaled(float* a, float* b, float w, int length)
+    {
+        var wv = new Vector<float>(w);
+        int i = 0;
+        for (; i + Lanes <= length; i += Lanes) Store(a + i, Fma(Load(b + i), wv, Load(a + i)));
+        for (; i < length; i++) a[i] += w * b[i];
+    }
+
+    /// <summary>a b + c, lane-wise, fused (one rounding) where the hardware has it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Fma(Vector<float> a, Vector<float> b, Vector<float> c) => Vector.FusedMultiplyAdd(a, b, c);
+
     /// <summary>Loads <see cref="Vector{T}.Count"/> floats from <paramref name="p"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Load(float* p) => *(Vector<float>*)p;
 
     /// <summary>Stores <paramref name="v"/> at <paramref name="p"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* p, Vector<float> v) => *(Vector<float>*)p = v;
 
     /// <summary>1 / (1 + exp(-x)), lane-wise.</summary>

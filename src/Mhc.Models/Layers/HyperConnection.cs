@@ -146,7 +146,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
         var x = streams.select(1, 0);
         var y = RunBranch(x, keepShape: false);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
-        var skip = projection is null ? x : projection.forward(x);
+        var skip = projection is null ? x : StridedPointwiseProjection.Forward(projection, x);
         return (MixingProfiler.Mark(skip, MixingProfiler.Mixing) + MixingProfiler.Mark(y, MixingProfiler.Mixing)).unsqueeze(1);
     }
 
@@ -428,7 +428,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
         if (projection is null) return mixed;
         long b = mixed.shape[0];
         var flat = mixed.reshape(new long[] { b * n }.Concat(mixed.shape[2..]).ToArray());
-        var p = projection.forward(flat);
+        var p = StridedPointwiseProjection.Forward(projection, flat);
         return p.reshape(new long[] { b, n }.Concat(p.shape[1..]).ToArray());
     }
 

@@ -35,6 +35,9 @@ public class MixingSuiteTests
             Assert.True(f[key].GetDouble() > 0 && double.IsFinite(f[key].GetDouble()), $"{key} = {f[key]}");
         }
         Assert.Equal(1, f["threads"].GetInt32());
+        if (OperatingSystem.IsLinux())
+            foreach (var key in Ratios.Select(r => r + "_cpu"))
+                Assert.True(f[key].GetDouble() > 0 && double.IsFinite(f[key].GetDouble()), $"{key} = {f[key]}");
 
         var profile = f["profile"];
         foreach (var network in new[] { "resnet", "decoder", "mlp" })
@@ -53,5 +56,21 @@ public class MixingSuiteTests
         Assert.Equal(0, profile.GetProperty("mlp").GetProperty("residual").GetProperty("phi_norm").GetDouble());
         Assert.True(profile.GetProperty("mlp").GetProperty("mhc").GetProperty("phi_norm").GetDouble() > 0);
         Assert.True(profile.GetProperty("generate").GetProperty("token").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void ResnetOnlyRun_WritesTheResnetRatiosAndProfile()
+    {
+        using var dir = new TempDirectory();
+        string json = dir.File("resnet.json");
+
+        int exit = Benchmarks.Program.Main(["--suite", "mixing-resnet", "--quick", "--json", json]);
+
+        Assert.Equal(0, exit);
+        var f = FiguresJson.Read(json);
+        foreach (var key in new[] { "resnet_mhc_over_residual", "resnet_hc_over_residual" })
+            Assert.True(f[key].GetDouble() > 0 && double.IsFinite(f[key].GetDouble()), $"{key} = {f[key]}");
+        Assert.False(f.ContainsKey("decoder_mhc_over_residual"));
+        Assert.True(f["profile"].GetProperty("resnet").GetProperty("mhc").GetProperty("mixing").GetDouble() > 0);
     }
 }

@@ -1,0 +1,60 @@
+using Mhc.Models.Constraints;
+using Mhc.Models.Fused;
+using static TorchSharp.torch;
+
+namespace Mhc.Models.Tests.Fused;
+
+/// <summary>
+/// The fused nodes' backward splits rows over threads and sums the gates' and biases' gradients per group of rows in
+/// a fixed order, so the thread count must not change a single bit of the gradients it writes.
+/// </summary>
+public class MixingKernelDeterminismTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Backward_IsTheSameBitForBit_OnOneThreadOrSeveral(bool pooled)
+    {
+        T.Init(71);
+        using var scope = NewDisposeScope();
+        const int n = 4, channels = 5, rows = 203;
+        int m = pooled ? channels * 7 : channels;
+        var spec = new MixingSpec(n, true, 1.0, new SinkhornProjection(20, SinkhornVariant.ExpFirst), 1e-6,
+            pooled ? MixingState.PooledChannelsFirst : MixingState.PerToken, channels);
+        var x = randn(rows, n, m).requires_grad_(true);
+        var phi = (randn(spec.Q, spec.StateLength) * 0.3f).requires_grad_(true);
+        var gates = tensor(new[] { 0.7f, -0.4f, 0.9f }).requires_grad_(true);
+        var biasPre = (randn(n) * 0.5f).requires_grad_(true);
+        var biasPost = (randn(n) * 0.5f).requires_grad_(true);
+        var biasRes = (randn(n, n) * 0.5f).requires_grad_(true);
+        var link = new MixingLink();
+        var (u, coefficients) = MixInFunction.Apply(spec, link, x, phi, gates, biasPre, biasPost, biasRes);
+        var y = (u * 1.5f).contiguous();
+        var output = MixOutFunction.Apply(link, deferred: true, x, coefficients, y);
+        var dOut = randn(rows, n, m);
+        Tensor[] leaves = [x, gates, biasPre, biasPost, biasRes];
+
+        float[][] Backward(int threads)
+        {
+            set_num_threads(threads);
+            foreach (var leaf in leaves.Append(phi)) leaf.grad?.zero_();
+            autograd.backward([output], [dOut], retain_graph: true);
+            return leaves.Select(l => T.Values(l.grad!)).ToArray();
+        }
+
+        int previous = get_num_threads();
+        try
+        {
+            var one = Backward(1);
+            var several = Backward(3);
+            // Per token, dX starts from libtorch's GEMM Phi^T (dm r), whose bits may depend on its own thread split;
+            // what the kernels sum themselves must not.
+            for (int i = pooled ? 0 : 1; i < leaves.Length; i++) Assert.Equal(one[i], several[i]);
+            Assert.Contains(one[0], v => v != 0f);
+        }
+        finally
+        {
+            set_num_threads(previous);
+        }
+    }
+}
