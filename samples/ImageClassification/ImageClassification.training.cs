@@ -33,6 +33,8 @@ public static partial class ImageClassificationModel
             LabelSmoothing = config.LabelSmoothing,
             AugmentShiftPixels = config.AugmentShiftPixels,
             AugmentHorizontalFlip = config.AugmentHorizontalFlip,
+            AugmentRotationDegrees = config.AugmentRotationDegrees,
+            AugmentScale = config.AugmentScale,
             Seed = config.Seed,
             NumberOfThreads = config.Threads,
             ValidationSet = validation,

@@ -30,7 +30,11 @@ public static class Sample
         new("width", "N", "channels of the first Hyper-ResNet stage"),
         new("threads", "N", "CPU threads for libtorch (default: all)"),
         new("streams", "N", "expansion rate n of HC/mHC (default 4; vit: 2)"),
-        new("recipe", "X", "vit only: reference (default: the reference's constant 3e-4, no augmentation) or library (warmup + cosine from 1e-3, clipping, 2-pixel shifts)"),
+        new("recipe", "X", "vit only: reference (default: the reference's constant 3e-4, no augmentation, 20 epochs) or library (60 epochs of warmup + cosine from 1e-3, clipping, label smoothing 0.1, random rotation/zoom/shift)"),
+        new("rotate", "DEG", "augmentation: random rotation up to +-DEG degrees (with --zoom: one affine warp per image that also does the shift)"),
+        new("zoom", "S", "augmentation: random zoom by a factor in [1-S, 1+S]"),
+        new("shift", "N", "augmentation: random shift up to N pixels (0: none)"),
+        new("smoothing", "S", "label smoothing of the loss, in [0, 1)"),
         new("onnx", "PATH", "after training, export the classifier to ONNX at PATH (and PATH.torch.json, the TorchSharp scores samples/OnnxServing compares with)"),
         new("importance", "N", "after training, permutation feature importance of every pixel on N test images, as a heat map PNG (slow: one scoring pass per pixel)"),
     ];
@@ -57,6 +61,14 @@ public static class Sample
             "mhc" => ConnectionKind.Mhc,
             _ => throw new ArgumentException($"--connection must be residual, hc or mhc, got '{a.Connection}'."),
         };
+        switch (a.GetValue("recipe")?.ToLowerInvariant())
+        {
+            case null or "reference": break;
+            case "library" when architecture == MhcImageArchitecture.VisionTransformer: config.UseLibraryRecipe(); break;
+            case "library": throw new ArgumentException("--recipe applies to --architecture vit; the Hyper-ResNet's defaults are already the library's recipe.");
+            case var other: throw new ArgumentException($"--recipe must be reference or library, got '{other}'.");
+        }
+        // Explicit options below override the recipe's.
         if (a.BudgetMinutes is { } budget) config.BudgetMinutes = budget;
         if (a.GetPositiveInt("epochs") is { } epochs) config.MaxEpochs = epochs;
         if (a.GetPositiveInt("width") is { } width)
@@ -66,15 +78,17 @@ public static class Sample
         }
         if (a.GetPositiveInt("threads") is { } threads) config.Threads = threads;
         if (a.GetPositiveInt("streams") is { } streams) config.ExpansionRate = streams;
-        switch (a.GetValue("recipe")?.ToLowerInvariant())
-        {
-            case null or "reference": break;
-            case "library" when architecture == MhcImageArchitecture.VisionTransformer: config.UseLibraryRecipe(); break;
-            case "library": throw new ArgumentException("--recipe applies to --architecture vit; the Hyper-ResNet's defaults are already the library's recipe.");
-            case var other: throw new ArgumentException($"--recipe must be reference or library, got '{other}'.");
-        }
+        if (GetDouble(a, "rotate") is { } rotate) config.AugmentRotationDegrees = rotate;
+        if (GetDouble(a, "zoom") is { } zoom) config.AugmentScale = zoom;
+        if (GetDouble(a, "shift") is { } shift) config.AugmentShiftPixels = (int)shift == shift && shift >= 0 ? (int)shift : throw new ArgumentException($"--shift must be a whole number of pixels, got {shift}.");
+        if (GetDouble(a, "smoothing") is { } smoothing) config.LabelSmoothing = smoothing;
         return config;
     }
+
+    private static double? GetDouble(SampleArgs a, string name) =>
+        a.GetValue(name) is not { } text ? null
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 ? value
+        : throw new ArgumentException($"--{name} must be a number of zero or more, got '{text}'.");
 
 
     // Test images per class in --quick runs (samples/OnnxServing takes the same ones).

@@ -28,6 +28,29 @@ public sealed class DeterminismAndControlTests
     }
 
     [Fact]
+    public void RandomAffineAugmentation_IsSeeded_AndChangesTraining()
+    {
+        static MhcImageClassificationTrainer.Options Affine()
+        {
+            var o = TestData.TinyOptions(epochs: 1);
+            o.AugmentRotationDegrees = 12;
+            o.AugmentScale = 0.1;
+            return o;
+        }
+        using var a = Fit(Affine());
+        using var b = Fit(Affine());
+        Assert.Equal(NetworkWeights.ToBytes(a.Network), NetworkWeights.ToBytes(b.Network));
+        using var shiftsOnly = Fit(TestData.TinyOptions(epochs: 1));
+        Assert.NotEqual(NetworkWeights.ToBytes(a.Network), NetworkWeights.ToBytes(shiftsOnly.Network));
+        var bad = Affine();
+        bad.AugmentScale = 1;
+        Assert.Contains("AugmentScale", Assert.ThrowsAny<ArgumentException>(() => bad.Validate()).Message);
+        bad = Affine();
+        bad.AugmentRotationDegrees = -5;
+        Assert.Contains("AugmentRotationDegrees", Assert.ThrowsAny<ArgumentException>(() => bad.Validate()).Message);
+    }
+
+    [Fact]
     public void CancellationStopsTraining()
     {
         using var source = new CancellationTokenSource();

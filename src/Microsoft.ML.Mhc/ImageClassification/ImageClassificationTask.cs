@@ -70,6 +70,7 @@ internal sealed class ImageClassificationTask : MhcTrainingTask
             else augmentation.Apply(data.Row(rows[i]), destination, data.Channels, data.Height, data.Width, random);
             labels[i] = data.Labels[rows[i]];
         }
+        if (random is not null) input = augmentation.ApplyToBatch(input, random);
         return new TrainingBatch(input.to(device), target.to(device), rows.Length);
     }
 }

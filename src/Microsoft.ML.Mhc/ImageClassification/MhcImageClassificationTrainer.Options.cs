@@ -132,6 +132,16 @@ public sealed partial class MhcImageClassificationTrainer
         /// <summary>Augmentation: random horizontal flips. Off by default, since digits and text are not mirror-symmetric.</summary>
         public bool AugmentHorizontalFlip { get; set; }
 
+        /// <summary>
+        /// Augmentation: random rotation of up to this many degrees either way, in [0, 180]. Default 0 (off). With a
+        /// rotation or zoom, each training batch is warped by one random affine transform per image (bilinear), which
+        /// also does the <see cref="AugmentShiftPixels"/> shift, then continuous.
+        /// </summary>
+        public double AugmentRotationDegrees { get; set; }
+
+        /// <summary>Augmentation: random zoom by a factor in [1 - s, 1 + s] for this s, in [0, 1). Default 0 (off). See <see cref="AugmentRotationDegrees"/>.</summary>
+        public double AugmentScale { get; set; }
+
         /// <inheritdoc />
         public override void Validate()
         {
@@ -148,6 +158,8 @@ public sealed partial class MhcImageClassificationTrainer
             Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout, "in [0, 1)");
             Check(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "in [0, 1)");
             Check(AugmentShiftPixels >= 0 && AugmentShiftPixels < Math.Min(ImageHeight, ImageWidth), nameof(AugmentShiftPixels), AugmentShiftPixels, "zero or positive and smaller than the image");
+            Check(AugmentRotationDegrees >= 0 && AugmentRotationDegrees <= 180, nameof(AugmentRotationDegrees), AugmentRotationDegrees, "in [0, 180]");
+            Check(AugmentScale >= 0 && AugmentScale < 1, nameof(AugmentScale), AugmentScale, "in [0, 1)");
             Check(MaskRatio >= 0 && MaskRatio < 1, nameof(MaskRatio), MaskRatio, "in [0, 1)");
             foreach (var (name, value) in new[] { (nameof(LabelColumnName), LabelColumnName), (nameof(FeatureColumnName), FeatureColumnName),
                 (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })

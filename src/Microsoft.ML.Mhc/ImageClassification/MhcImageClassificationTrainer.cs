@@ -83,7 +83,7 @@ public sealed partial class MhcImageClassificationTrainer : IEstimator<MhcImageC
         var spec = CreateSpec(o, label.Count);
         return TrainingSession.Train(o, log, () => new ImageClassifierNetwork(spec, mean, std),
             (network, device) => (new ImageClassificationTask(network, train, validation,
-                new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip), o.LabelSmoothing), null),
+                new ImageAugmentation(o.AugmentShiftPixels, o.AugmentHorizontalFlip, o.AugmentRotationDegrees, o.AugmentScale), o.LabelSmoothing), null),
             (network, device, history) => new MhcImageClassificationTransformer(ml, input.Schema, feature, label,
                 new ImageClassifierEngine(network, device, nameof(MhcImageClassificationTransformer)),
                 o.ScoreColumnName, o.PredictedLabelColumnName, o.ScoringBatchSize, history));

@@ -66,7 +66,30 @@ public class ImageClassificationSampleTests
         Assert.Equal(2, ImageClassificationSample.Sample.Run(["--connection", "dense"]));
         Assert.Equal(2, ImageClassificationSample.Sample.Run(["--dataset", "cifar"]));
         Assert.Equal(2, ImageClassificationSample.Sample.Run(["--epochs", "zero"]));
+        Assert.Equal(2, ImageClassificationSample.Sample.Run(["--architecture", "vit", "--rotate", "-3"]));
+        Assert.Equal(2, ImageClassificationSample.Sample.Run(["--architecture", "vit", "--shift", "1.5"]));
+        Assert.Equal(2, ImageClassificationSample.Sample.Run(["--architecture", "vit", "--smoothing", "much"]));
         Assert.Equal(2, serving::OnnxServingSample.Program.Main(["--model"]));
         Assert.Equal(3, serving::OnnxServingSample.Program.Main(["--model", Path.Combine(Path.GetTempPath(), "no-such-model.onnx")]));
+    }
+
+    [Fact]
+    public void VisionTransformerRecipes_KeepTheReferenceNetwork_AndDifferInTraining()
+    {
+        var reference = ImageClassificationSample.RunConfig.ForVisionTransformer("mnist", quick: false);
+        var library = ImageClassificationSample.RunConfig.ForVisionTransformer("mnist", quick: false);
+        library.UseLibraryRecipe();
+        // The network is the reference's MNIST configuration in both.
+        foreach (var c in new[] { reference, library })
+        {
+            Assert.Equal((4, 96, 6, 4, 2, 0.1), (c.PatchSize, c.TransformerDim, c.TransformerLayers, c.TransformerHeads, c.ExpansionRate, c.Dropout));
+        }
+        Assert.Equal((20, 3e-4, 0, 0.0, 0.0, 0.0), (reference.MaxEpochs, reference.LearningRate, reference.AugmentShiftPixels,
+            reference.AugmentRotationDegrees, reference.AugmentScale, reference.LabelSmoothing));
+        Assert.Equal((60, 1e-3, 2, 10.0, 0.1, 0.1), (library.MaxEpochs, library.LearningRate, library.AugmentShiftPixels,
+            library.AugmentRotationDegrees, library.AugmentScale, library.LabelSmoothing));
+        var quick = ImageClassificationSample.RunConfig.ForVisionTransformer("mnist", quick: true);
+        quick.UseLibraryRecipe();
+        Assert.Equal(3, quick.MaxEpochs);
     }
 }
