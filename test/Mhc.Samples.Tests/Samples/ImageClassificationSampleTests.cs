@@ -88,6 +88,16 @@ public class ImageClassificationSampleTests
             reference.AugmentRotationDegrees, reference.AugmentScale, reference.LabelSmoothing));
         Assert.Equal((60, 1e-3, 2, 10.0, 0.1, 0.1), (library.MaxEpochs, library.LearningRate, library.AugmentShiftPixels,
             library.AugmentRotationDegrees, library.AugmentScale, library.LabelSmoothing));
+        // The sample's default for the vision transformer is the library's recipe (the one that reaches the accuracy
+        // target); --recipe reference gives the reference's training settings.
+        var byDefault = ImageClassificationSample.Sample.Configure(["--architecture", "vit"]);
+        Assert.Equal((library.MaxEpochs, library.LearningRate, library.AugmentRotationDegrees, library.LabelSmoothing),
+            (byDefault.MaxEpochs, byDefault.LearningRate, byDefault.AugmentRotationDegrees, byDefault.LabelSmoothing));
+        var asReference = ImageClassificationSample.Sample.Configure(["--architecture", "vit", "--recipe", "reference"]);
+        Assert.Equal((reference.MaxEpochs, reference.LearningRate, reference.AugmentRotationDegrees, reference.LabelSmoothing),
+            (asReference.MaxEpochs, asReference.LearningRate, asReference.AugmentRotationDegrees, asReference.LabelSmoothing));
+        Assert.Equal(40, ImageClassificationSample.Sample.Configure(["--architecture", "vit", "--epochs", "40"]).MaxEpochs);
+        Assert.Throws<ArgumentException>(() => ImageClassificationSample.Sample.Configure(["--recipe", "reference"]));
         var quick = ImageClassificationSample.RunConfig.ForVisionTransformer("mnist", quick: true);
         quick.UseLibraryRecipe();
         Assert.Equal(3, quick.MaxEpochs);
