@@ -65,33 +65,24 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var gateGradient = new float[3];
         var biasGradient = new float[spec.Q];
         var input = Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes);
-        // Pooled states: the whole dX is written with the coefficients' gradient (one pass over dOut and du).
-        var dx = pooled ? empty_like(x) : null;
+        // The whole dX is written with the coefficients' gradient (one pass over X, dOut and du).
+        var dx = empty_like(x);
         unsafe
         {
-            var pooledInput = dx is null ? null
-                : new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx));
+            var pooledInput = pooled
+                ? new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx))
+                : null;
+            var tokenInput = pooled ? null : new MixInKernel.TokenInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(dx));
             MixInKernel.BackwardCoefficients(spec, input, TensorMemory.Pointer(projected), TensorMemory.Pointer(r),
                 du is null ? null : TensorMemory.Pointer(du), dCoefficients is null ? null : TensorMemory.Pointer(dCoefficients),
                 dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
-                gateGradient, biasGradient, pooledInput);
+                gateGradient, biasGradient, pooledInput, tokenInput);
         }
         long start = Stopwatch.GetTimestamp();
         var view = states ?? x.view(rows, spec.StateLength);
-        // dPhi = sum over rows of (dm r) v^T.
+        // dPhi = sum over rows of (dm r) v^T: libtorch's GEMM, whose sums do not depend on how this kernel splits rows.
         var dphi = matmul(dmr.t(), view);
-        if (dx is null)
-        {
-            // Per token: Phi^T (dm r) for every token at once, with X's shape; the gradient of X is written over it.
-            dx = matmul(dmr, phi).view(x.shape);
-            MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
-            unsafe
-            {
-                MixInKernel.BackwardInput(spec, input, TensorMemory.Pointer(coefficients), du is null ? null : TensorMemory.Pointer(du),
-                    dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(scale), TensorMemory.Pointer(dx), TensorMemory.Pointer(dx));
-            }
-        }
-        else MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
+        MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
         dOut?.Dispose();
         int n = spec.N;
         var biases = tensor(biasGradient);

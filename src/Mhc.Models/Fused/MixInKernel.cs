@@ -8,15 +8,16 @@ namespace Mhc.Models.Fused;
 /// The first half of a hyper-connection, fused: from the streams X (rows x n x M), each row's RMS scale r, its
 /// coefficients from the projection Phi v (see <see cref="MixingCoefficients"/>) and the branch input
 /// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward: the coefficients' gradient
-/// (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to it), then the
-/// whole gradient of X. Per token that is a second pass; pooled, dX is written in the first pass and completed per
-/// group of rows while they are in cache (<see cref="PooledInput"/>).
+/// (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to it) and, in
+/// the same pass, the whole gradient of X, group by group of rows while they are in cache (<see cref="PooledInput"/>,
+/// <see cref="TokenInput"/>).
 /// </summary>
 /// <remarks>
-/// For per-token states the products with Phi (Phi v forward; Phi^T (dm r) and Phi's gradient backward) are whole
-/// matrix products done by libtorch's GEMM on the rows seen as (rows, n M), which runs them several times faster than
-/// row-by-row dot products; pooled states are small, and are projected here (the forward keeps them for the
-/// backward). With n = 4 the per-row loops run in <see cref="StreamMix4"/>, all streams of a chunk in registers.
+/// For per-token states, Phi v forward and Phi's gradient backward are whole matrix products done by libtorch's GEMM
+/// on the rows seen as (rows, n M); Phi^T (dm r), which the gradient of X needs row by row, is made here, two rows at a
+/// time (<see cref="VectorOps.TransposedProduct"/>), so that it never goes to memory. Pooled states are small, and are
+/// projected here (the forward keeps them for the backward). With n = 4 the per-row loops run in
+/// <see cref="StreamMix4"/>, all streams of a chunk in registers.
 /// </remarks>
 internal static unsafe class MixInKernel
 {
@@ -111,11 +112,16 @@ internal static unsafe class MixInKernel
     /// <param name="gateGradient">Receives the gates' gradient (3).</param>
     /// <param name="biasGradient">Receives the biases' gradient (Q).</param>
     /// <param name="pooledInput">
-    /// Pooled states only, or null: the forward's coefficients, states and the gradient of X to write. The whole
-    /// gradient of X is then written here and <see cref="BackwardInput"/> is not needed (see <see cref="PooledInput"/>).
+    /// Pooled states only, or null: the forward's coefficients, states and the gradient of X to write (see
+    /// <see cref="PooledInput"/>).
+    /// </param>
+    /// <param name="tokenInput">
+    /// Per-token states only, or null: the forward's coefficients and the gradient of X to write (see
+    /// <see cref="TokenInput"/>).
     /// </param>
     public static void BackwardCoefficients(MixingSpec spec, Inputs input, float* projected, float* r, float* du, float* dCoefficients,
-        float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, PooledInput? pooledInput = null)
+        float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, PooledInput? pooledInput = null,
+        TokenInput? tokenInput = null)
     {
         nint pA = (nint)projected, rA = (nint)r, duA = (nint)du, dcA = (nint)dCoefficients, dOutA = (nint)dOut, dmrA = (nint)dmr;
         nint scaleA = (nint)scale;
@@ -127,9 +133,11 @@ internal static unsafe class MixInKernel
         var fused = pooledInput;
         if (fused is not null && spec.State == MixingState.PerToken)
             throw new ArgumentException("The input gradient is written with the coefficients only for pooled states.", nameof(pooledInput));
+        if (tokenInput is not null && spec.State != MixingState.PerToken)
+            throw new ArgumentException("TokenInput writes the input gradient of per-token states only.", nameof(tokenInput));
         KernelParallel.For(groups, 4, (start, end) =>
         {
-            long coefficientTicks = 0;
+            long coefficientTicks = 0, phiTicks = 0;
             var ws = Workspace.For(spec);
             var gates = ws.GateGradient;
             var biases = ws.BiasGradient;
@@ -191,10 +199,13 @@ internal static unsafe class MixInKernel
                 if (fused is not null)
                     for (int l = 0; l < lanes; l++)
                         fused.AddStateTerm(spec, input, first + l, (float*)dmrA + (first + l) * q, factor[l], ws.StateGradient);
+                if (tokenInput is not null)
+                    phiTicks += tokenInput.WriteGroup(spec, input, first, lanes, (float*)dmrA, (float*)scaleA,
+                        duA == 0 ? null : (float*)duA, dOutA == 0 ? null : (float*)dOutA, ws.PhiTerm, clock);
                 for (int k = 0; k < 3; k++) partial[g, k] = Vector.Sum(gates[k]);
                 for (int k = 0; k < q; k++) partial[g, 3 + k] = Vector.Sum(biases[k]);
             }
-            clock.Add(0, coefficientTicks);
+            clock.Add(phiTicks, coefficientTicks);
         });
         clock.Report(spec);
         var gate = new double[3];
@@ -252,24 +263,52 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>
-    /// Second pass of the backward, per-token states: dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's
-    /// gradient scale v + <paramref name="phiTerm"/> (Phi^T dmr, rows x n M, which <paramref name="dx"/> may
-    /// overwrite). Pooled states get their dX in <see cref="BackwardCoefficients"/>.
+    /// For per-token states, the gradient of X written during <see cref="BackwardCoefficients"/>, group by group of
+    /// rows, once the group's dmr and scale are known and its rows of X, du and dOut are still in cache:
+    /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + scale X[j] + (Phi^T dmr)[j]. Phi^T dmr is made for two rows
+    /// at a time in a small buffer that stays in the first-level cache; no (rows x n M) product is written to memory
+    /// and read back, and X, du and dOut are read from memory once for the whole backward of this node.
     /// </summary>
-    public static void BackwardInput(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dOut,
-        float* scale, float* phiTerm, float* dx)
+    internal sealed class TokenInput
     {
-        if (spec.State != MixingState.PerToken)
-            throw new ArgumentException("Pooled states get their input gradient in BackwardCoefficients.", nameof(spec));
-        nint cA = (nint)coefficients, duA = (nint)du, dOutA = (nint)dOut, scaleA = (nint)scale, phiA = (nint)phiTerm, dxA = (nint)dx;
-        int n = spec.N, m = input.Features, q = spec.Q;
-        KernelParallel.For(input.Rows, Math.Max(1, 16384 / Math.Max(1, n * m)), (start, end) =>
+        private readonly nint coefficients, dx;
+
+        /// <summary>The forward's coefficients (rows x Q) and dX to write (rows x n x M).</summary>
+        public TokenInput(float* coefficients, float* dx)
         {
-            for (long t = start; t < end; t++)
-                WriteInputGradient(n, m, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
-                    dOutA == 0 ? null : (float*)dOutA + t * n * m, (float*)dxA + t * n * m,
-                    input.X + t * n * m, ((float*)scaleA)[t], (float*)phiA + t * n * m);
-        });
+            this.coefficients = (nint)coefficients;
+            this.dx = (nint)dx;
+        }
+
+        /// <summary>
+        /// dX of rows [first, first + count) from the group's dmr and scale (whole arrays, indexed by row); du and
+        /// dOut may be null. <paramref name="phiTerm"/> is scratch of 2 n M floats. Returns the ticks spent on
+        /// Phi^T dmr (the norm and projection's part, for the profiler).
+        /// </summary>
+        public long WriteGroup(MixingSpec spec, Inputs input, long first, int count, float* dmr, float* scale, float* du, float* dOut,
+            float[] phiTerm, PhaseClock clock)
+        {
+            int n = spec.N, m = input.Features, q = spec.Q, d = n * m;
+            long ticks = 0;
+            fixed (float* term = phiTerm)
+            {
+                for (int l = 0; l < count; l += 2)
+                {
+                    long t = first + l;
+                    bool pair = l + 1 < count;
+                    long t0 = clock.Now();
+                    VectorOps.TransposedProduct(input.Phi, q, d, dmr + t * q, pair ? dmr + (t + 1) * q : null, term, term + d);
+                    ticks += clock.Now() - t0;
+                    WriteRow(n, m, q, input, t, du, dOut, scale[t], term);
+                    if (pair) WriteRow(n, m, q, input, t + 1, du, dOut, scale[t + 1], term + d);
+                }
+            }
+            return ticks;
+        }
+
+        private void WriteRow(int n, int m, int q, Inputs input, long t, float* du, float* dOut, float scale, float* term) =>
+            WriteInputGradient(n, m, (float*)coefficients + t * q, du == null ? null : du + t * m,
+                dOut == null ? null : dOut + t * n * m, (float*)dx + t * n * m, input.X + t * n * m, scale, term);
     }
 
     private static Vector<float> GatherScalars(float* values, long first, long count)
@@ -412,7 +451,7 @@ internal static unsafe class MixInKernel
     /// Times the kernel's phases for a running <see cref="MixingProfiler"/>: the state and its projection (phi_norm),
     /// and the coefficients (sinkhorn for mHC, where Sinkhorn is nearly all of it; phi_norm for HC).
     /// </summary>
-    private sealed class PhaseClock
+    internal sealed class PhaseClock
     {
         private readonly bool on = MixingProfiler.Active is not null;
         private long project;
@@ -447,6 +486,7 @@ internal static unsafe class MixInKernel
             Coefficients = new Vector<float>[Q];
             Gradient = new Vector<float>[Q];
             StateGradient = new float[Math.Max(1, D)];
+            PhiTerm = new float[Math.Max(1, 2 * D)];
             GateGradient = new Vector<float>[3];
             BiasGradient = new Vector<float>[Q];
             Scratch = new Vector<float>[MixingCoefficients.ScratchLength(spec)];
@@ -461,6 +501,7 @@ internal static unsafe class MixInKernel
         public Vector<float>[] Coefficients { get; }
         public Vector<float>[] Gradient { get; }
         public float[] StateGradient { get; }
+        public float[] PhiTerm { get; }
         public Vector<float>[] GateGradient { get; }
         public Vector<float>[] BiasGradient { get; }
         public Vector<float>[] Scratch { get; }

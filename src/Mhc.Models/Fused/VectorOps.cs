@@ -98,6 +98,47 @@ internal static unsafe class VectorOps
         for (; j < count; j++) result[j] = Dot(a, b + j * stride, length);
     }
 
+    /// <summary>
+    /// out0 = W^T w0 and, when <paramref name="w1"/> is not null, out1 = W^T w1, for W (<paramref name="rows"/> x
+    /// <paramref name="length"/>, row-major): out[e] = sum_k w[k] W[k, e], summed in k order. Four vectors of columns
+    /// of both outputs stay in registers while W's rows stream past, each load of W serving both.
+    /// </summary>
+    public static void TransposedProduct(float* matrix, int rows, int length, float* w0, float* w1, float* out0, float* out1)
+    {
+        bool two = w1 != null;
+        int e = 0;
+        for (; e + 4 * Lanes <= length; e += 4 * Lanes)
+        {
+            Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (int k = 0; k < rows; k++)
+            {
+                float* wk = matrix + (long)k * length + e;
+                Vector<float> m0 = Load(wk), m1 = Load(wk + Lanes), m2 = Load(wk + 2 * Lanes), m3 = Load(wk + 3 * Lanes);
+                var s = new Vector<float>(w0[k]);
+                a0 = Fma(m0, s, a0); a1 = Fma(m1, s, a1); a2 = Fma(m2, s, a2); a3 = Fma(m3, s, a3);
+                if (!two) continue;
+                s = new Vector<float>(w1[k]);
+                b0 = Fma(m0, s, b0); b1 = Fma(m1, s, b1); b2 = Fma(m2, s, b2); b3 = Fma(m3, s, b3);
+            }
+            Store(out0 + e, a0); Store(out0 + e + Lanes, a1); Store(out0 + e + 2 * Lanes, a2); Store(out0 + e + 3 * Lanes, a3);
+            if (!two) continue;
+            Store(out1 + e, b0); Store(out1 + e + Lanes, b1); Store(out1 + e + 2 * Lanes, b2); Store(out1 + e + 3 * Lanes, b3);
+        }
+        for (; e < length; e++)
+        {
+            float a = 0f, b = 0f;
+            for (int k = 0; k < rows; k++)
+            {
+                float v = matrix[(long)k * length + e];
+                a = MathF.FusedMultiplyAdd(v, w0[k], a);
+                if (two) b = MathF.FusedMultiplyAdd(v, w1[k], b);
+            }
+            out0[e] = a;
+            if (two) out1[e] = b;
+        }
+    }
+
     /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>
     public static void AddConstant(float* a, int length, float value)
     {
