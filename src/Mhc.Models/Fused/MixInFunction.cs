@@ -99,15 +99,7 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         Tensor biasPre, Tensor biasPost, Tensor biasRes)
     {
         long rows = x.shape[0];
-        Tensor projected;
-        if (spec.State == MixingState.PerToken)
-        {
-            // Phi v for every token at once: one matrix product on the rows seen as (rows, n M).
-            long start = Stopwatch.GetTimestamp();
-            projected = matmul(x.view(rows, spec.StateLength), phi.t());
-            MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
-        }
-        else projected = empty(rows, spec.Q, dtype: ScalarType.Float32);
+        var projected = empty(rows, spec.Q, dtype: ScalarType.Float32);
         var r = empty(rows, dtype: ScalarType.Float32);
         var states = spec.State == MixingState.PerToken ? null : empty(rows, spec.StateLength, dtype: ScalarType.Float32);
         var u = empty(rows, x.shape[2], dtype: ScalarType.Float32);

@@ -319,38 +319,48 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>
-    /// Each lane's r and Phi v for the group of rows starting at <paramref name="first"/>, into the workspace; r is
-    /// written to <paramref name="r"/>. Per token, Phi v is read from <paramref name="projected"/>; pooled, it is
-    /// computed here and written there, and the pooled state to <paramref name="states"/>.
+    /// Each lane's r and Phi v for the group of rows starting at <paramref name="first"/>, into the workspace and
+    /// written to <paramref name="r"/> and <paramref name="projected"/>; pooled, the state is made here first and
+    /// written to <paramref name="states"/>. Rows are projected two at a time (<see cref="VectorOps.Dot4x2"/>), while
+    /// the group's rows are in cache: one pass over X from memory for the norm and the projection.
     /// </summary>
     private static void StateGroup(MixingSpec spec, Inputs input, long first, Workspace ws, float* projected, float* r, float* states)
     {
         int lanes = (int)Math.Min(Lanes, input.Rows - first);
         int d = spec.StateLength, q = spec.Q;
         Span<float> rLanes = stackalloc float[Lanes];
-        Span<float> four = stackalloc float[4];
+        float** rows = stackalloc float*[Lanes];
         bool pooled = spec.State != MixingState.PerToken;
         for (int l = 0; l < Lanes; l++)
         {
             if (l >= lanes)
             {
                 rLanes[l] = 1f;                                    // keeps missing lanes finite
-                if (pooled) for (int e = 0; e < q; e++) ws.Stage[e * Lanes + l] = 0f;
                 continue;
             }
             long t = first + l;
             float* state = pooled ? states + t * d : input.X + t * spec.N * input.Features;
             if (pooled) Pool(spec, input, t, state);
+            rows[l] = state;
             rLanes[l] = r[t] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);
-            if (!pooled) continue;
-            float* phi = input.Phi;
+        }
+        float* phi = input.Phi;
+        for (int l = 0; l < lanes; l += 2)
+        {
+            long t = first + l;
+            bool pair = l + 1 < lanes;
             int k = 0;
             for (; k + 4 <= q; k += 4)
             {
-                VectorOps.Dot4(phi + (long)k * d, phi + (long)(k + 1) * d, phi + (long)(k + 2) * d, phi + (long)(k + 3) * d, state, d, four);
-                for (int i = 0; i < 4; i++) projected[t * q + k + i] = four[i];
+                float* a = phi + (long)k * d;
+                if (pair) VectorOps.Dot4x2(a, a + d, a + 2 * d, a + 3 * d, rows[l], rows[l + 1], d, projected + t * q + k, projected + (t + 1) * q + k);
+                else VectorOps.Dot4(a, a + d, a + 2 * d, a + 3 * d, rows[l], d, new Span<float>(projected + t * q + k, 4));
             }
-            for (; k < q; k++) projected[t * q + k] = VectorOps.Dot(phi + (long)k * d, state, d);
+            for (; k < q; k++)
+            {
+                projected[t * q + k] = VectorOps.Dot(phi + (long)k * d, rows[l], d);
+                if (pair) projected[(t + 1) * q + k] = VectorOps.Dot(phi + (long)k * d, rows[l + 1], d);
+            }
         }
         VectorOps.Gather(projected, first, input.Rows, q, q, ws.Projected, ws.Stage);
         ws.R = new Vector<float>(rLanes);
