@@ -65,23 +65,39 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var gateGradient = new float[3];
         var biasGradient = new float[spec.Q];
         var input = Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes);
-        // The whole dX is written with the coefficients' gradient (one pass over X, dOut and du).
+        // The whole dX is written with the coefficients' gradient (one pass over X, dOut and du); per token, Phi's
+        // gradient too, in shares per block of rows (see MixInKernel.TokenInput).
         var dx = empty_like(x);
+        var phiShares = pooled ? null : zeros(MixInKernel.TokenInput.Blocks(rows), spec.Q, spec.StateLength, dtype: ScalarType.Float32);
         unsafe
         {
             var pooledInput = pooled
                 ? new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx))
                 : null;
-            var tokenInput = pooled ? null : new MixInKernel.TokenInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(dx));
+            var tokenInput = pooled ? null
+                : new MixInKernel.TokenInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(dx), TensorMemory.Pointer(phiShares!));
             MixInKernel.BackwardCoefficients(spec, input, TensorMemory.Pointer(projected), TensorMemory.Pointer(r),
                 du is null ? null : TensorMemory.Pointer(du), dCoefficients is null ? null : TensorMemory.Pointer(dCoefficients),
                 dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
                 gateGradient, biasGradient, pooledInput, tokenInput);
         }
         long start = Stopwatch.GetTimestamp();
-        var view = states ?? x.view(rows, spec.StateLength);
-        // dPhi = sum over rows of (dm r) v^T: libtorch's GEMM, whose sums do not depend on how this kernel splits rows.
-        var dphi = matmul(dmr.t(), view);
+        Tensor dphi;
+        if (pooled)
+        {
+            // dPhi = sum over rows of (dm r) v^T on the small pooled states.
+            dphi = matmul(dmr.t(), states!);
+        }
+        else
+        {
+            dphi = empty(spec.Q, spec.StateLength, dtype: ScalarType.Float32);
+            unsafe
+            {
+                MixInKernel.TokenInput.SumPhiGradient(TensorMemory.Pointer(phiShares!), phiShares!.shape[0], spec.Q * spec.StateLength,
+                    TensorMemory.Pointer(dphi));
+            }
+            phiShares!.Dispose();
+        }
         MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
         dOut?.Dispose();
         int n = spec.N;

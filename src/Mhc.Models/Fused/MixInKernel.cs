@@ -135,8 +135,11 @@ internal static unsafe class MixInKernel
             throw new ArgumentException("The input gradient is written with the coefficients only for pooled states.", nameof(pooledInput));
         if (tokenInput is not null && spec.State != MixingState.PerToken)
             throw new ArgumentException("TokenInput writes the input gradient of per-token states only.", nameof(tokenInput));
-        KernelParallel.For(groups, 4, (start, end) =>
+        // Per token, the rows go to threads in fixed blocks, each with its own share of Phi's gradient (TokenInput).
+        int perBlock = tokenInput is null ? 1 : TokenInput.GroupsPerBlock;
+        KernelParallel.For((groups + perBlock - 1) / perBlock, tokenInput is null ? 4 : 1, (firstBlock, endBlock) =>
         {
+            long start = firstBlock * perBlock, end = Math.Min(groups, endBlock * perBlock);
             long coefficientTicks = 0, phiTicks = 0;
             var ws = Workspace.For(spec);
             var gates = ws.GateGradient;
@@ -200,7 +203,7 @@ internal static unsafe class MixInKernel
                     for (int l = 0; l < lanes; l++)
                         fused.AddStateTerm(spec, input, first + l, (float*)dmrA + (first + l) * q, factor[l], ws.StateGradient);
                 if (tokenInput is not null)
-                    phiTicks += tokenInput.WriteGroup(spec, input, first, lanes, (float*)dmrA, (float*)scaleA,
+                    phiTicks += tokenInput.WriteGroup(spec, input, g / perBlock, first, lanes, (float*)dmrA, (float*)scaleA,
                         duA == 0 ? null : (float*)duA, dOutA == 0 ? null : (float*)dOutA, ws.PhiTerm, clock);
                 for (int k = 0; k < 3; k++) partial[g, k] = Vector.Sum(gates[k]);
                 for (int k = 0; k < q; k++) partial[g, 3 + k] = Vector.Sum(biases[k]);
@@ -263,32 +266,57 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>
-    /// For per-token states, the gradient of X written during <see cref="BackwardCoefficients"/>, group by group of
-    /// rows, once the group's dmr and scale are known and its rows of X, du and dOut are still in cache:
-    /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + scale X[j] + (Phi^T dmr)[j]. Phi^T dmr is made for two rows
-    /// at a time in a small buffer that stays in the first-level cache; no (rows x n M) product is written to memory
-    /// and read back, and X, du and dOut are read from memory once for the whole backward of this node.
+    /// For per-token states, the gradients of X and Phi made during <see cref="BackwardCoefficients"/>, group by group
+    /// of rows, once the group's dmr and scale are known and its rows of X, du and dOut are still in cache:
+    /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + scale X[j] + (Phi^T dmr)[j], and dPhi += dmr v^T. Phi^T dmr is
+    /// made for two rows at a time in a small buffer that stays in the first-level cache; dPhi is summed per fixed
+    /// block of rows (<see cref="GroupsPerBlock"/> groups, whatever the thread count) and the blocks' shares in block
+    /// order (<see cref="SumPhiGradient"/>), so that the result does not depend on the threads. X, du and dOut are read
+    /// from memory once for the whole backward of the node, and nothing of the size of X but dX is written.
     /// </summary>
     internal sealed class TokenInput
     {
-        private readonly nint coefficients, dx;
+        /// <summary>Groups of rows per block of Phi's gradient.</summary>
+        public const int GroupsPerBlock = 32;
 
-        /// <summary>The forward's coefficients (rows x Q) and dX to write (rows x n x M).</summary>
-        public TokenInput(float* coefficients, float* dx)
+        private readonly nint coefficients, dx, phiShares;
+
+        /// <summary>
+        /// The forward's coefficients (rows x Q), dX to write (rows x n x M) and the blocks' shares of Phi's gradient
+        /// (<see cref="Blocks"/> x Q x n M, zeroed).
+        /// </summary>
+        public TokenInput(float* coefficients, float* dx, float* phiShares)
         {
             this.coefficients = (nint)coefficients;
             this.dx = (nint)dx;
+            this.phiShares = (nint)phiShares;
+        }
+
+        /// <summary>Blocks of rows for <paramref name="rows"/> rows.</summary>
+        public static long Blocks(long rows)
+        {
+            long groups = (rows + Lanes - 1) / Lanes;
+            return (groups + GroupsPerBlock - 1) / GroupsPerBlock;
+        }
+
+        /// <summary>Phi's gradient (Q x D): the sum of the blocks' shares, in block order.</summary>
+        public static void SumPhiGradient(float* shares, long blocks, int length, float* into)
+        {
+            new ReadOnlySpan<float>(shares, length).CopyTo(new Span<float>(into, length));
+            for (long b = 1; b < blocks; b++) VectorOps.AddScaled(into, shares + b * length, 1f, length);
         }
 
         /// <summary>
-        /// dX of rows [first, first + count) from the group's dmr and scale (whole arrays, indexed by row); du and
-        /// dOut may be null. <paramref name="phiTerm"/> is scratch of 2 n M floats. Returns the ticks spent on
-        /// Phi^T dmr (the norm and projection's part, for the profiler).
+        /// dX of rows [first, first + count) of block <paramref name="block"/> from the group's dmr and scale (whole
+        /// arrays, indexed by row), and their share of Phi's gradient; du and dOut may be null.
+        /// <paramref name="phiTerm"/> is scratch of 2 n M floats. Returns the ticks spent on the products with Phi
+        /// (the norm and projection's part, for the profiler).
         /// </summary>
-        public long WriteGroup(MixingSpec spec, Inputs input, long first, int count, float* dmr, float* scale, float* du, float* dOut,
-            float[] phiTerm, PhaseClock clock)
+        public long WriteGroup(MixingSpec spec, Inputs input, long block, long first, int count, float* dmr, float* scale, float* du,
+            float* dOut, float[] phiTerm, PhaseClock clock)
         {
             int n = spec.N, m = input.Features, q = spec.Q, d = n * m;
+            float* share = (float*)phiShares + block * q * d;
             long ticks = 0;
             fixed (float* term = phiTerm)
             {
@@ -296,8 +324,11 @@ internal static unsafe class MixInKernel
                 {
                     long t = first + l;
                     bool pair = l + 1 < count;
+                    float* dmr1 = pair ? dmr + (t + 1) * q : null;
+                    float* x0 = input.X + t * d;
                     long t0 = clock.Now();
-                    VectorOps.TransposedProduct(input.Phi, q, d, dmr + t * q, pair ? dmr + (t + 1) * q : null, term, term + d);
+                    VectorOps.TransposedProduct(input.Phi, q, d, dmr + t * q, dmr1, term, term + d);
+                    VectorOps.AddOuter(share, q, d, dmr + t * q, x0, dmr1, pair ? x0 + d : null);
                     ticks += clock.Now() - t0;
                     WriteRow(n, m, q, input, t, du, dOut, scale[t], term);
                     if (pair) WriteRow(n, m, q, input, t + 1, du, dOut, scale[t + 1], term + d);

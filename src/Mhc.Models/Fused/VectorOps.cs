@@ -171,6 +171,42 @@ internal static unsafe class VectorOps
         }
     }
 
+    /// <summary>
+    /// acc += w0 x0^T and, when <paramref name="w1"/> is not null, then + w1 x1^T, for acc (<paramref name="rows"/> x
+    /// <paramref name="length"/>, row-major): acc[k, e] += w0[k] x0[e] (+ w1[k] x1[e]). Four vectors of x0 and x1 stay
+    /// in registers while acc's rows go past, each load and store of acc serving both.
+    /// </summary>
+    public static void AddOuter(float* acc, int rows, int length, float* w0, float* x0, float* w1, float* x1)
+    {
+        bool two = w1 != null;
+        int e = 0;
+        for (; e + 4 * Lanes <= length; e += 4 * Lanes)
+        {
+            Vector<float> a0 = Load(x0 + e), a1 = Load(x0 + e + Lanes), a2 = Load(x0 + e + 2 * Lanes), a3 = Load(x0 + e + 3 * Lanes);
+            Vector<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            if (two) (b0, b1, b2, b3) = (Load(x1 + e), Load(x1 + e + Lanes), Load(x1 + e + 2 * Lanes), Load(x1 + e + 3 * Lanes));
+            for (int k = 0; k < rows; k++)
+            {
+                float* ak = acc + (long)k * length + e;
+                var s = new Vector<float>(w0[k]);
+                Vector<float> c0 = Fma(a0, s, Load(ak)), c1 = Fma(a1, s, Load(ak + Lanes)), c2 = Fma(a2, s, Load(ak + 2 * Lanes)), c3 = Fma(a3, s, Load(ak + 3 * Lanes));
+                if (two)
+                {
+                    s = new Vector<float>(w1[k]);
+                    (c0, c1, c2, c3) = (Fma(b0, s, c0), Fma(b1, s, c1), Fma(b2, s, c2), Fma(b3, s, c3));
+                }
+                Store(ak, c0); Store(ak + Lanes, c1); Store(ak + 2 * Lanes, c2); Store(ak + 3 * Lanes, c3);
+            }
+        }
+        for (; e < length; e++)
+            for (int k = 0; k < rows; k++)
+            {
+                float v = MathF.FusedMultiplyAdd(x0[e], w0[k], acc[(long)k * length + e]);
+                if (two) v = MathF.FusedMultiplyAdd(x1[e], w1[k], v);
+                acc[(long)k * length + e] = v;
+            }
+    }
+
     /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>
     public static void AddConstant(float* a, int length, float value)
     {
