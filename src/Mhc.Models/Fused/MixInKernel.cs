@@ -435,15 +435,28 @@ internal static unsafe class MixInKernel
         float* x = null, float scale = 0f, float* phiTerm = null)
     {
         float* res = coefficients + 2 * n;
+        // n = 4 needs none of the general loop's broadcast tables (set up per row, they cost as much as a short row).
+        int c = n == 4
+            ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm)
+            : WriteInputGradientVectors(n, m, coefficients, du, dOut, dx, x, scale, phiTerm);
+        for (int j = 0; j < n; j++)
+            for (int k = c; k < m; k++) dx[j * m + k] = x != null ? phiTerm[j * m + k] + x[j * m + k] * scale : 0f;
+        CombineTail(n, m, c, m, du, dOut, coefficients, res, dx);
+    }
+
+    /// <summary>The whole vectors of <see cref="WriteInputGradient"/> for any n; returns the first column left.</summary>
+    private static int WriteInputGradientVectors(int n, int m, float* coefficients, float* du, float* dOut, float* dx,
+        float* x, float scale, float* phiTerm)
+    {
         Vector<float>* resV = stackalloc Vector<float>[n * n];
         Vector<float>* preV = stackalloc Vector<float>[n];
         Vector<float>* gs = stackalloc Vector<float>[n];
         Vector<float>* baseV = stackalloc Vector<float>[n];
-        VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
+        VectorOps.Broadcast(coefficients + 2 * n, n * n, new Span<Vector<float>>(resV, n * n));
         VectorOps.Broadcast(coefficients, n, new Span<Vector<float>>(preV, n));
         var scaleV = new Vector<float>(scale);
         for (int j = 0; j < n; j++) baseV[j] = Vector<float>.Zero;
-        int c = n == 4 ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm) : 0;
+        int c = 0;
         for (; c + Lanes <= m; c += Lanes)
         {
             if (x != null)
@@ -451,9 +464,7 @@ internal static unsafe class MixInKernel
                     baseV[j] = VectorOps.Fma(VectorOps.Load(x + j * m + c), scaleV, VectorOps.Load(phiTerm + j * m + c));
             Combine(n, m, c, du, dOut, preV, resV, gs, baseV, dx);
         }
-        for (int j = 0; j < n; j++)
-            for (int k = c; k < m; k++) dx[j * m + k] = x != null ? phiTerm[j * m + k] + x[j * m + k] * scale : 0f;
-        CombineTail(n, m, c, m, du, dOut, coefficients, res, dx);
+        return c;
     }
 
     /// <summary>dX[j] at columns c..c+Lanes = base[j] + H_pre[j] du + sum_i H_res[i, j] dOut[i], for every j.</summary>
