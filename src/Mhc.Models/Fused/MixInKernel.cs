@@ -328,12 +328,7 @@ internal static unsafe class MixInKernel
                     float* x0 = input.X + t * d;
                     long t0 = clock.Now();
                     VectorOps.TransposedProduct(input.Phi, q, d, dmr + t * q, dmr1, term, term + d);
-                    // dPhi four rows at a time where there are four (the same sums, in row order, as pair by pair).
-                    bool quadStart = l % 4 == 0 && l + 3 < count, inQuad = l % 4 == 2 && l + 1 < count;
-                    if (quadStart)
-                        VectorOps.AddOuter4(share, q, d, dmr + t * q, x0, dmr1, x0 + d, dmr + (t + 2) * q, x0 + 2 * d, dmr + (t + 3) * q, x0 + 3 * d);
-                    else if (!inQuad)
-                        VectorOps.AddOuter(share, q, d, dmr + t * q, x0, dmr1, pair ? x0 + d : null);
+                    VectorOps.AddOuter(share, q, d, dmr + t * q, x0, dmr1, pair ? x0 + d : null);
                     ticks += clock.Now() - t0;
                     WriteRow(n, m, q, input, t, du, dOut, scale[t], term);
                     if (pair) WriteRow(n, m, q, input, t + 1, du, dOut, scale[t + 1], term + d);

@@ -176,11 +176,7 @@ internal static unsafe class VectorOps
     /// <paramref name="length"/>, row-major): acc[k, e] += w0[k] x0[e] (+ w1[k] x1[e]). Four vectors of x0 and x1 stay
     /// in registers while acc's rows go past, each load and store of acc serving both.
     /// </summary>
-    public static void AddOuter(float* acc, int rows, int length, float* w0, float* x0, float* w1, float* x1) =>
-        AddOuter(acc, rows, length, length, w0, x0, w1, x1);
-
-    /// <summary><see cref="AddOuter(float*, int, int, float*, float*, float*, float*)"/> on <paramref name="length"/> columns of acc's rows, <paramref name="stride"/> apart.</summary>
-    public static void AddOuter(float* acc, int rows, int length, int stride, float* w0, float* x0, float* w1, float* x1)
+    public static void AddOuter(float* acc, int rows, int length, float* w0, float* x0, float* w1, float* x1)
     {
         bool two = w1 != null;
         int e = 0;
@@ -191,7 +187,7 @@ internal static unsafe class VectorOps
             if (two) (b0, b1, b2, b3) = (Load(x1 + e), Load(x1 + e + Lanes), Load(x1 + e + 2 * Lanes), Load(x1 + e + 3 * Lanes));
             for (int k = 0; k < rows; k++)
             {
-                float* ak = acc + (long)k * stride + e;
+                float* ak = acc + (long)k * length + e;
                 var s = new Vector<float>(w0[k]);
                 Vector<float> c0 = Fma(a0, s, Load(ak)), c1 = Fma(a1, s, Load(ak + Lanes)), c2 = Fma(a2, s, Load(ak + 2 * Lanes)), c3 = Fma(a3, s, Load(ak + 3 * Lanes));
                 if (two)
@@ -205,37 +201,10 @@ internal static unsafe class VectorOps
         for (; e < length; e++)
             for (int k = 0; k < rows; k++)
             {
-                float v = MathF.FusedMultiplyAdd(x0[e], w0[k], acc[(long)k * stride + e]);
+                float v = MathF.FusedMultiplyAdd(x0[e], w0[k], acc[(long)k * length + e]);
                 if (two) v = MathF.FusedMultiplyAdd(x1[e], w1[k], v);
-                acc[(long)k * stride + e] = v;
+                acc[(long)k * length + e] = v;
             }
-    }
-
-    /// <summary>
-    /// <see cref="AddOuter(float*, int, int, float*, float*, float*, float*)"/> for four rows: acc[k, e] += w0[k] x0[e], then w1[k] x1[e], w2[k] x2[e], w3[k] x3[e] (the
-    /// same sums in the same order as two <see cref="AddOuter(float*, int, int, float*, float*, float*, float*)"/> calls on the pairs, with half the loads and stores of acc).
-    /// </summary>
-    public static void AddOuter4(float* acc, int rows, int length, float* w0, float* x0, float* w1, float* x1, float* w2, float* x2,
-        float* w3, float* x3)
-    {
-        int e = 0;
-        for (; e + 2 * Lanes <= length; e += 2 * Lanes)
-        {
-            Vector<float> a0 = Load(x0 + e), a1 = Load(x0 + e + Lanes), b0 = Load(x1 + e), b1 = Load(x1 + e + Lanes);
-            Vector<float> c0 = Load(x2 + e), c1 = Load(x2 + e + Lanes), d0 = Load(x3 + e), d1 = Load(x3 + e + Lanes);
-            for (int k = 0; k < rows; k++)
-            {
-                float* ak = acc + (long)k * length + e;
-                Vector<float> s0 = new(w0[k]), s1 = new(w1[k]), s2 = new(w2[k]), s3 = new(w3[k]);
-                Store(ak, Fma(d0, s3, Fma(c0, s2, Fma(b0, s1, Fma(a0, s0, Load(ak))))));
-                Store(ak + Lanes, Fma(d1, s3, Fma(c1, s2, Fma(b1, s1, Fma(a1, s0, Load(ak + Lanes))))));
-            }
-        }
-        if (e < length)
-        {
-            AddOuter(acc + e, rows, length - e, length, w0, x0 + e, w1, x1 + e);
-            AddOuter(acc + e, rows, length - e, length, w2, x2 + e, w3, x3 + e);
-        }
     }
 
     /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>
