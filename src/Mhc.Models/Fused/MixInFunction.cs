@@ -66,16 +66,17 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var biasGradient = new float[spec.Q];
         var input = Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes);
         // The whole dX is written with the coefficients' gradient (one pass over X, dOut and du); per token, Phi's
-        // gradient too, in shares per block of rows (see MixInKernel.TokenInput).
-        var dx = empty_like(x);
-        var phiShares = pooled ? null : zeros(MixInKernel.TokenInput.Blocks(rows), spec.Q, spec.StateLength, dtype: ScalarType.Float32);
+        // gradient too, in shares per block of rows (see MixInKernel.TokenInput), when Phi fits the cache.
+        bool fused = !pooled && MixInKernel.TokenInput.Fits(spec);
+        var dx = pooled || fused ? empty_like(x) : null;
+        var phiShares = !fused ? null : zeros(MixInKernel.TokenInput.Blocks(rows), spec.Q, spec.StateLength, dtype: ScalarType.Float32);
         unsafe
         {
             var pooledInput = pooled
-                ? new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx))
+                ? new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx!))
                 : null;
-            var tokenInput = pooled ? null
-                : new MixInKernel.TokenInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(dx), TensorMemory.Pointer(phiShares!));
+            var tokenInput = !fused ? null
+                : new MixInKernel.TokenInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(dx!), TensorMemory.Pointer(phiShares!));
             MixInKernel.BackwardCoefficients(spec, input, TensorMemory.Pointer(projected), TensorMemory.Pointer(r),
                 du is null ? null : TensorMemory.Pointer(du), dCoefficients is null ? null : TensorMemory.Pointer(dCoefficients),
                 dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
@@ -83,10 +84,22 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         }
         long start = Stopwatch.GetTimestamp();
         Tensor dphi;
-        if (pooled)
+        if (!fused)
         {
-            // dPhi = sum over rows of (dm r) v^T on the small pooled states.
-            dphi = matmul(dmr.t(), states!);
+            // dPhi = sum over rows of (dm r) v^T, by GEMM: on the small pooled states, or per token when Phi is large.
+            dphi = matmul(dmr.t(), states ?? x.view(rows, spec.StateLength));
+            if (!pooled)
+            {
+                // Phi^T (dm r) for every token at once, with X's shape; the gradient of X is written over it.
+                dx = matmul(dmr, phi).view(x.shape);
+                long inputStart = Stopwatch.GetTimestamp();
+                unsafe
+                {
+                    MixInKernel.BackwardInput(spec, input, TensorMemory.Pointer(coefficients), du is null ? null : TensorMemory.Pointer(du),
+                        dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(scale), TensorMemory.Pointer(dx), TensorMemory.Pointer(dx));
+                }
+                start += Stopwatch.GetTimestamp() - inputStart;                // the input pass belongs to the mixing section
+            }
         }
         else
         {
@@ -104,7 +117,7 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var biases = tensor(biasGradient);
         return
         [
-            dx, dphi, tensor(gateGradient),
+            dx!, dphi, tensor(gateGradient),
             biases.narrow(0, 0, n), biases.narrow(0, n, n), biases.narrow(0, 2 * n, n * n).view(n, n),
             null!, null!,
         ];

@@ -279,6 +279,13 @@ internal static unsafe class MixInKernel
         /// <summary>Groups of rows per block of Phi's gradient.</summary>
         public const int GroupsPerBlock = 32;
 
+        /// <summary>
+        /// Whether Phi (Q x D floats) fits the first-level data cache (48 KB here), which the products row by row need:
+        /// a larger Phi (the 64-block MLP's, D = 1024) streams from the second level for every pair of rows and runs at
+        /// half the speed of libtorch's blocked GEMM, so <see cref="BackwardInput"/> and GEMMs take over.
+        /// </summary>
+        public static bool Fits(MixingSpec spec) => (long)spec.Q * spec.StateLength * sizeof(float) <= 48 * 1024;
+
         private readonly nint coefficients, dx, phiShares;
 
         /// <summary>
@@ -340,6 +347,27 @@ internal static unsafe class MixInKernel
         private void WriteRow(int n, int m, int q, Inputs input, long t, float* du, float* dOut, float scale, float* term) =>
             WriteInputGradient(n, m, (float*)coefficients + t * q, du == null ? null : du + t * m,
                 dOut == null ? null : dOut + t * n * m, (float*)dx + t * n * m, input.X + t * n * m, scale, term);
+    }
+
+    /// <summary>
+    /// Second pass of the backward, per-token states when Phi is too large for <see cref="TokenInput"/>:
+    /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's gradient scale v + <paramref name="phiTerm"/>
+    /// (Phi^T dmr, rows x n M, made by a GEMM; <paramref name="dx"/> may overwrite it).
+    /// </summary>
+    public static void BackwardInput(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dOut,
+        float* scale, float* phiTerm, float* dx)
+    {
+        if (spec.State != MixingState.PerToken)
+            throw new ArgumentException("Pooled states get their input gradient in BackwardCoefficients.", nameof(spec));
+        nint cA = (nint)coefficients, duA = (nint)du, dOutA = (nint)dOut, scaleA = (nint)scale, phiA = (nint)phiTerm, dxA = (nint)dx;
+        int n = spec.N, m = input.Features, q = spec.Q;
+        KernelParallel.For(input.Rows, Math.Max(1, 16384 / Math.Max(1, n * m)), (start, end) =>
+        {
+            for (long t = start; t < end; t++)
+                WriteInputGradient(n, m, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
+                    dOutA == 0 ? null : (float*)dOutA + t * n * m, (float*)dxA + t * n * m,
+                    input.X + t * n * m, ((float*)scaleA)[t], (float*)phiA + t * n * m);
+        });
     }
 
     private static Vector<float> GatherScalars(float* values, long first, long count)
