@@ -15,7 +15,8 @@ namespace Mhc.Models.Fused;
 /// <remarks>
 /// For per-token states, Phi v forward and Phi's gradient backward are whole matrix products done by libtorch's GEMM
 /// on the rows seen as (rows, n M); Phi^T (dm r), which the gradient of X needs row by row, is made here, two rows at a
-/// time (<see cref="VectorOps.TransposedProduct"/>), so that it never goes to memory. Pooled states are small, and are
+/// time (<see cref="VectorOps.TransposedProduct"/>), so that it never goes to memory, while Phi fits the
+/// first-level cache (<see cref="TokenInput.Fits"/>; otherwise a GEMM and a second pass, <see cref="BackwardInput"/>). Pooled states are small, and are
 /// projected here (the forward keeps them for the backward). With n = 4 the per-row loops run in
 /// <see cref="StreamMix4"/>, all streams of a chunk in registers.
 /// </remarks>
