@@ -65,39 +65,59 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var gateGradient = new float[3];
         var biasGradient = new float[spec.Q];
         var input = Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes);
-        // Pooled states: the whole dX is written with the coefficients' gradient (one pass over dOut and du).
-        var dx = pooled ? empty_like(x) : null;
+        // The whole dX is written with the coefficients' gradient (one pass over X, dOut and du); per token, Phi's
+        // gradient too, in shares per block of rows (see MixInKernel.TokenInput), when Phi fits the cache.
+        bool fused = !pooled && MixInKernel.TokenInput.Fits(spec);
+        var dx = pooled || fused ? empty_like(x) : null;
+        var phiShares = !fused ? null : zeros(MixInKernel.TokenInput.Blocks(rows), spec.Q, spec.StateLength, dtype: ScalarType.Float32);
         unsafe
         {
-            var pooledInput = dx is null ? null
-                : new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx));
+            var pooledInput = pooled
+                ? new MixInKernel.PooledInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(states!), TensorMemory.Pointer(dx!))
+                : null;
+            var tokenInput = !fused ? null
+                : new MixInKernel.TokenInput(TensorMemory.Pointer(coefficients), TensorMemory.Pointer(dx!), TensorMemory.Pointer(phiShares!));
             MixInKernel.BackwardCoefficients(spec, input, TensorMemory.Pointer(projected), TensorMemory.Pointer(r),
                 du is null ? null : TensorMemory.Pointer(du), dCoefficients is null ? null : TensorMemory.Pointer(dCoefficients),
                 dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(dmr), TensorMemory.Pointer(scale),
-                gateGradient, biasGradient, pooledInput);
+                gateGradient, biasGradient, pooledInput, tokenInput);
         }
         long start = Stopwatch.GetTimestamp();
-        var view = states ?? x.view(rows, spec.StateLength);
-        // dPhi = sum over rows of (dm r) v^T.
-        var dphi = matmul(dmr.t(), view);
-        if (dx is null)
+        Tensor dphi;
+        if (!fused)
         {
-            // Per token: Phi^T (dm r) for every token at once, with X's shape; the gradient of X is written over it.
-            dx = matmul(dmr, phi).view(x.shape);
-            MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
-            unsafe
+            // dPhi = sum over rows of (dm r) v^T, by GEMM: on the small pooled states, or per token when Phi is large.
+            dphi = matmul(dmr.t(), states ?? x.view(rows, spec.StateLength));
+            if (!pooled)
             {
-                MixInKernel.BackwardInput(spec, input, TensorMemory.Pointer(coefficients), du is null ? null : TensorMemory.Pointer(du),
-                    dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(scale), TensorMemory.Pointer(dx), TensorMemory.Pointer(dx));
+                // Phi^T (dm r) for every token at once, with X's shape; the gradient of X is written over it.
+                dx = matmul(dmr, phi).view(x.shape);
+                long inputStart = Stopwatch.GetTimestamp();
+                unsafe
+                {
+                    MixInKernel.BackwardInput(spec, input, TensorMemory.Pointer(coefficients), du is null ? null : TensorMemory.Pointer(du),
+                        dOut is null ? null : TensorMemory.Pointer(dOut), TensorMemory.Pointer(scale), TensorMemory.Pointer(dx), TensorMemory.Pointer(dx));
+                }
+                start += Stopwatch.GetTimestamp() - inputStart;                // the input pass belongs to the mixing section
             }
         }
-        else MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
+        else
+        {
+            dphi = empty(spec.Q, spec.StateLength, dtype: ScalarType.Float32);
+            unsafe
+            {
+                MixInKernel.TokenInput.SumPhiGradient(TensorMemory.Pointer(phiShares!), phiShares!.shape[0], spec.Q * spec.StateLength,
+                    TensorMemory.Pointer(dphi));
+            }
+            phiShares!.Dispose();
+        }
+        MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
         dOut?.Dispose();
         int n = spec.N;
         var biases = tensor(biasGradient);
         return
         [
-            dx, dphi, tensor(gateGradient),
+            dx!, dphi, tensor(gateGradient),
             biases.narrow(0, 0, n), biases.narrow(0, n, n), biases.narrow(0, 2 * n, n * n).view(n, n),
             null!, null!,
         ];
@@ -108,15 +128,7 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         Tensor biasPre, Tensor biasPost, Tensor biasRes)
     {
         long rows = x.shape[0];
-        Tensor projected;
-        if (spec.State == MixingState.PerToken)
-        {
-            // Phi v for every token at once: one matrix product on the rows seen as (rows, n M).
-            long start = Stopwatch.GetTimestamp();
-            projected = matmul(x.view(rows, spec.StateLength), phi.t());
-            MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
-        }
-        else projected = empty(rows, spec.Q, dtype: ScalarType.Float32);
+        var projected = empty(rows, spec.Q, dtype: ScalarType.Float32);
         var r = empty(rows, dtype: ScalarType.Float32);
         var states = spec.State == MixingState.PerToken ? null : empty(rows, spec.StateLength, dtype: ScalarType.Float32);
         var u = empty(rows, x.shape[2], dtype: ScalarType.Float32);

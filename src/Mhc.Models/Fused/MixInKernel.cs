@@ -8,15 +8,17 @@ namespace Mhc.Models.Fused;
 /// The first half of a hyper-connection, fused: from the streams X (rows x n x M), each row's RMS scale r, its
 /// coefficients from the projection Phi v (see <see cref="MixingCoefficients"/>) and the branch input
 /// u = sum_k H_pre[k] X[k] (mHC eq. 3, 5-9), in one pass over X; and its backward: the coefficients' gradient
-/// (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to it), then the
-/// whole gradient of X. Per token that is a second pass; pooled, dX is written in the first pass and completed per
-/// group of rows while they are in cache (<see cref="PooledInput"/>).
+/// (taking the gradient of the output streams that the second half, <see cref="MixOutKernel"/>, left to it) and, in
+/// the same pass, the whole gradient of X, group by group of rows while they are in cache (<see cref="PooledInput"/>,
+/// <see cref="TokenInput"/>).
 /// </summary>
 /// <remarks>
-/// For per-token states the products with Phi (Phi v forward; Phi^T (dm r) and Phi's gradient backward) are whole
-/// matrix products done by libtorch's GEMM on the rows seen as (rows, n M), which runs them several times faster than
-/// row-by-row dot products; pooled states are small, and are projected here (the forward keeps them for the
-/// backward). With n = 4 the per-row loops run in <see cref="StreamMix4"/>, all streams of a chunk in registers.
+/// For per-token states, Phi v forward and Phi's gradient backward are whole matrix products done by libtorch's GEMM
+/// on the rows seen as (rows, n M); Phi^T (dm r), which the gradient of X needs row by row, is made here, two rows at a
+/// time (<see cref="VectorOps.TransposedProduct"/>), so that it never goes to memory, while Phi fits the
+/// first-level cache (<see cref="TokenInput.Fits"/>; otherwise a GEMM and a second pass, <see cref="BackwardInput"/>). Pooled states are small, and are
+/// projected here (the forward keeps them for the backward). With n = 4 the per-row loops run in
+/// <see cref="StreamMix4"/>, all streams of a chunk in registers.
 /// </remarks>
 internal static unsafe class MixInKernel
 {
@@ -111,11 +113,16 @@ internal static unsafe class MixInKernel
     /// <param name="gateGradient">Receives the gates' gradient (3).</param>
     /// <param name="biasGradient">Receives the biases' gradient (Q).</param>
     /// <param name="pooledInput">
-    /// Pooled states only, or null: the forward's coefficients, states and the gradient of X to write. The whole
-    /// gradient of X is then written here and <see cref="BackwardInput"/> is not needed (see <see cref="PooledInput"/>).
+    /// Pooled states only, or null: the forward's coefficients, states and the gradient of X to write (see
+    /// <see cref="PooledInput"/>).
+    /// </param>
+    /// <param name="tokenInput">
+    /// Per-token states only, or null: the forward's coefficients and the gradient of X to write (see
+    /// <see cref="TokenInput"/>).
     /// </param>
     public static void BackwardCoefficients(MixingSpec spec, Inputs input, float* projected, float* r, float* du, float* dCoefficients,
-        float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, PooledInput? pooledInput = null)
+        float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, PooledInput? pooledInput = null,
+        TokenInput? tokenInput = null)
     {
         nint pA = (nint)projected, rA = (nint)r, duA = (nint)du, dcA = (nint)dCoefficients, dOutA = (nint)dOut, dmrA = (nint)dmr;
         nint scaleA = (nint)scale;
@@ -127,9 +134,14 @@ internal static unsafe class MixInKernel
         var fused = pooledInput;
         if (fused is not null && spec.State == MixingState.PerToken)
             throw new ArgumentException("The input gradient is written with the coefficients only for pooled states.", nameof(pooledInput));
-        KernelParallel.For(groups, 4, (start, end) =>
+        if (tokenInput is not null && spec.State != MixingState.PerToken)
+            throw new ArgumentException("TokenInput writes the input gradient of per-token states only.", nameof(tokenInput));
+        // Per token, the rows go to threads in fixed blocks, each with its own share of Phi's gradient (TokenInput).
+        int perBlock = tokenInput is null ? 1 : TokenInput.GroupsPerBlock;
+        KernelParallel.For((groups + perBlock - 1) / perBlock, tokenInput is null ? 4 : 1, (firstBlock, endBlock) =>
         {
-            long coefficientTicks = 0;
+            long start = firstBlock * perBlock, end = Math.Min(groups, endBlock * perBlock);
+            long coefficientTicks = 0, phiTicks = 0;
             var ws = Workspace.For(spec);
             var gates = ws.GateGradient;
             var biases = ws.BiasGradient;
@@ -191,10 +203,13 @@ internal static unsafe class MixInKernel
                 if (fused is not null)
                     for (int l = 0; l < lanes; l++)
                         fused.AddStateTerm(spec, input, first + l, (float*)dmrA + (first + l) * q, factor[l], ws.StateGradient);
+                if (tokenInput is not null)
+                    phiTicks += tokenInput.WriteGroup(spec, input, g / perBlock, first, lanes, (float*)dmrA, (float*)scaleA,
+                        duA == 0 ? null : (float*)duA, dOutA == 0 ? null : (float*)dOutA, ws.PhiTerm, clock);
                 for (int k = 0; k < 3; k++) partial[g, k] = Vector.Sum(gates[k]);
                 for (int k = 0; k < q; k++) partial[g, 3 + k] = Vector.Sum(biases[k]);
             }
-            clock.Add(0, coefficientTicks);
+            clock.Add(phiTicks, coefficientTicks);
         });
         clock.Report(spec);
         var gate = new double[3];
@@ -252,9 +267,93 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>
-    /// Second pass of the backward, per-token states: dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's
-    /// gradient scale v + <paramref name="phiTerm"/> (Phi^T dmr, rows x n M, which <paramref name="dx"/> may
-    /// overwrite). Pooled states get their dX in <see cref="BackwardCoefficients"/>.
+    /// For per-token states, the gradients of X and Phi made during <see cref="BackwardCoefficients"/>, group by group
+    /// of rows, once the group's dmr and scale are known and its rows of X, du and dOut are still in cache:
+    /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + scale X[j] + (Phi^T dmr)[j], and dPhi += dmr v^T. Phi^T dmr is
+    /// made for two rows at a time in a small buffer that stays in the first-level cache; dPhi is summed per fixed
+    /// block of rows (<see cref="GroupsPerBlock"/> groups, whatever the thread count) and the blocks' shares in block
+    /// order (<see cref="SumPhiGradient"/>), so that the result does not depend on the threads. X, du and dOut are read
+    /// from memory once for the whole backward of the node, and nothing of the size of X but dX is written.
+    /// </summary>
+    internal sealed class TokenInput
+    {
+        /// <summary>Groups of rows per block of Phi's gradient.</summary>
+        public const int GroupsPerBlock = 32;
+
+        /// <summary>
+        /// Whether Phi (Q x D floats) fits the first-level data cache (48 KB here), which the products row by row need:
+        /// a larger Phi (the 64-block MLP's, D = 1024) streams from the second level for every pair of rows and runs at
+        /// half the speed of libtorch's blocked GEMM, so <see cref="BackwardInput"/> and GEMMs take over.
+        /// </summary>
+        public static bool Fits(MixingSpec spec) => (long)spec.Q * spec.StateLength * sizeof(float) <= 48 * 1024;
+
+        private readonly nint coefficients, dx, phiShares;
+
+        /// <summary>
+        /// The forward's coefficients (rows x Q), dX to write (rows x n x M) and the blocks' shares of Phi's gradient
+        /// (<see cref="Blocks"/> x Q x n M, zeroed).
+        /// </summary>
+        public TokenInput(float* coefficients, float* dx, float* phiShares)
+        {
+            this.coefficients = (nint)coefficients;
+            this.dx = (nint)dx;
+            this.phiShares = (nint)phiShares;
+        }
+
+        /// <summary>Blocks of rows for <paramref name="rows"/> rows.</summary>
+        public static long Blocks(long rows)
+        {
+            long groups = (rows + Lanes - 1) / Lanes;
+            return (groups + GroupsPerBlock - 1) / GroupsPerBlock;
+        }
+
+        /// <summary>Phi's gradient (Q x D): the sum of the blocks' shares, in block order.</summary>
+        public static void SumPhiGradient(float* shares, long blocks, int length, float* into)
+        {
+            new ReadOnlySpan<float>(shares, length).CopyTo(new Span<float>(into, length));
+            for (long b = 1; b < blocks; b++) VectorOps.AddScaled(into, shares + b * length, 1f, length);
+        }
+
+        /// <summary>
+        /// dX of rows [first, first + count) of block <paramref name="block"/> from the group's dmr and scale (whole
+        /// arrays, indexed by row), and their share of Phi's gradient; du and dOut may be null.
+        /// <paramref name="phiTerm"/> is scratch of 2 n M floats. Returns the ticks spent on the products with Phi
+        /// (the norm and projection's part, for the profiler).
+        /// </summary>
+        public long WriteGroup(MixingSpec spec, Inputs input, long block, long first, int count, float* dmr, float* scale, float* du,
+            float* dOut, float[] phiTerm, PhaseClock clock)
+        {
+            int n = spec.N, m = input.Features, q = spec.Q, d = n * m;
+            float* share = (float*)phiShares + block * q * d;
+            long ticks = 0;
+            fixed (float* term = phiTerm)
+            {
+                for (int l = 0; l < count; l += 2)
+                {
+                    long t = first + l;
+                    bool pair = l + 1 < count;
+                    float* dmr1 = pair ? dmr + (t + 1) * q : null;
+                    float* x0 = input.X + t * d;
+                    long t0 = clock.Now();
+                    VectorOps.TransposedProduct(input.Phi, q, d, dmr + t * q, dmr1, term, term + d);
+                    VectorOps.AddOuter(share, q, d, dmr + t * q, x0, dmr1, pair ? x0 + d : null);
+                    ticks += clock.Now() - t0;
+                    WriteRow(n, m, q, input, t, du, dOut, scale[t], term);
+                    if (pair) WriteRow(n, m, q, input, t + 1, du, dOut, scale[t + 1], term + d);
+                }
+            }
+            return ticks;
+        }
+
+        private void WriteRow(int n, int m, int q, Inputs input, long t, float* du, float* dOut, float scale, float* term) =>
+            WriteInputGradient(n, m, (float*)coefficients + t * q, du == null ? null : du + t * m,
+                dOut == null ? null : dOut + t * n * m, (float*)dx + t * n * m, input.X + t * n * m, scale, term);
+    }
+
+    /// <summary>
+    /// Second pass of the backward, per-token states when Phi is too large for <see cref="TokenInput"/>:
+    /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's gradient scale v + <paramref name="phiTerm"/>
+    /// (Phi^T dmr, rows x n M, made by a GEMM; <paramref name="dx"/> may overwrite it).
     /// </summary>
     public static void BackwardInput(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dOut,
         float* scale, float* phiTerm, float* dx)
@@ -280,38 +379,48 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>
-    /// Each lane's r and Phi v for the group of rows starting at <paramref name="first"/>, into the workspace; r is
-    /// written to <paramref name="r"/>. Per token, Phi v is read from <paramref name="projected"/>; pooled, it is
-    /// computed here and written there, and the pooled state to <paramref name="states"/>.
+    /// Each lane's r and Phi v for the group of rows starting at <paramref name="first"/>, into the workspace and
+    /// written to <paramref name="r"/> and <paramref name="projected"/>; pooled, the state is made here first and
+    /// written to <paramref name="states"/>. Rows are projected two at a time (<see cref="VectorOps.Dot4x2"/>), while
+    /// the group's rows are in cache: one pass over X from memory for the norm and the projection.
     /// </summary>
     private static void StateGroup(MixingSpec spec, Inputs input, long first, Workspace ws, float* projected, float* r, float* states)
     {
         int lanes = (int)Math.Min(Lanes, input.Rows - first);
         int d = spec.StateLength, q = spec.Q;
         Span<float> rLanes = stackalloc float[Lanes];
-        Span<float> four = stackalloc float[4];
+        float** rows = stackalloc float*[Lanes];
         bool pooled = spec.State != MixingState.PerToken;
         for (int l = 0; l < Lanes; l++)
         {
             if (l >= lanes)
             {
                 rLanes[l] = 1f;                                    // keeps missing lanes finite
-                if (pooled) for (int e = 0; e < q; e++) ws.Stage[e * Lanes + l] = 0f;
                 continue;
             }
             long t = first + l;
             float* state = pooled ? states + t * d : input.X + t * spec.N * input.Features;
             if (pooled) Pool(spec, input, t, state);
+            rows[l] = state;
             rLanes[l] = r[t] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);
-            if (!pooled) continue;
-            float* phi = input.Phi;
+        }
+        float* phi = input.Phi;
+        for (int l = 0; l < lanes; l += 2)
+        {
+            long t = first + l;
+            bool pair = l + 1 < lanes;
             int k = 0;
             for (; k + 4 <= q; k += 4)
             {
-                VectorOps.Dot4(phi + (long)k * d, phi + (long)(k + 1) * d, phi + (long)(k + 2) * d, phi + (long)(k + 3) * d, state, d, four);
-                for (int i = 0; i < 4; i++) projected[t * q + k + i] = four[i];
+                float* a = phi + (long)k * d;
+                if (pair) VectorOps.Dot4x2(a, a + d, a + 2 * d, a + 3 * d, rows[l], rows[l + 1], d, projected + t * q + k, projected + (t + 1) * q + k);
+                else VectorOps.Dot4(a, a + d, a + 2 * d, a + 3 * d, rows[l], d, new Span<float>(projected + t * q + k, 4));
             }
-            for (; k < q; k++) projected[t * q + k] = VectorOps.Dot(phi + (long)k * d, state, d);
+            for (; k < q; k++)
+            {
+                projected[t * q + k] = VectorOps.Dot(phi + (long)k * d, rows[l], d);
+                if (pair) projected[(t + 1) * q + k] = VectorOps.Dot(phi + (long)k * d, rows[l + 1], d);
+            }
         }
         VectorOps.Gather(projected, first, input.Rows, q, q, ws.Projected, ws.Stage);
         ws.R = new Vector<float>(rLanes);
@@ -355,15 +464,28 @@ internal static unsafe class MixInKernel
         float* x = null, float scale = 0f, float* phiTerm = null)
     {
         float* res = coefficients + 2 * n;
+        // n = 4 needs none of the general loop's broadcast tables (set up per row, they cost as much as a short row).
+        int c = n == 4
+            ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm)
+            : WriteInputGradientVectors(n, m, coefficients, du, dOut, dx, x, scale, phiTerm);
+        for (int j = 0; j < n; j++)
+            for (int k = c; k < m; k++) dx[j * m + k] = x != null ? phiTerm[j * m + k] + x[j * m + k] * scale : 0f;
+        CombineTail(n, m, c, m, du, dOut, coefficients, res, dx);
+    }
+
+    /// <summary>The whole vectors of <see cref="WriteInputGradient"/> for any n; returns the first column left.</summary>
+    private static int WriteInputGradientVectors(int n, int m, float* coefficients, float* du, float* dOut, float* dx,
+        float* x, float scale, float* phiTerm)
+    {
         Vector<float>* resV = stackalloc Vector<float>[n * n];
         Vector<float>* preV = stackalloc Vector<float>[n];
         Vector<float>* gs = stackalloc Vector<float>[n];
         Vector<float>* baseV = stackalloc Vector<float>[n];
-        VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
+        VectorOps.Broadcast(coefficients + 2 * n, n * n, new Span<Vector<float>>(resV, n * n));
         VectorOps.Broadcast(coefficients, n, new Span<Vector<float>>(preV, n));
         var scaleV = new Vector<float>(scale);
         for (int j = 0; j < n; j++) baseV[j] = Vector<float>.Zero;
-        int c = n == 4 ? StreamMix4.Backward(m, dOut, null, res, null, coefficients, du, dx, x, scale, phiTerm) : 0;
+        int c = 0;
         for (; c + Lanes <= m; c += Lanes)
         {
             if (x != null)
@@ -371,9 +493,7 @@ internal static unsafe class MixInKernel
                     baseV[j] = VectorOps.Fma(VectorOps.Load(x + j * m + c), scaleV, VectorOps.Load(phiTerm + j * m + c));
             Combine(n, m, c, du, dOut, preV, resV, gs, baseV, dx);
         }
-        for (int j = 0; j < n; j++)
-            for (int k = c; k < m; k++) dx[j * m + k] = x != null ? phiTerm[j * m + k] + x[j * m + k] * scale : 0f;
-        CombineTail(n, m, c, m, du, dOut, coefficients, res, dx);
+        return c;
     }
 
     /// <summary>dX[j] at columns c..c+Lanes = base[j] + H_pre[j] du + sum_i H_res[i, j] dOut[i], for every j.</summary>
@@ -412,7 +532,7 @@ internal static unsafe class MixInKernel
     /// Times the kernel's phases for a running <see cref="MixingProfiler"/>: the state and its projection (phi_norm),
     /// and the coefficients (sinkhorn for mHC, where Sinkhorn is nearly all of it; phi_norm for HC).
     /// </summary>
-    private sealed class PhaseClock
+    internal sealed class PhaseClock
     {
         private readonly bool on = MixingProfiler.Active is not null;
         private long project;
@@ -447,6 +567,7 @@ internal static unsafe class MixInKernel
             Coefficients = new Vector<float>[Q];
             Gradient = new Vector<float>[Q];
             StateGradient = new float[Math.Max(1, D)];
+            PhiTerm = new float[Math.Max(1, 2 * D)];
             GateGradient = new Vector<float>[3];
             BiasGradient = new Vector<float>[Q];
             Scratch = new Vector<float>[MixingCoefficients.ScratchLength(spec)];
@@ -461,6 +582,7 @@ internal static unsafe class MixInKernel
         public Vector<float>[] Coefficients { get; }
         public Vector<float>[] Gradient { get; }
         public float[] StateGradient { get; }
+        public float[] PhiTerm { get; }
         public Vector<float>[] GateGradient { get; }
         public Vector<float>[] BiasGradient { get; }
         public Vector<float>[] Scratch { get; }

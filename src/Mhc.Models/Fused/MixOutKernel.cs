@@ -31,9 +31,13 @@ internal static unsafe class MixOutKernel
             {
                 float* xr = (float*)xa + t * n * m, yr = (float*)ya + t * m, outRow = (float*)oa + t * n * m;
                 float* post = (float*)ca + t * q + n, res = post + n;
-                VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
-                VectorOps.Broadcast(post, n, new Span<Vector<float>>(postV, n));
-                int c = n == 4 ? StreamMix4.Forward(m, xr, yr, post, res, outRow) : 0;
+                int c = 0;
+                if (n == 4) c = StreamMix4.Forward(m, xr, yr, post, res, outRow);
+                else
+                {
+                    VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
+                    VectorOps.Broadcast(post, n, new Span<Vector<float>>(postV, n));
+                }
                 for (; c + Lanes <= m; c += Lanes)
                 {
                     var yv = VectorOps.Load(yr + c);
@@ -85,10 +89,13 @@ internal static unsafe class MixOutKernel
                     for (int k = 2 * n; k < q; k++) dc[k] = 0f;
                 float* dyr = (float*)dya + t * m;
                 float* dxr = full ? (float*)dxa + t * n * m : null;
-                VectorOps.Broadcast(post, n, new Span<Vector<float>>(postV, n));
-                VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
                 int c = 0;
-                if (n == 4)
+                if (n != 4)
+                {
+                    VectorOps.Broadcast(post, n, new Span<Vector<float>>(postV, n));
+                    VectorOps.Broadcast(res, n * n, new Span<Vector<float>>(resV, n * n));
+                }
+                else
                 {
                     c = StreamMix4.Backward(m, g, post, res, dyr, null, null, dxr, y: yr, dPost: dc + n);
                     for (int k = c; k < m; k++)

@@ -20,6 +20,9 @@ internal static class SinkhornKernel
     private static readonly int Lanes = Vector<float>.Count;
 
     [ThreadStatic] private static Vector<float>[]? workspace;
+
+    /// <summary>Tests only: runs the general loops for n = 4 too, to hold <see cref="Sinkhorn4"/> to them bit for bit.</summary>
+    [ThreadStatic] internal static bool ForceGeneral;
     [ThreadStatic] private static float[]? staging;
 
     /// <summary>Normalisation half-steps a projection takes (column or row each).</summary>
@@ -83,6 +86,9 @@ internal static class SinkhornKernel
         bool record = !history.IsEmpty;
         switch (variant)
         {
+            case SinkhornVariant.ExpFirst when n == 4 && !ForceGeneral:
+                Sinkhorn4.ExpFirst(m, iterations, history, basis);
+                break;
             case SinkhornVariant.ExpFirst:
             {
                 var max = m[0];
@@ -136,6 +142,11 @@ internal static class SinkhornKernel
         Span<Vector<float>> history, Span<Vector<float>> basis)
     {
         int nn = n * n;
+        if (variant == SinkhornVariant.ExpFirst && n == 4 && !ForceGeneral)
+        {
+            Sinkhorn4.ExpFirstBackward(g, steps, history, basis);
+            return;
+        }
         if (variant == SinkhornVariant.LogDomain)
             for (int e = 0; e < nn; e++) g[e] *= basis[e];                // out = exp(l)
         for (int h = steps - 1; h >= 0; h--)

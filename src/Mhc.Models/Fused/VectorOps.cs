@@ -55,6 +55,38 @@ internal static unsafe class VectorOps
         result[3] = s3;
     }
 
+    /// <summary>
+    /// <see cref="Dot4"/> for two vectors b0 and b1 at once: the eight dot products of rows a0..a3 with each, every
+    /// load of a row serving both (bit for bit what two <see cref="Dot4"/> calls give); written to r0[0..3], r1[0..3].
+    /// </summary>
+    public static void Dot4x2(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, int length, float* r0, float* r1)
+    {
+        Vector<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        int i = 0;
+        for (; i + Lanes <= length; i += Lanes)
+        {
+            Vector<float> v = Load(b0 + i), w = Load(b1 + i);
+            var a = Load(a0 + i);
+            c0 = Fma(a, v, c0); d0 = Fma(a, w, d0);
+            a = Load(a1 + i);
+            c1 = Fma(a, v, c1); d1 = Fma(a, w, d1);
+            a = Load(a2 + i);
+            c2 = Fma(a, v, c2); d2 = Fma(a, w, d2);
+            a = Load(a3 + i);
+            c3 = Fma(a, v, c3); d3 = Fma(a, w, d3);
+        }
+        float s0 = Vector.Sum(c0), s1 = Vector.Sum(c1), s2 = Vector.Sum(c2), s3 = Vector.Sum(c3);
+        float t0 = Vector.Sum(d0), t1 = Vector.Sum(d1), t2 = Vector.Sum(d2), t3 = Vector.Sum(d3);
+        for (; i < length; i++)
+        {
+            s0 += a0[i] * b0[i]; s1 += a1[i] * b0[i]; s2 += a2[i] * b0[i]; s3 += a3[i] * b0[i];
+            t0 += a0[i] * b1[i]; t1 += a1[i] * b1[i]; t2 += a2[i] * b1[i]; t3 += a3[i] * b1[i];
+        }
+        (r0[0], r0[1], r0[2], r0[3]) = (s0, s1, s2, s3);
+        (r1[0], r1[1], r1[2], r1[3]) = (t0, t1, t2, t3);
+    }
+
     /// <summary>Broadcasts each of <paramref name="values"/> to a vector.</summary>
     public static void Broadcast(float* values, int count, Span<Vector<float>> into)
     {
@@ -96,6 +128,83 @@ internal static unsafe class VectorOps
             Dot4(bj, bj + stride, bj + 2 * stride, bj + 3 * stride, a, length, new Span<float>(result + j, 4));
         }
         for (; j < count; j++) result[j] = Dot(a, b + j * stride, length);
+    }
+
+    /// <summary>
+    /// out0 = W^T w0 and, when <paramref name="w1"/> is not null, out1 = W^T w1, for W (<paramref name="rows"/> x
+    /// <paramref name="length"/>, row-major): out[e] = sum_k w[k] W[k, e], summed in k order. Four vectors of columns
+    /// of both outputs stay in registers while W's rows stream past, each load of W serving both.
+    /// </summary>
+    public static void TransposedProduct(float* matrix, int rows, int length, float* w0, float* w1, float* out0, float* out1)
+    {
+        bool two = w1 != null;
+        int e = 0;
+        for (; e + 4 * Lanes <= length; e += 4 * Lanes)
+        {
+            Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (int k = 0; k < rows; k++)
+            {
+                float* wk = matrix + (long)k * length + e;
+                Vector<float> m0 = Load(wk), m1 = Load(wk + Lanes), m2 = Load(wk + 2 * Lanes), m3 = Load(wk + 3 * Lanes);
+                var s = new Vector<float>(w0[k]);
+                a0 = Fma(m0, s, a0); a1 = Fma(m1, s, a1); a2 = Fma(m2, s, a2); a3 = Fma(m3, s, a3);
+                if (!two) continue;
+                s = new Vector<float>(w1[k]);
+                b0 = Fma(m0, s, b0); b1 = Fma(m1, s, b1); b2 = Fma(m2, s, b2); b3 = Fma(m3, s, b3);
+            }
+            Store(out0 + e, a0); Store(out0 + e + Lanes, a1); Store(out0 + e + 2 * Lanes, a2); Store(out0 + e + 3 * Lanes, a3);
+            if (!two) continue;
+            Store(out1 + e, b0); Store(out1 + e + Lanes, b1); Store(out1 + e + 2 * Lanes, b2); Store(out1 + e + 3 * Lanes, b3);
+        }
+        for (; e < length; e++)
+        {
+            float a = 0f, b = 0f;
+            for (int k = 0; k < rows; k++)
+            {
+                float v = matrix[(long)k * length + e];
+                a = MathF.FusedMultiplyAdd(v, w0[k], a);
+                if (two) b = MathF.FusedMultiplyAdd(v, w1[k], b);
+            }
+            out0[e] = a;
+            if (two) out1[e] = b;
+        }
+    }
+
+    /// <summary>
+    /// acc += w0 x0^T and, when <paramref name="w1"/> is not null, then + w1 x1^T, for acc (<paramref name="rows"/> x
+    /// <paramref name="length"/>, row-major): acc[k, e] += w0[k] x0[e] (+ w1[k] x1[e]). Four vectors of x0 and x1 stay
+    /// in registers while acc's rows go past, each load and store of acc serving both.
+    /// </summary>
+    public static void AddOuter(float* acc, int rows, int length, float* w0, float* x0, float* w1, float* x1)
+    {
+        bool two = w1 != null;
+        int e = 0;
+        for (; e + 4 * Lanes <= length; e += 4 * Lanes)
+        {
+            Vector<float> a0 = Load(x0 + e), a1 = Load(x0 + e + Lanes), a2 = Load(x0 + e + 2 * Lanes), a3 = Load(x0 + e + 3 * Lanes);
+            Vector<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            if (two) (b0, b1, b2, b3) = (Load(x1 + e), Load(x1 + e + Lanes), Load(x1 + e + 2 * Lanes), Load(x1 + e + 3 * Lanes));
+            for (int k = 0; k < rows; k++)
+            {
+                float* ak = acc + (long)k * length + e;
+                var s = new Vector<float>(w0[k]);
+                Vector<float> c0 = Fma(a0, s, Load(ak)), c1 = Fma(a1, s, Load(ak + Lanes)), c2 = Fma(a2, s, Load(ak + 2 * Lanes)), c3 = Fma(a3, s, Load(ak + 3 * Lanes));
+                if (two)
+                {
+                    s = new Vector<float>(w1[k]);
+                    (c0, c1, c2, c3) = (Fma(b0, s, c0), Fma(b1, s, c1), Fma(b2, s, c2), Fma(b3, s, c3));
+                }
+                Store(ak, c0); Store(ak + Lanes, c1); Store(ak + 2 * Lanes, c2); Store(ak + 3 * Lanes, c3);
+            }
+        }
+        for (; e < length; e++)
+            for (int k = 0; k < rows; k++)
+            {
+                float v = MathF.FusedMultiplyAdd(x0[e], w0[k], acc[(long)k * length + e]);
+                if (two) v = MathF.FusedMultiplyAdd(x1[e], w1[k], v);
+                acc[(long)k * length + e] = v;
+            }
     }
 
     /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>

@@ -16,6 +16,7 @@ public class FusedMixingTests
     {
         Sequence,           // (B, n, T, C), per token, channels last (the decoder)
         Vector,             // (B, n, C), per token (the MLP stack)
+        WideVector,         // the same with a Phi too large for the per-row products (the backward's GEMM path)
         PooledConv,         // (B, n, C, H, W), per sample (the Hyper-ResNet)
         PooledConvProjected,// the same through a stride-2 transition with a linear projection
         PixelConv,          // (B, n, C, H, W), per pixel, channels first
@@ -120,6 +121,9 @@ public class FusedMixingTests
             case Shape.Vector:
                 options.Dim = 10;
                 return (new HyperConnection("vec", Sequential(LayerNorm(10), Linear(10, 10)), options), randn(9, n, 10).requires_grad_(true));
+            case Shape.WideVector:
+                options.Dim = 160;                                 // Phi is 24 x 640 floats, 60 KB
+                return (new HyperConnection("wide", Sequential(LayerNorm(160), Linear(160, 160)), options), randn(21, n, 160).requires_grad_(true));
             case Shape.PixelConv:
                 options.Dim = 6;
                 options.Layout = StreamFeatureLayout.ChannelsFirst;

@@ -58,19 +58,21 @@ public class MixingSuiteTests
         Assert.True(profile.GetProperty("generate").GetProperty("token").GetDouble() > 0);
     }
 
-    [Fact]
-    public void ResnetOnlyRun_WritesTheResnetRatiosAndProfile()
+    [Theory]
+    [InlineData("mixing-resnet", "resnet", "decoder")]
+    [InlineData("mixing-decoder", "decoder", "resnet")]
+    public void OneNetworkRun_WritesThatNetworksRatiosAndProfileOnly(string suite, string network, string other)
     {
         using var dir = new TempDirectory();
-        string json = dir.File("resnet.json");
+        string json = dir.File($"{network}.json");
 
-        int exit = Benchmarks.Program.Main(["--suite", "mixing-resnet", "--quick", "--json", json]);
+        int exit = Benchmarks.Program.Main(["--suite", suite, "--quick", "--json", json]);
 
         Assert.Equal(0, exit);
         var f = FiguresJson.Read(json);
-        foreach (var key in new[] { "resnet_mhc_over_residual", "resnet_hc_over_residual" })
+        foreach (var key in new[] { $"{network}_mhc_over_residual", $"{network}_hc_over_residual", $"{network}_mhc_over_residual_cpu" })
             Assert.True(f[key].GetDouble() > 0 && double.IsFinite(f[key].GetDouble()), $"{key} = {f[key]}");
-        Assert.False(f.ContainsKey("decoder_mhc_over_residual"));
-        Assert.True(f["profile"].GetProperty("resnet").GetProperty("mhc").GetProperty("mixing").GetDouble() > 0);
+        Assert.False(f.ContainsKey($"{other}_mhc_over_residual"));
+        Assert.True(f["profile"].GetProperty(network).GetProperty("mhc").GetProperty("mixing").GetDouble() > 0);
     }
 }
