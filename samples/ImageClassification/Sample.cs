@@ -68,10 +68,9 @@ public static class Sample
         {
             // The library's recipe is the vision transformer's default because the reference's training settings stop
             // at 95.7 % on this split; both train the reference's network (README, HyperVisionTransformer.md).
-            case null when architecture == MhcImageArchitecture.VisionTransformer: config.UseLibraryRecipe(); break;
+            case null or "library" when architecture == MhcImageArchitecture.VisionTransformer: config.UseLibraryRecipe(); break;
             case null: break;
             case "reference" when architecture == MhcImageArchitecture.VisionTransformer: break;
-            case "library" when architecture == MhcImageArchitecture.VisionTransformer: config.UseLibraryRecipe(); break;
             case "reference" or "library": throw new ArgumentException("--recipe applies to --architecture vit; the Hyper-ResNet's defaults are already the library's recipe.");
             case var other: throw new ArgumentException($"--recipe must be reference or library, got '{other}'.");
         }
