@@ -9,26 +9,33 @@ namespace Mhc.Models.Fused;
 /// The read-out half of a fused hyper-connection as one autograd node (see <see cref="MixInKernel"/>): inputs
 /// X (rows, n, M), Phi, the gates and the three biases; outputs the branch input u (rows, M) and the coefficients
 /// (rows, Q). Its backward writes the full gradient of X, including the part of the write-in node
-/// (<see cref="MixOutFunction"/>) that the shared <see cref="MixingLink"/> carries.
+/// (<see cref="MixOutFunction"/>) that the shared <see cref="MixingLink"/> carries. At a stage transition it also
+/// outputs the streams' subsample for the shortcut projection (<see cref="StreamSubsample"/>), whose gradient it adds
+/// to the streams' gradient in place.
 /// </summary>
 internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
 {
     /// <inheritdoc />
     public override string Name => "MhcMixIn";
 
-    /// <summary>u and the coefficients; recorded for autograd when a gradient is wanted.</summary>
-    public static (Tensor U, Tensor Coefficients) Apply(MixingSpec spec, MixingLink link, Tensor x, Tensor phi, Tensor gates,
-        Tensor biasPre, Tensor biasPost, Tensor biasRes)
+    /// <summary>
+    /// u, the coefficients and, with <paramref name="subsample"/>, the streams' subsample (else null); recorded for
+    /// autograd when a gradient is wanted.
+    /// </summary>
+    public static (Tensor U, Tensor Coefficients, Tensor? Subsample) Apply(MixingSpec spec, MixingLink link, Tensor x, Tensor phi, Tensor gates,
+        Tensor biasPre, Tensor biasPost, Tensor biasRes, StreamSubsample? subsample = null)
     {
         bool record = is_grad_enabled() && (x.requires_grad || phi.requires_grad || gates.requires_grad
             || biasPre.requires_grad || biasPost.requires_grad || biasRes.requires_grad);
         if (!record)
         {
             var (u, coefficients, _, _, _) = Forward(spec, x, phi, gates, biasPre, biasPost, biasRes);
-            return (u, coefficients);
+            return (u, coefficients, subsample?.Take(x));
         }
-        var outputs = apply(x, phi, gates, biasPre, biasPost, biasRes, spec, link);
-        return (outputs[0], outputs[1]);
+        var outputs = subsample is null
+            ? apply(x, phi, gates, biasPre, biasPost, biasRes, spec, link)
+            : apply(x, phi, gates, biasPre, biasPost, biasRes, spec, link, subsample);
+        return (outputs[0], outputs[1], subsample is null ? null : outputs[2]);
     }
 
     /// <inheritdoc />
@@ -43,7 +50,9 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         ctx.set_materialize_grads(false);
         ctx.save_data("spec", spec);
         ctx.save_data("link", vars[7]);
-        return [u, coefficients];
+        var subsample = vars.Length > 8 ? vars[8] as StreamSubsample : null;
+        ctx.save_data("subsample", subsample!);
+        return subsample is null ? [u, coefficients] : [u, coefficients, subsample.Take(x)];
     }
 
     /// <inheritdoc />
@@ -113,13 +122,15 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         }
         MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
         dOut?.Dispose();
+        if (grad_outputs.Count > 2 && !grad_outputs[2].IsInvalid)
+            ((StreamSubsample)ctx.get_data("subsample")).AddGradient(dx!, grad_outputs[2]);
         int n = spec.N;
         var biases = tensor(biasGradient);
         return
         [
             dx!, dphi, tensor(gateGradient),
             biases.narrow(0, 0, n), biases.narrow(0, n, n), biases.narrow(0, 2 * n, n * n).view(n, n),
-            null!, null!,
+            null!, null!, null!,
         ];
     }
 

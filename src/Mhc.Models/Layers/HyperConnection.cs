@@ -236,7 +236,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
     {
         var link = new MixingLink();
         tokenSpec ??= Spec(MixingState.PerToken);
-        var (u2, coefficients) = ReadOut(tokenSpec, link, rows);
+        var (u2, coefficients, _) = ReadOut(tokenSpec, link, rows);
         var u = toBranch(u2);
         var y = RunBranch(u, keepShape: true);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
@@ -253,7 +253,11 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
         long m = xc.numel() / (b * n);
         var x3 = xc.view(b, n, m);
         pooledSpec ??= Spec(MixingState.PooledChannelsFirst);
-        var (u2, coefficients) = ReadOut(pooledSpec, link, x3);
+        // A strided 1x1 shortcut reads a subsample of the streams: the read-out node takes it in its own pass.
+        var subsample = x.dim() == 5 && StridedPointwiseProjection.LinearStride(projection) is { } stride
+            ? new StreamSubsample(x.shape[2], x.shape[3], x.shape[4], stride.Height, stride.Width)
+            : null;
+        var (u2, coefficients, sub) = ReadOut(pooledSpec, link, x3, subsample);
         var u = u2.view([b, .. x.shape[2..]]);
         var y = RunBranch(u, keepShape: projection is null);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
@@ -263,20 +267,22 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
             return MixOutFunction.Apply(link, deferred: true, x3, coefficients, y.reshape(b, m).contiguous()).view(x.shape);
         }
         // A linear projection commutes with the mixing: project every stream, then mix at the output's size.
-        var projected = Project(MixingProfiler.Mark(xc, MixingProfiler.Mixing)).contiguous();
+        var projected = sub is null
+            ? Project(MixingProfiler.Mark(xc, MixingProfiler.Mixing)).contiguous()
+            : StridedPointwiseProjection.OnSubsample(projection, MixingProfiler.Mark(sub, MixingProfiler.Mixing)).view([b, n, .. y.shape[1..]]);
         long mp = projected.numel() / (b * n);
         var output = MixOutFunction.Apply(link, deferred: false, projected.view(b, n, mp), coefficients, y.reshape(b, mp).contiguous());
         return output.view(projected.shape);
     }
 
     /// <summary>The fused read-out of contiguous rows (R, n, M): the branch input (R, M) and the coefficients (R, Q).</summary>
-    private (Tensor U, Tensor Coefficients) ReadOut(MixingSpec spec, MixingLink link, Tensor rows)
+    private (Tensor U, Tensor Coefficients, Tensor? Subsample) ReadOut(MixingSpec spec, MixingLink link, Tensor rows, StreamSubsample? subsample = null)
     {
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
-        var (u, coefficients) = MixInFunction.Apply(spec, link, MixingProfiler.Mark(rows, MixingProfiler.Mixing),
-            phi!, gates!, bias_pre!, bias_post!, bias_res!);
+        var (u, coefficients, sub) = MixInFunction.Apply(spec, link, MixingProfiler.Mark(rows, MixingProfiler.Mixing),
+            phi!, gates!, bias_pre!, bias_post!, bias_res!, subsample);
         RecordCoefficients(coefficients);
-        return (u, coefficients);
+        return (u, coefficients, sub);
     }
 
     /// <summary>F(u); with <paramref name="keepShape"/>, checks that F keeps the shape (no projection to change it).</summary>

@@ -23,6 +23,17 @@ internal static class StridedPointwiseProjection
         return functional.conv2d(sub, conv.weight!, conv.bias);
     }
 
+    /// <summary>
+    /// The stride of <paramref name="projection"/> when it is a plain 1x1 convolution with a stride above 1 and no
+    /// bias (a linear map that commutes with the stream mixing), else null.
+    /// </summary>
+    public static (long Height, long Width)? LinearStride(Module<Tensor, Tensor>? projection) =>
+        projection is Conv2d conv && conv.bias is null && IsStridedPointwise(conv) ? (conv.stride[0], conv.stride[1]) : null;
+
+    /// <summary>The projection's 1x1 convolution, unstrided, on a subsample it has already been given.</summary>
+    public static Tensor OnSubsample(Module<Tensor, Tensor> projection, Tensor subsample) =>
+        functional.conv2d(subsample, ((Conv2d)projection).weight!);
+
     /// <summary>A plain 1x1 convolution (no padding, dilation, groups or transposition) with a stride above 1.</summary>
     private static bool IsStridedPointwise(Conv2d conv) =>
         !conv.transposed && conv.groups == 1 && (conv.padding_type is null or TorchSharp.Padding.Valid)

@@ -30,7 +30,7 @@ public class MixingKernelDeterminismTests
         var biasPost = (randn(n) * 0.5f).requires_grad_(true);
         var biasRes = (randn(n, n) * 0.5f).requires_grad_(true);
         var link = new MixingLink();
-        var (u, coefficients) = MixInFunction.Apply(spec, link, x, phi, gates, biasPre, biasPost, biasRes);
+        var (u, coefficients, _) = MixInFunction.Apply(spec, link, x, phi, gates, biasPre, biasPost, biasRes);
         var y = (u * 1.5f).contiguous();
         var output = MixOutFunction.Apply(link, deferred: true, x, coefficients, y);
         var dOut = randn(rows, n, m);
