@@ -45,7 +45,7 @@ public sealed class MixingBlocksSuite : IBenchmarkSuite
             }
             foreach (var (channels, size) in new[] { (16, 28), (32, 14) })
             {
-                var projections = new[] { (1, 0), (4, 0), (4, 4), (1, 4) }.Select(v => Projection(v.Item1, v.Item2, channels, size, sizes.ResnetBatch)).ToList();
+                var projections = new[] { (1, 0), (4, 0), (4, 4), (4, 5), (4, 6), (1, 6) }.Select(v => Projection(v.Item1, v.Item2, channels, size, sizes.ResnetBatch)).ToList();
                 try
                 {
                     var times = InterleavedTimer.MedianTimes(projections.Select(p => (p.Name, (Action)p.Step)).ToList(), 3, repeats);
@@ -89,6 +89,17 @@ public sealed class MixingBlocksSuite : IBenchmarkSuite
         var conv = Conv2d(channels, 2 * channels, 1, stride: 2, bias: false);
         var x = randn(new long[] { batch * n, channels, size, size }).requires_grad_(true);
         var g = randn(new long[] { batch * n, variant == 4 ? channels : 2 * channels, size / 2, size / 2 });
+        if (variant == 5)
+        {
+            var s5 = randn(new long[] { batch * n * (size / 2) * (size / 2), channels }).requires_grad_(true);
+            var g5 = randn(new long[] { batch * n * (size / 2) * (size / 2), 2 * channels });
+            return new BlockPart($"n{n}v{variant}", conv, () => mm(s5, conv.weight!.view(2 * channels, channels).t()), s5, g5);
+        }
+        if (variant == 6)
+        {
+            var s6 = randn(new long[] { batch * n, channels, size / 2, size / 2 }).requires_grad_(true);
+            return new BlockPart($"n{n}v{variant}", conv, () => functional.conv2d(s6, conv.weight!), s6, g);
+        }
         Func<Tensor> forward = variant switch
         {
             0 => () => functional.conv2d(Sub(x).contiguous(), conv.weight!),

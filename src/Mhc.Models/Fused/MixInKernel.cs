@@ -63,12 +63,13 @@ internal static unsafe class MixInKernel
     /// (<paramref name="r"/>, rows). <paramref name="projected"/> (rows x Q) holds Phi v for per-token states (read)
     /// and receives it for pooled ones, whose states go to <paramref name="states"/> (rows x D; null per token).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(MixingSpec spec, Inputs input, float* projected, float* r, float* u, float* coefficients, float* states)
     {
         nint uAddress = (nint)u, cAddress = (nint)coefficients, pA = (nint)projected, rA = (nint)r, sA = (nint)states;
         long groups = (input.Rows + Lanes - 1) / Lanes;
         var clock = new PhaseClock();
-        KernelParallel.For(groups, 4, (start, end) =>
+        KernelParallel.For(groups, 4, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             var ws = Workspace.For(spec);
             long projectTicks = 0, coefficientTicks = 0;
@@ -120,6 +121,7 @@ internal static unsafe class MixInKernel
     /// Per-token states only, or null: the forward's coefficients and the gradient of X to write (see
     /// <see cref="TokenInput"/>).
     /// </param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardCoefficients(MixingSpec spec, Inputs input, float* projected, float* r, float* du, float* dCoefficients,
         float* dOut, float* dmr, float* scale, float[] gateGradient, float[] biasGradient, PooledInput? pooledInput = null,
         TokenInput? tokenInput = null)
@@ -138,7 +140,7 @@ internal static unsafe class MixInKernel
             throw new ArgumentException("TokenInput writes the input gradient of per-token states only.", nameof(tokenInput));
         // Per token, the rows go to threads in fixed blocks, each with its own share of Phi's gradient (TokenInput).
         int perBlock = tokenInput is null ? 1 : TokenInput.GroupsPerBlock;
-        KernelParallel.For((groups + perBlock - 1) / perBlock, tokenInput is null ? 4 : 1, (firstBlock, endBlock) =>
+        KernelParallel.For((groups + perBlock - 1) / perBlock, tokenInput is null ? 4 : 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (firstBlock, endBlock) =>
         {
             long start = firstBlock * perBlock, end = Math.Min(groups, endBlock * perBlock);
             long coefficientTicks = 0, phiTicks = 0;
@@ -243,6 +245,7 @@ internal static unsafe class MixInKernel
         }
 
         /// <summary>dX of row <paramref name="t"/> without the state's term.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void WriteMixingTerms(MixingSpec spec, Inputs input, long t, float* du, float* dOut) =>
             WriteInputGradient(spec.N, input.Features, (float*)coefficients + t * spec.Q, du, dOut,
                 (float*)dx + t * spec.N * input.Features);
@@ -251,6 +254,7 @@ internal static unsafe class MixInKernel
         /// Adds the state's term to dX of row <paramref name="t"/>: dv = scale v + Phi^T dmr per stream channel, spread
         /// over its positions. <paramref name="dv"/> is scratch of D floats.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void AddStateTerm(MixingSpec spec, Inputs input, long t, float* dmr, float scale, float[] dv)
         {
             int d = spec.StateLength, m = input.Features, channels = spec.StateChannels, spatial = m / channels;
@@ -285,6 +289,7 @@ internal static unsafe class MixInKernel
         /// a larger Phi (the 64-block MLP's, D = 1024) streams from the second level for every pair of rows and runs at
         /// half the speed of libtorch's blocked GEMM, so <see cref="BackwardInput"/> and GEMMs take over.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static bool Fits(MixingSpec spec) => (long)spec.Q * spec.StateLength * sizeof(float) <= 48 * 1024;
 
         private readonly nint coefficients, dx, phiShares;
@@ -301,6 +306,7 @@ internal static unsafe class MixInKernel
         }
 
         /// <summary>Blocks of rows for <paramref name="rows"/> rows.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static long Blocks(long rows)
         {
             long groups = (rows + Lanes - 1) / Lanes;
@@ -308,6 +314,7 @@ internal static unsafe class MixInKernel
         }
 
         /// <summary>Phi's gradient (Q x D): the sum of the blocks' shares, in block order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void SumPhiGradient(float* shares, long blocks, int length, float* into)
         {
             new ReadOnlySpan<float>(shares, length).CopyTo(new Span<float>(into, length));
@@ -320,6 +327,7 @@ internal static unsafe class MixInKernel
         /// <paramref name="phiTerm"/> is scratch of 2 n M floats. Returns the ticks spent on the products with Phi
         /// (the norm and projection's part, for the profiler).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public long WriteGroup(MixingSpec spec, Inputs input, long block, long first, int count, float* dmr, float* scale, float* du,
             float* dOut, float[] phiTerm, PhaseClock clock)
         {
@@ -345,6 +353,7 @@ internal static unsafe class MixInKernel
             return ticks;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void WriteRow(int n, int m, int q, Inputs input, long t, float* du, float* dOut, float scale, float* term) =>
             WriteInputGradient(n, m, (float*)coefficients + t * q, du == null ? null : du + t * m,
                 dOut == null ? null : dOut + t * n * m, (float*)dx + t * n * m, input.X + t * n * m, scale, term);
@@ -355,6 +364,7 @@ internal static unsafe class MixInKernel
     /// dX[j] = sum_i H_res[i, j] dOut[i] + H_pre[j] du + the state's gradient scale v + <paramref name="phiTerm"/>
     /// (Phi^T dmr, rows x n M, made by a GEMM; <paramref name="dx"/> may overwrite it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInput(MixingSpec spec, Inputs input, float* coefficients, float* du, float* dOut,
         float* scale, float* phiTerm, float* dx)
     {
@@ -362,7 +372,7 @@ internal static unsafe class MixInKernel
             throw new ArgumentException("Pooled states get their input gradient in BackwardCoefficients.", nameof(spec));
         nint cA = (nint)coefficients, duA = (nint)du, dOutA = (nint)dOut, scaleA = (nint)scale, phiA = (nint)phiTerm, dxA = (nint)dx;
         int n = spec.N, m = input.Features, q = spec.Q;
-        KernelParallel.For(input.Rows, Math.Max(1, 16384 / Math.Max(1, n * m)), (start, end) =>
+        KernelParallel.For(input.Rows, Math.Max(1, 16384 / Math.Max(1, n * m)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (long t = start; t < end; t++)
                 WriteInputGradient(n, m, (float*)cA + t * q, duA == 0 ? null : (float*)duA + t * m,
@@ -371,6 +381,7 @@ internal static unsafe class MixInKernel
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector<float> GatherScalars(float* values, long first, long count)
     {
         Span<float> lanes = stackalloc float[Lanes];
@@ -384,6 +395,7 @@ internal static unsafe class MixInKernel
     /// written to <paramref name="states"/>. Rows are projected two at a time (<see cref="VectorOps.Dot4x2"/>), while
     /// the group's rows are in cache: one pass over X from memory for the norm and the projection.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StateGroup(MixingSpec spec, Inputs input, long first, Workspace ws, float* projected, float* r, float* states)
     {
         int lanes = (int)Math.Min(Lanes, input.Rows - first);
@@ -427,6 +439,7 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>The pooled state of row <paramref name="t"/> (the mean over positions of every stream channel) into <paramref name="target"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pool(MixingSpec spec, Inputs input, long t, float* target)
     {
         float* row = input.X + t * spec.N * input.Features;
@@ -436,6 +449,7 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>u = sum_k pre[k] X[k] for one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReadOut(float* x, float* coefficients, int n, int m, float* u)
     {
         Span<Vector<float>> pre = stackalloc Vector<float>[n];
@@ -460,6 +474,7 @@ internal static unsafe class MixInKernel
     /// state's term scale x[j] + phiTerm[j]; pooled rows get theirs later (<see cref="PooledInput.AddStateTerm"/>).
     /// A chunk of columns of all n streams at a time, so that dOut and du are read once for the n streams' gradients.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteInputGradient(int n, int m, float* coefficients, float* du, float* dOut, float* dx,
         float* x = null, float scale = 0f, float* phiTerm = null)
     {
@@ -474,6 +489,7 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>The whole vectors of <see cref="WriteInputGradient"/> for any n; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int WriteInputGradientVectors(int n, int m, float* coefficients, float* du, float* dOut, float* dx,
         float* x, float scale, float* phiTerm)
     {
@@ -515,6 +531,7 @@ internal static unsafe class MixInKernel
     }
 
     /// <summary>Adds H_pre[j] du + sum_i H_res[i, j] dOut[i] to dX[j] at columns [from, to), one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CombineTail(int n, int m, int from, int to, float* du, float* dOut, float* pre, float* res, float* dx)
     {
         for (int j = 0; j < n; j++)
@@ -538,8 +555,10 @@ internal static unsafe class MixInKernel
         private long project;
         private long coefficients;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public long Now() => on ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Add(long projectTicks, long coefficientTicks)
         {
             if (!on) return;
@@ -547,6 +566,7 @@ internal static unsafe class MixInKernel
             Interlocked.Add(ref coefficients, coefficientTicks);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Report(MixingSpec spec)
         {
             if (!on) return;
@@ -588,6 +608,7 @@ internal static unsafe class MixInKernel
         public Vector<float>[] Scratch { get; }
         public Vector<float> R { get; set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Workspace For(MixingSpec spec)
         {
             var ws = workspace;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Mhc.Models.Fused;
@@ -18,11 +19,12 @@ internal static unsafe class MixOutKernel
     private static readonly int Lanes = Vector<float>.Count;
 
     /// <summary>out = H_res X + H_post y per row; X and out are rows x n x M, y rows x M, coefficients rows x Q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(int n, long rows, int m, float* x, float* coefficients, float* y, float* output)
     {
         nint xa = (nint)x, ca = (nint)coefficients, ya = (nint)y, oa = (nint)output;
         int q = n * n + 2 * n;
-        KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), (start, end) =>
+        KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             Vector<float>* resV = stackalloc Vector<float>[n * n];
             Vector<float>* postV = stackalloc Vector<float>[n];
@@ -64,16 +66,18 @@ internal static unsafe class MixOutKernel
     /// dy = sum_i H_post[i] dOut[i] and dCoefficients (post part; res part too when <paramref name="dx"/> is given,
     /// zero otherwise), and, when <paramref name="dx"/> is not null, dX[j] = sum_i H_res[i, j] dOut[i].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(int n, long rows, int m, float* x, float* coefficients, float* y, float* dOut,
         float* dy, float* dCoefficients, float* dx)
     {
         nint xa = (nint)x, ca = (nint)coefficients, ya = (nint)y, ga = (nint)dOut, dya = (nint)dy, dca = (nint)dCoefficients, dxa = (nint)dx;
         int q = n * n + 2 * n;
-        KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), (start, end) =>
+        KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             Vector<float>* postV = stackalloc Vector<float>[n];
             Vector<float>* resV = stackalloc Vector<float>[n * n];
             Vector<float>* gs = stackalloc Vector<float>[n];
+            float* unusedPre = stackalloc float[4];
             for (long t = start; t < end; t++)
             {
                 float* xr = (float*)xa + t * n * m, yr = (float*)ya + t * m, g = (float*)ga + t * n * m;
@@ -83,7 +87,9 @@ internal static unsafe class MixOutKernel
                 for (int k = 0; k < n; k++) dc[k] = 0f;
                 // dH_post[i] = dOut[i] . y (for n = 4 in the pass below); dH_res[i, j] = dOut[i] . X[j].
                 if (n != 4) VectorOps.DotMany(yr, g, m, n, m, dc + n);
-                if (full)
+                if (full && n == 4)
+                    StreamMix4.CoefficientGradients(m, xr, null, g, unusedPre, dc + 2 * n);
+                else if (full)
                     for (int i = 0; i < n; i++) VectorOps.DotMany(g + i * m, xr, m, n, m, dc + 2 * n + i * n);
                 else
                     for (int k = 2 * n; k < q; k++) dc[k] = 0f;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Mhc.Models.Fused;
@@ -12,10 +13,11 @@ internal static unsafe class RmsNormKernel
     private static readonly int Lanes = Vector<float>.Count;
 
     /// <summary>Normalises <paramref name="rows"/> rows of <paramref name="width"/> floats from <paramref name="x"/> into <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(float* x, float* weight, float* y, long rows, int width, float epsilon)
     {
         nint xa = (nint)x, wa = (nint)weight, ya = (nint)y;
-        KernelParallel.For(rows, Math.Max(1, 16384 / Math.Max(1, width)), (start, end) =>
+        KernelParallel.For(rows, Math.Max(1, 16384 / Math.Max(1, width)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             float* w = (float*)wa;
             for (long r = start; r < end; r++)

@@ -15,6 +15,7 @@ internal static class Sinkhorn4
     private const int Slot = 20;
 
     /// <summary>In place on <paramref name="m"/> (16 vectors); records history and basis when they are not empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpFirst(Span<Vector<float>> m, int iterations, Span<Vector<float>> history, Span<Vector<float>> basis)
     {
         bool record = !history.IsEmpty;
@@ -54,6 +55,7 @@ internal static class Sinkhorn4
     }
 
     /// <summary>The backward of <see cref="ExpFirst"/> in place on <paramref name="g"/> (16 vectors), from its history and basis.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpFirstBackward(Span<Vector<float>> g, int steps, Span<Vector<float>> history, Span<Vector<float>> basis)
     {
         ref var gg = ref MemoryMarshal.GetReference(g[..16]);

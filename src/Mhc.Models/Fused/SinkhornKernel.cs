@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Mhc.Models.Constraints;
 
@@ -26,15 +27,17 @@ internal static class SinkhornKernel
     [ThreadStatic] private static float[]? staging;
 
     /// <summary>Normalisation half-steps a projection takes (column or row each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int HalfSteps(SinkhornVariant variant, int iterations) =>
         variant == SinkhornVariant.SoftmaxFirst ? 2 * iterations - 1 : 2 * iterations;
 
     /// <summary>Projects <paramref name="count"/> row-major n x n matrices from <paramref name="logits"/> into <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Forward(float* logits, float* output, long count, int n, int iterations, SinkhornVariant variant, float epsilon)
     {
         nint src = (nint)logits, dst = (nint)output;
         long blocks = (count + Lanes - 1) / Lanes;
-        KernelParallel.For(blocks, 64, (start, end) =>
+        KernelParallel.For(blocks, 64, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             var ws = Workspace(n, 0);
             for (long b = start; b < end; b++)
@@ -51,13 +54,14 @@ internal static class SinkhornKernel
     /// The gradient with respect to <paramref name="logits"/> of a projection whose output gradient is
     /// <paramref name="gradOutput"/>, written to <paramref name="gradLogits"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Backward(float* logits, float* gradOutput, float* gradLogits, long count, int n, int iterations,
         SinkhornVariant variant, float epsilon)
     {
         nint src = (nint)logits, grad = (nint)gradOutput, dst = (nint)gradLogits;
         long blocks = (count + Lanes - 1) / Lanes;
         int nn = n * n, steps = HalfSteps(variant, iterations);
-        KernelParallel.For(blocks, 32, (start, end) =>
+        KernelParallel.For(blocks, 32, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             var ws = Workspace(n, steps);
             for (long b = start; b < end; b++)
@@ -79,6 +83,7 @@ internal static class SinkhornKernel
     /// Runs the projection on one block in place; with a history, records each half-step's output and divisors
     /// (exp domain) or softmax (log domain), and the variant's basis (exp(x - max), the first softmax, or the output).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run(Span<Vector<float>> m, int n, int iterations, SinkhornVariant variant, float epsilon,
         Span<Vector<float>> history, Span<Vector<float>> basis)
     {
@@ -138,6 +143,7 @@ internal static class SinkhornKernel
     }
 
     /// <summary>Turns the output gradient <paramref name="g"/> of a block run with a history into the logits' gradient, in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BackwardBlock(Span<Vector<float>> g, int n, SinkhornVariant variant, int steps,
         Span<Vector<float>> history, Span<Vector<float>> basis)
     {
@@ -176,6 +182,7 @@ internal static class SinkhornKernel
     /// Divides each column (or row) by its sum plus <paramref name="eps"/>, as one reciprocal and n products (a
     /// division costs several products); records the result and the reciprocals.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Normalize(Span<Vector<float>> m, int n, bool columns, Vector<float> eps, Span<Vector<float>> record)
     {
         for (int a = 0; a < n; a++)
@@ -191,6 +198,7 @@ internal static class SinkhornKernel
     }
 
     /// <summary>y = m / s along an axis: dm = (dy - sum(dy * y)) / s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NormalizeBackward(Span<Vector<float>> g, int n, bool columns, Span<Vector<float>> record)
     {
         for (int a = 0; a < n; a++)
@@ -204,6 +212,7 @@ internal static class SinkhornKernel
     }
 
     /// <summary>Subtracts each column's (or row's) log-sum-exp; records the softmax along it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NormalizeLog(Span<Vector<float>> l, int n, bool columns, Span<Vector<float>> record)
     {
         Span<Vector<float>> e = stackalloc Vector<float>[n];
@@ -224,6 +233,7 @@ internal static class SinkhornKernel
     }
 
     /// <summary>l' = l - lse(l) along an axis: dl = dl' - softmax(l) * sum(dl').</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NormalizeLogBackward(Span<Vector<float>> g, int n, bool columns, Span<Vector<float>> record)
     {
         for (int a = 0; a < n; a++)
@@ -236,11 +246,14 @@ internal static class SinkhornKernel
     }
 
     /// <summary>Vectors of history a backward block needs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int HistoryLength(int n, int steps) => steps * (n * n + n);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Span<Vector<float>> Slot(Span<Vector<float>> history, int h, int n) =>
         history.IsEmpty ? default : history.Slice(h * (n * n + n), n * n + n);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector<float>[] Workspace(int n, int steps)
     {
         int needed = 3 * n * n + HistoryLength(n, steps);
@@ -248,12 +261,15 @@ internal static class SinkhornKernel
         return workspace;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Load(float* source, long first, long count, int nn, Span<Vector<float>> into) =>
         VectorOps.Gather(source, first, count, nn, nn, into, Staging(nn));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Store(float* target, long first, long count, int nn, Span<Vector<float>> from) =>
         VectorOps.Scatter(target, first, count, nn, nn, from, Staging(nn));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float[] Staging(int nn)
     {
         if (staging is null || staging.Length < nn * Lanes) staging = new float[nn * Lanes];

@@ -14,6 +14,7 @@ internal static unsafe class StreamMix4
     private static readonly int Lanes = Vector<float>.Count;
 
     /// <summary>out[i] = post[i] y + sum_j res[i, j] x[j] (mHC eq. 3); x and out are 4 x m, res row-major.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Forward(int m, float* x, float* y, float* post, float* res, float* output)
     {
         Vector<float> p0 = new(post[0]), p1 = new(post[1]), p2 = new(post[2]), p3 = new(post[3]);
@@ -37,6 +38,7 @@ internal static unsafe class StreamMix4
     }
 
     /// <summary>u = sum_k pre[k] x[k], the branch input (mHC eq. 3); x is 4 x m.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int ReadOut(int m, float* x, float* pre, float* u)
     {
         Vector<float> p0 = new(pre[0]), p1 = new(pre[1]), p2 = new(pre[2]), p3 = new(pre[3]);
@@ -54,6 +56,7 @@ internal static unsafe class StreamMix4
     /// per-token state's term scale x[j] + phiTerm[j] (phiTerm 4 x m; it may be dx itself). With
     /// <paramref name="y"/>, also dPost[i] = g[i] . y over the columns covered (the caller adds the rest).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Backward(int m, float* g, float* post, float* res, float* dy, float* pre, float* du, float* dx,
         float* x = null, float scale = 0f, float* phiTerm = null, float* y = null, float* dPost = null)
     {
@@ -121,16 +124,20 @@ internal static unsafe class StreamMix4
     /// dRes[i, j] = g[i] . x[j] (row-major), 20 dot products sharing their loads; <paramref name="du"/> or
     /// <paramref name="g"/> may be null (their products are then 0). Covers all m columns.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CoefficientGradients(int m, float* x, float* du, float* g, float* dPre, float* dRes)
     {
         if (du == null || g == null)
         {
-            // One of the two is missing: the general routine costs no more than the one pass it makes.
             for (int k = 0; k < 4; k++) dPre[k] = 0f;
-            for (int k = 0; k < 16; k++) dRes[k] = 0f;
-            if (du != null) VectorOps.DotMany(du, x, m, 4, m, dPre);
-            if (g != null)
-                for (int i = 0; i < 4; i++) VectorOps.DotMany(g + i * m, x, m, 4, m, dRes + 4 * i);
+            if (du != null)
+            {
+                // Only du: one pass of the general routine.
+                for (int k = 0; k < 16; k++) dRes[k] = 0f;
+                VectorOps.DotMany(du, x, m, 4, m, dPre);
+            }
+            else if (g != null) StreamProducts(m, x, g, dRes);
+            else for (int k = 0; k < 16; k++) dRes[k] = 0f;
             return;
         }
         Vector<float> p0 = default, p1 = default, p2 = default, p3 = default;
@@ -168,6 +175,43 @@ internal static unsafe class StreamMix4
                 for (int i = 0; i < 4; i++) dRes[i * 4 + j] += g[i * m + c] * xj;
             }
         }
+    }
+
+    /// <summary>
+    /// dRes[i, j] = g[i] . x[j] (row-major) in one pass over both: 16 dot products sharing their loads (a stage
+    /// transition's write-in, whose input is not the read-out's and so has no du term). Covers all m columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StreamProducts(int m, float* x, float* g, float* dRes)
+    {
+        Vector<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        float* x1 = x + m, x2 = x + 2 * m, x3 = x + 3 * m, g1 = g + m, g2 = g + 2 * m, g3 = g + 3 * m;
+        int c = 0;
+        for (; c + Lanes <= m; c += Lanes)
+        {
+            Vector<float> v0 = VectorOps.Load(x + c), v1 = VectorOps.Load(x1 + c), v2 = VectorOps.Load(x2 + c), v3 = VectorOps.Load(x3 + c);
+            var w = VectorOps.Load(g + c);
+            a00 = VectorOps.Fma(w, v0, a00); a01 = VectorOps.Fma(w, v1, a01); a02 = VectorOps.Fma(w, v2, a02); a03 = VectorOps.Fma(w, v3, a03);
+            w = VectorOps.Load(g1 + c);
+            a10 = VectorOps.Fma(w, v0, a10); a11 = VectorOps.Fma(w, v1, a11); a12 = VectorOps.Fma(w, v2, a12); a13 = VectorOps.Fma(w, v3, a13);
+            w = VectorOps.Load(g2 + c);
+            a20 = VectorOps.Fma(w, v0, a20); a21 = VectorOps.Fma(w, v1, a21); a22 = VectorOps.Fma(w, v2, a22); a23 = VectorOps.Fma(w, v3, a23);
+            w = VectorOps.Load(g3 + c);
+            a30 = VectorOps.Fma(w, v0, a30); a31 = VectorOps.Fma(w, v1, a31); a32 = VectorOps.Fma(w, v2, a32); a33 = VectorOps.Fma(w, v3, a33);
+        }
+        dRes[0] = Vector.Sum(a00); dRes[1] = Vector.Sum(a01); dRes[2] = Vector.Sum(a02); dRes[3] = Vector.Sum(a03);
+        dRes[4] = Vector.Sum(a10); dRes[5] = Vector.Sum(a11); dRes[6] = Vector.Sum(a12); dRes[7] = Vector.Sum(a13);
+        dRes[8] = Vector.Sum(a20); dRes[9] = Vector.Sum(a21); dRes[10] = Vector.Sum(a22); dRes[11] = Vector.Sum(a23);
+        dRes[12] = Vector.Sum(a30); dRes[13] = Vector.Sum(a31); dRes[14] = Vector.Sum(a32); dRes[15] = Vector.Sum(a33);
+        for (; c < m; c++)
+            for (int j = 0; j < 4; j++)
+            {
+                float xj = x[j * m + c];
+                for (int i = 0; i < 4; i++) dRes[i * 4 + j] += g[i * m + c] * xj;
+            }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -9,6 +9,7 @@ internal static unsafe class VectorOps
     private static readonly int Lanes = Vector<float>.Count;
 
     /// <summary>Sum of a[i] b[i] for i below <paramref name="length"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* a, float* b, int length)
     {
         var acc0 = Vector<float>.Zero;
@@ -26,6 +27,7 @@ internal static unsafe class VectorOps
     }
 
     /// <summary>The four dot products of rows a0..a3 with b, sharing b's loads: written to result[0..3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot4(float* a0, float* a1, float* a2, float* a3, float* b, int length, Span<float> result)
     {
         var acc0 = Vector<float>.Zero;
@@ -59,6 +61,7 @@ internal static unsafe class VectorOps
     /// <see cref="Dot4"/> for two vectors b0 and b1 at once: the eight dot products of rows a0..a3 with each, every
     /// load of a row serving both (bit for bit what two <see cref="Dot4"/> calls give); written to r0[0..3], r1[0..3].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot4x2(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, int length, float* r0, float* r1)
     {
         Vector<float> c0 = default, c1 = default, c2 = default, c3 = default;
@@ -88,15 +91,18 @@ internal static unsafe class VectorOps
     }
 
     /// <summary>Broadcasts each of <paramref name="values"/> to a vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Broadcast(float* values, int count, Span<Vector<float>> into)
     {
         for (int k = 0; k < count; k++) into[k] = new Vector<float>(values[k]);
     }
 
     /// <summary>Sum of a[i]^2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SumOfSquares(float* a, int length) => Dot(a, a, length);
 
     /// <summary>Sum of a[i]; four accumulators, so that the adds do not wait on each other.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(float* a, int length)
     {
         Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, acc2 = Vector<float>.Zero, acc3 = Vector<float>.Zero;
@@ -119,6 +125,7 @@ internal static unsafe class VectorOps
     /// <paramref name="result"/>[j]: one pass over a for all of them (four at a time in registers), where
     /// <paramref name="count"/> separate <see cref="Dot"/> calls would read a that many times.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotMany(float* a, float* b, long stride, int count, int length, float* result)
     {
         int j = 0;
@@ -135,6 +142,7 @@ internal static unsafe class VectorOps
     /// <paramref name="length"/>, row-major): out[e] = sum_k w[k] W[k, e], summed in k order. Four vectors of columns
     /// of both outputs stay in registers while W's rows stream past, each load of W serving both.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransposedProduct(float* matrix, int rows, int length, float* w0, float* w1, float* out0, float* out1)
     {
         bool two = w1 != null;
@@ -176,6 +184,7 @@ internal static unsafe class VectorOps
     /// <paramref name="length"/>, row-major): acc[k, e] += w0[k] x0[e] (+ w1[k] x1[e]). Four vectors of x0 and x1 stay
     /// in registers while acc's rows go past, each load and store of acc serving both.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddOuter(float* acc, int rows, int length, float* w0, float* x0, float* w1, float* x1)
     {
         bool two = w1 != null;
@@ -208,6 +217,7 @@ internal static unsafe class VectorOps
     }
 
     /// <summary>Adds <paramref name="value"/> to a[i] for i below <paramref name="length"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddConstant(float* a, int length, float value)
     {
         var v = new Vector<float>(value);
@@ -217,6 +227,7 @@ internal static unsafe class VectorOps
     }
 
     /// <summary>a[i] += w b[i] for i below <paramref name="length"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled(float* a, float* b, float w, int length)
     {
         var wv = new Vector<float>(w);
@@ -238,13 +249,16 @@ internal static unsafe class VectorOps
     public static void Store(float* p, Vector<float> v) => *(Vector<float>*)p = v;
 
     /// <summary>1 / (1 + exp(-x)), lane-wise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector<float> Sigmoid(Vector<float> x) => Vector<float>.One / (Vector<float>.One + Vector.Exp(-x));
 
     /// <summary>tanh(x) = 1 - 2 / (exp(2x) + 1), lane-wise; saturates to +-1 without overflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector<float> Tanh(Vector<float> x) =>
         Vector<float>.One - new Vector<float>(2f) / (Vector.Exp(x + x) + Vector<float>.One);
 
     /// <summary>Gathers lanes: <c>into[e][l] = source[(first + l) * stride + e]</c> for existing rows, 0 past <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(float* source, long first, long count, int stride, int entries, Span<Vector<float>> into, float[] stage)
     {
         int lanes = (int)Math.Min(Lanes, count - first);
@@ -257,6 +271,7 @@ internal static unsafe class VectorOps
     }
 
     /// <summary>Scatters lanes back: <c>target[(first + l) * stride + e] = from[e][l]</c> for existing rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter(float* target, long first, long count, int stride, int entries, ReadOnlySpan<Vector<float>> from, float[] stage)
     {
         for (int e = 0; e < entries; e++) from[e].CopyTo(stage, e * Lanes);
