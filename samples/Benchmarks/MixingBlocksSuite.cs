@@ -45,7 +45,7 @@ public sealed class MixingBlocksSuite : IBenchmarkSuite
             }
             foreach (var (channels, size) in new[] { (16, 28), (32, 14) })
             {
-                var projections = new[] { (1, 0), (4, 0), (4, 4), (4, 5), (4, 6), (1, 6) }.Select(v => Projection(v.Item1, v.Item2, channels, size, sizes.ResnetBatch)).ToList();
+                var projections = new[] { (4, 6), (4, 7), (1, 6), (1, 7) }.Select(v => Projection(v.Item1, v.Item2, channels, size, sizes.ResnetBatch)).ToList();
                 try
                 {
                     var times = InterleavedTimer.MedianTimes(projections.Select(p => (p.Name, (Action)p.Step)).ToList(), 3, repeats);
@@ -94,6 +94,12 @@ public sealed class MixingBlocksSuite : IBenchmarkSuite
             var s5 = randn(new long[] { batch * n * (size / 2) * (size / 2), channels }).requires_grad_(true);
             var g5 = randn(new long[] { batch * n * (size / 2) * (size / 2), 2 * channels });
             return new BlockPart($"n{n}v{variant}", conv, () => mm(s5, conv.weight!.view(2 * channels, channels).t()), s5, g5);
+        }
+        if (variant == 7)
+        {
+            var s7 = randn(new long[] { batch * n, size / 2, size / 2, channels }).permute(0, 3, 1, 2).requires_grad_(true);
+            var g7 = randn(new long[] { batch * n, size / 2, size / 2, 2 * channels }).permute(0, 3, 1, 2);
+            return new BlockPart($"n{n}v{variant}", conv, () => functional.conv2d(s7, conv.weight!), s7, g7);
         }
         if (variant == 6)
         {

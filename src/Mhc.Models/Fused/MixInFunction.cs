@@ -11,7 +11,8 @@ namespace Mhc.Models.Fused;
 /// (rows, Q). Its backward writes the full gradient of X, including the part of the write-in node
 /// (<see cref="MixOutFunction"/>) that the shared <see cref="MixingLink"/> carries. At a stage transition it also
 /// outputs the streams' subsample for the shortcut projection (<see cref="StreamSubsample"/>), whose gradient it adds
-/// to the streams' gradient in place.
+/// to the streams' gradient in place. X may also be one tensor (rows, 1, M) standing for n identical streams, the
+/// first block after the expansion (<see cref="SharedStreams"/>); its gradient then has that shape too.
 /// </summary>
 internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
 {
@@ -162,7 +163,12 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         Read(biasRes, biases.AsSpan(2 * n, n * n));
         var g = new float[3];
         Read(gates, g);
-        return new MixInKernel.Inputs(TensorMemory.Pointer(x), x.shape[0], (int)x.shape[2], TensorMemory.Pointer(phi), g, biases);
+        // One tensor standing for n identical streams (rows, 1, M): see SharedStreams.
+        bool shared = x.shape[1] != n;
+        if (shared && (x.shape[1] != 1 || spec.State == MixingState.PerToken))
+            throw new ArgumentException(
+                $"The read-out expects {n} streams per row, or one shared by all for pooled states; got [{string.Join(", ", x.shape)}].", nameof(x));
+        return new MixInKernel.Inputs(TensorMemory.Pointer(x), x.shape[0], (int)x.shape[2], TensorMemory.Pointer(phi), g, biases, shared);
     }
 
     private static unsafe void Read(Tensor t, Span<float> into) => new ReadOnlySpan<float>(TensorMemory.Pointer(t), into.Length).CopyTo(into);

@@ -29,9 +29,10 @@ internal static unsafe class MixInKernel
     /// <summary>The raw inputs and parameters of one call.</summary>
     public readonly struct Inputs
     {
-        public Inputs(float* x, long rows, int features, float* phi, float[] gates, float[] biases)
+        public Inputs(float* x, long rows, int features, float* phi, float[] gates, float[] biases, bool shared = false)
         {
             X = x;
+            Shared = shared;
             Rows = rows;
             Features = features;
             Phi = phi;
@@ -39,8 +40,13 @@ internal static unsafe class MixInKernel
             Biases = biases;
         }
 
-        /// <summary>Streams, rows x n x M.</summary>
+        /// <summary>Streams, rows x n x M; rows x M when <see cref="Shared"/>.</summary>
         public float* X { get; }
+
+        /// <summary>
+        /// Whether X holds one tensor whose n copies are the streams (pooled states only; see <see cref="SharedStreams"/>).
+        /// </summary>
+        public bool Shared { get; }
 
         /// <summary>Rows (tokens or samples).</summary>
         public long Rows { get; }
@@ -56,6 +62,9 @@ internal static unsafe class MixInKernel
 
         /// <summary>b_pre, b_post, b_res in coefficient order (Q).</summary>
         public float[] Biases { get; }
+
+        /// <summary>Row <paramref name="t"/> of X for <paramref name="n"/> streams.</summary>
+        public float* Row(long t, int n) => X + t * (Shared ? 1 : n) * Features;
     }
 
     /// <summary>
@@ -87,8 +96,11 @@ internal static unsafe class MixInKernel
                 for (int l = 0; l < lanes; l++)
                 {
                     long t = first + l;
-                    ReadOut(input.X + t * spec.N * input.Features, (float*)cAddress + t * spec.Q, spec.N, input.Features,
-                        (float*)uAddress + t * input.Features);
+                    if (input.Shared)
+                        SharedStreams.ReadOut(spec.N, input.Features, input.Row(t, spec.N), (float*)cAddress + t * spec.Q, (float*)uAddress + t * input.Features);
+                    else
+                        ReadOut(input.Row(t, spec.N), (float*)cAddress + t * spec.Q, spec.N, input.Features,
+                            (float*)uAddress + t * input.Features);
                 }
             }
             clock.Add(projectTicks, coefficientTicks);
@@ -165,9 +177,16 @@ internal static unsafe class MixInKernel
                     for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = 0f;
                     if (l >= lanes) continue;
                     long t = first + l;
-                    float* xRow = input.X + t * n * m;
+                    float* xRow = input.Row(t, n);
                     for (int k = 0; k < q; k++) row[k] = dcA != 0 ? ((float*)dcA)[t * q + k] : 0f;
-                    if (n == 4)
+                    if (input.Shared)
+                    {
+                        SharedStreams.CoefficientGradients(n, m, xRow, duA == 0 ? null : (float*)duA + t * m,
+                            dOutA == 0 ? null : (float*)dOutA + t * n * m, products, products + n);
+                        for (int k = 0; k < n; k++) row[k] += products[k];
+                        for (int k = 0; k < n * n; k++) row[2 * n + k] += products[n + k];
+                    }
+                    else if (n == 4)
                     {
                         StreamMix4.CoefficientGradients(m, xRow, duA == 0 ? null : (float*)duA + t * m,
                             dOutA == 0 ? null : (float*)dOutA + t * n * m, products, products + n);
@@ -246,9 +265,14 @@ internal static unsafe class MixInKernel
 
         /// <summary>dX of row <paramref name="t"/> without the state's term.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void WriteMixingTerms(MixingSpec spec, Inputs input, long t, float* du, float* dOut) =>
-            WriteInputGradient(spec.N, input.Features, (float*)coefficients + t * spec.Q, du, dOut,
-                (float*)dx + t * spec.N * input.Features);
+        public void WriteMixingTerms(MixingSpec spec, Inputs input, long t, float* du, float* dOut)
+        {
+            float* c = (float*)coefficients + t * spec.Q;
+            if (input.Shared)
+                SharedStreams.InputGradient(spec.N, input.Features, c, c + 2 * spec.N, du, dOut, (float*)dx + t * input.Features);
+            else
+                WriteInputGradient(spec.N, input.Features, c, du, dOut, (float*)dx + t * spec.N * input.Features);
+        }
 
         /// <summary>
         /// Adds the state's term to dX of row <paramref name="t"/>: dv = scale v + Phi^T dmr per stream channel, spread
@@ -263,9 +287,19 @@ internal static unsafe class MixInKernel
             {
                 for (int e = 0; e < d; e++) g[e] = scale * v[e];
                 for (int k = 0; k < spec.Q; k++) VectorOps.AddScaled(g, input.Phi + (long)k * d, dmr[k], d);
-                float* row = (float*)dx + t * spec.N * m;
-                // Stream j's channel ch occupies columns [ch spatial, (ch + 1) spatial) of its M; e = j C + ch.
-                for (int e = 0; e < d; e++) VectorOps.AddConstant(row + (long)e * spatial, spatial, g[e] / spatial);
+                if (input.Shared)
+                {
+                    // dx is the sum of the n streams' gradients: each channel takes the n streams' constants.
+                    float* row = (float*)dx + t * m;
+                    SharedStreams.SumOverStreams(spec.N, channels, g, g);
+                    for (int ch = 0; ch < channels; ch++) VectorOps.AddConstant(row + (long)ch * spatial, spatial, g[ch] / spatial);
+                }
+                else
+                {
+                    float* row = (float*)dx + t * spec.N * m;
+                    // Stream j's channel ch occupies columns [ch spatial, (ch + 1) spatial) of its M; e = j C + ch.
+                    for (int e = 0; e < d; e++) VectorOps.AddConstant(row + (long)e * spatial, spatial, g[e] / spatial);
+                }
             }
         }
     }
@@ -442,10 +476,13 @@ internal static unsafe class MixInKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pool(MixingSpec spec, Inputs input, long t, float* target)
     {
-        float* row = input.X + t * spec.N * input.Features;
+        float* row = input.Row(t, spec.N);
         int channels = spec.StateChannels, spatial = input.Features / channels;
-        for (int k = 0; k < spec.StateLength; k++)
+        int pooled = input.Shared ? channels : spec.StateLength;
+        for (int k = 0; k < pooled; k++)
             target[k] = VectorOps.Sum(row + (long)k * spatial, spatial) / spatial;
+        // n copies of one tensor have n copies of its state.
+        for (int k = pooled; k < spec.StateLength; k++) target[k] = target[k - channels];
     }
 
     /// <summary>u = sum_k pre[k] X[k] for one row.</summary>

@@ -13,13 +13,21 @@ internal sealed class MixOutFunction : SingleTensorFunction<MixOutFunction>
     /// <inheritdoc />
     public override string Name => "MhcMixOut";
 
-    /// <summary>X' (rows, n, M) from X (rows, n, M), the coefficients (rows, Q) and y (rows, M).</summary>
+    /// <summary>
+    /// X' (rows, n, M) from X (rows, n, M), the coefficients (rows, Q) and y (rows, M). X may be one tensor (rows, 1, M)
+    /// standing for n identical streams (<see cref="SharedStreams"/>); its gradient is then left to the read-out node.
+    /// </summary>
     public static Tensor Apply(MixingLink link, bool deferred, Tensor x, Tensor coefficients, Tensor y)
     {
+        if (x.shape[1] != Streams(coefficients) && !deferred)
+            throw new ArgumentException("Streams shared by one tensor leave their gradient to the read-out node (deferred).", nameof(deferred));
         if (is_grad_enabled() && (x.requires_grad || coefficients.requires_grad || y.requires_grad))
             return apply(x, coefficients, y, link, deferred);
         return Run(x, coefficients, y);
     }
+
+    // Q = n^2 + 2 n coefficients per row.
+    private static int Streams(Tensor coefficients) => (int)Math.Round(Math.Sqrt(1 + coefficients.shape[1]) - 1);
 
     /// <inheritdoc />
     public override Tensor forward(AutogradContext ctx, params object[] vars)
@@ -43,7 +51,7 @@ internal sealed class MixOutFunction : SingleTensorFunction<MixOutFunction>
         var dy = empty_like(y);
         var dCoefficients = empty_like(coefficients);
         var dx = deferred ? null : empty_like(x);
-        int n = (int)x.shape[1];
+        int n = Streams(coefficients);
         unsafe
         {
             MixOutKernel.Backward(n, x.shape[0], (int)x.shape[2], TensorMemory.Pointer(x), TensorMemory.Pointer(coefficients),
@@ -56,11 +64,12 @@ internal sealed class MixOutFunction : SingleTensorFunction<MixOutFunction>
 
     private static Tensor Run(Tensor x, Tensor coefficients, Tensor y)
     {
-        var output = empty_like(x);
+        int n = Streams(coefficients);
+        var output = empty(x.shape[0], n, x.shape[2], dtype: x.dtype);
         unsafe
         {
-            MixOutKernel.Forward((int)x.shape[1], x.shape[0], (int)x.shape[2], TensorMemory.Pointer(x), TensorMemory.Pointer(coefficients),
-                TensorMemory.Pointer(y), TensorMemory.Pointer(output));
+            MixOutKernel.Forward(n, x.shape[0], (int)x.shape[2], TensorMemory.Pointer(x), TensorMemory.Pointer(coefficients),
+                TensorMemory.Pointer(y), TensorMemory.Pointer(output), shared: x.shape[1] != n);
         }
         return output;
     }

@@ -18,9 +18,12 @@ internal static unsafe class MixOutKernel
 {
     private static readonly int Lanes = Vector<float>.Count;
 
-    /// <summary>out = H_res X + H_post y per row; X and out are rows x n x M, y rows x M, coefficients rows x Q.</summary>
+    /// <summary>
+    /// out = H_res X + H_post y per row; X and out are rows x n x M, y rows x M, coefficients rows x Q. With
+    /// <paramref name="shared"/>, X is rows x M, one tensor standing for the n streams (<see cref="SharedStreams"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(int n, long rows, int m, float* x, float* coefficients, float* y, float* output)
+    public static void Forward(int n, long rows, int m, float* x, float* coefficients, float* y, float* output, bool shared = false)
     {
         nint xa = (nint)x, ca = (nint)coefficients, ya = (nint)y, oa = (nint)output;
         int q = n * n + 2 * n;
@@ -31,8 +34,13 @@ internal static unsafe class MixOutKernel
             Vector<float>* xs = stackalloc Vector<float>[n];
             for (long t = start; t < end; t++)
             {
-                float* xr = (float*)xa + t * n * m, yr = (float*)ya + t * m, outRow = (float*)oa + t * n * m;
+                float* xr = (float*)xa + t * (shared ? 1 : n) * m, yr = (float*)ya + t * m, outRow = (float*)oa + t * n * m;
                 float* post = (float*)ca + t * q + n, res = post + n;
+                if (shared)
+                {
+                    SharedStreams.Write(n, m, xr, yr, post, res, outRow);
+                    continue;
+                }
                 int c = 0;
                 if (n == 4) c = StreamMix4.Forward(m, xr, yr, post, res, outRow);
                 else

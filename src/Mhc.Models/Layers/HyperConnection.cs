@@ -244,27 +244,47 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
         return MixOutFunction.Apply(link, deferred: true, rows, coefficients, y2);
     }
 
-    /// <summary>Per-sample mixing: each sample's state is the spatial mean of its streams (channels first).</summary>
-    private Tensor ForwardFusedPooled(Tensor x)
+    /// <summary>
+    /// The connection on n streams that are n copies of <paramref name="x"/> (B, *features): what <see cref="forward"/>
+    /// returns for the expansion of x, the first block of a stack (<see cref="HyperSequential"/>). The per-sample fused
+    /// path reads x itself instead of its n copies and returns x's gradient directly (see <see cref="SharedStreams"/>);
+    /// every other path runs on the copies.
+    /// </summary>
+    internal Tensor ForwardShared(Tensor x, Func<Tensor, Tensor> expand)
+    {
+        bool fused = Options.Mixing.DynamicMixing && Options.Mixing.Connection != ConnectionKind.Residual && n > 1
+            && Options.Granularity == DynamicGranularity.PerSample && Options.Layout == StreamFeatureLayout.ChannelsFirst
+            && projection is null && x.dim() > 2 && x.shape[1] == Options.Dim && FusedReady(x);
+        if (!fused) return forward(expand(x));
+        return MixingProfiler.Mark(ForwardFusedPooled(x, shared: true), MixingProfiler.Other);
+    }
+
+    /// <summary>
+    /// Per-sample mixing: each sample's state is the spatial mean of its streams (channels first). With
+    /// <paramref name="shared"/>, <paramref name="x"/> is (B, *features), the one tensor all n streams are copies of.
+    /// </summary>
+    private Tensor ForwardFusedPooled(Tensor x, bool shared = false)
     {
         var link = new MixingLink();
         long b = x.shape[0];
         var xc = x.contiguous();
-        long m = xc.numel() / (b * n);
-        var x3 = xc.view(b, n, m);
+        long inputStreams = shared ? 1 : n;
+        long m = xc.numel() / (b * inputStreams);
+        var x3 = xc.view(b, inputStreams, m);
+        var features = shared ? x.shape[1..] : x.shape[2..];
         pooledSpec ??= Spec(MixingState.PooledChannelsFirst);
         // A strided 1x1 shortcut reads a subsample of the streams: the read-out node takes it in its own pass.
-        var subsample = x.dim() == 5 && StridedPointwiseProjection.LinearStride(projection) is { } stride
+        var subsample = !shared && x.dim() == 5 && StridedPointwiseProjection.LinearStride(projection) is { } stride
             ? new StreamSubsample(x.shape[2], x.shape[3], x.shape[4], stride.Height, stride.Width)
             : null;
         var (u2, coefficients, sub) = ReadOut(pooledSpec, link, x3, subsample);
-        var u = u2.view([b, .. x.shape[2..]]);
+        var u = u2.view([b, .. features]);
         var y = RunBranch(u, keepShape: projection is null);
         using var section = MixingProfiler.Section(MixingProfiler.Mixing);
         y = MixingProfiler.Mark(y, MixingProfiler.Mixing);
         if (projection is null)
         {
-            return MixOutFunction.Apply(link, deferred: true, x3, coefficients, y.reshape(b, m).contiguous()).view(x.shape);
+            return MixOutFunction.Apply(link, deferred: true, x3, coefficients, y.reshape(b, m).contiguous()).view([b, n, .. features]);
         }
         // A linear projection commutes with the mixing: project every stream, then mix at the output's size.
         var projected = sub is null

@@ -101,7 +101,11 @@ public sealed class HyperSequential : Module<Tensor, Tensor>
     {
         if (x.dim() < 2)
             throw new ArgumentException($"{GetName()} expects a batch (B, *features); got shape [{string.Join(", ", x.shape)}].", nameof(x));
-        return ForwardLayers(expand.forward(x), 0, layers.Length);
+        if (layers.Length == 0 || layers[0] is not HyperConnection first) return ForwardLayers(expand.forward(x), 0, layers.Length);
+        // The first block reads the n copies the expansion would make from x itself where it can (SharedStreams).
+        var streams = scopeEachLayer ? ScopedForward.Apply(x, h => first.ForwardShared(h, expand.forward)) : first.ForwardShared(x, expand.forward);
+        CheckStreams(0, first, streams);
+        return ForwardLayers(streams, 1, layers.Length - 1);
     }
 
     /// <summary>
@@ -119,12 +123,17 @@ public sealed class HyperSequential : Module<Tensor, Tensor>
         {
             var layer = layers[i];
             streams = scopeEachLayer ? ScopedForward.Apply(layer, streams) : layer.forward(streams);
-            if (streams.dim() < 3 || streams.shape[1] != Streams)
-                throw new InvalidOperationException(
-                    $"Layer {i} ({layer.GetName()}) of {GetName()} returned shape [{string.Join(", ", streams.shape)}]; " +
-                    $"stream-aware layers must return (B, {Streams}, *features). Wrap single-stream modules in {nameof(PerStream)}.");
+            CheckStreams(i, layer, streams);
         }
         return streams;
+    }
+
+    private void CheckStreams(int index, Module layer, Tensor streams)
+    {
+        if (streams.dim() < 3 || streams.shape[1] != Streams)
+            throw new InvalidOperationException(
+                $"Layer {index} ({layer.GetName()}) of {GetName()} returned shape [{string.Join(", ", streams.shape)}]; " +
+                $"stream-aware layers must return (B, {Streams}, *features). Wrap single-stream modules in {nameof(PerStream)}.");
     }
 
     /// <summary>

@@ -15,8 +15,14 @@ internal static class ScopedForward
     public static Tensor Apply(nn.Module<Tensor, Tensor> module, Tensor input)
     {
         ArgumentNullException.ThrowIfNull(module);
+        return Apply(input, module.forward);
+    }
+
+    /// <summary>Returns <paramref name="block"/>(<paramref name="input"/>), registered in the caller's scope.</summary>
+    public static Tensor Apply(Tensor input, Func<Tensor, Tensor> block)
+    {
         using var scope = NewDisposeScope();
-        var output = module.forward(input);
+        var output = block(input);
         // A block that returns its input unchanged must not take it out of the caller's scope.
         return ReferenceEquals(output, input) ? output : output.MoveToOuterDisposeScope();
     }
