@@ -275,6 +275,7 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
         pooledSpec ??= Spec(MixingState.PooledChannelsFirst);
         // A strided 1x1 shortcut reads a subsample of the streams: the read-out node takes it in its own pass.
         var subsample = !shared && x.dim() == 5 && StridedPointwiseProjection.LinearStride(projection) is { } stride
+            && TensorMemory.IsKernelReady(StridedPointwiseProjection.Matrix(projection!))
             ? new StreamSubsample(x.shape[2], x.shape[3], x.shape[4], stride.Height, stride.Width)
             : null;
         var (u2, coefficients, sub) = ReadOut(pooledSpec, link, x3, subsample);
@@ -286,10 +287,18 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
         {
             return MixOutFunction.Apply(link, deferred: true, x3, coefficients, y.reshape(b, m).contiguous()).view([b, n, .. features]);
         }
+        if (sub is not null && ProjectedMixOutKernel.Pays(sub.shape[2] * sub.shape[3]))
+        {
+            // The subsample's mixed streams projected and written in with y in one node (ProjectedMixOutKernel).
+            int positions = (int)(sub.shape[2] * sub.shape[3]);
+            var mixed = ProjectedMixOutFunction.Apply(MixingProfiler.Mark(sub, MixingProfiler.Mixing).view(b, n, -1), coefficients,
+                y.reshape(b, -1).contiguous(), StridedPointwiseProjection.Matrix(projection), positions);
+            return mixed.view([b, n, .. y.shape[1..]]);
+        }
         // A linear projection commutes with the mixing: project every stream, then mix at the output's size.
-        var projected = sub is null
-            ? Project(MixingProfiler.Mark(xc, MixingProfiler.Mixing)).contiguous()
-            : StridedPointwiseProjection.OnSubsample(projection, MixingProfiler.Mark(sub, MixingProfiler.Mixing)).view([b, n, .. y.shape[1..]]);
+        var projected = sub is not null
+            ? StridedPointwiseProjection.OnSubsample(projection, MixingProfiler.Mark(sub, MixingProfiler.Mixing)).view([b, n, .. y.shape[1..]])
+            : Project(MixingProfiler.Mark(xc, MixingProfiler.Mixing)).contiguous();
         long mp = projected.numel() / (b * n);
         var output = MixOutFunction.Apply(link, deferred: false, projected.view(b, n, mp), coefficients, y.reshape(b, mp).contiguous());
         return output.view(projected.shape);

@@ -34,6 +34,13 @@ internal static class StridedPointwiseProjection
     public static Tensor OnSubsample(Module<Tensor, Tensor> projection, Tensor subsample) =>
         functional.conv2d(subsample, ((Conv2d)projection).weight!);
 
+    /// <summary>The weight of a projection <see cref="LinearStride"/> accepts, as its M x K matrix (a view).</summary>
+    public static Tensor Matrix(Module<Tensor, Tensor> projection)
+    {
+        var weight = ((Conv2d)projection).weight!;
+        return weight.view(weight.shape[0], weight.shape[1]);
+    }
+
     /// <summary>A plain 1x1 convolution (no padding, dilation, groups or transposition) with a stride above 1.</summary>
     private static bool IsStridedPointwise(Conv2d conv) =>
         !conv.transposed && conv.groups == 1 && (conv.padding_type is null or TorchSharp.Padding.Valid)
