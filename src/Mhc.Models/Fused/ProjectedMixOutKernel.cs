@@ -99,7 +99,9 @@ internal static unsafe class ProjectedMixOutKernel
                             dz + (long)i * inLength, null, 0f);
                     }
                     // dH_res[i, j] = dZ[i] . S[j]; dS[j] = sum_i H_res[i, j] dZ[i].
-                    for (int i = 0; i < n; i++) VectorOps.DotMany(dz + (long)i * inLength, st, inLength, n, inLength, dc + 2 * n + i * n);
+                    if (n == 4) StreamMix4.Products(inLength, st, dz, dc + 2 * n);
+                    else
+                        for (int i = 0; i < n; i++) VectorOps.DotMany(dz + (long)i * inLength, st, inLength, n, inLength, dc + 2 * n + i * n);
                     Mix(n, inLength, c + 2 * n, dz, (float*)dsa + t * n * inLength, transposed: true);
                 }
             }
@@ -122,12 +124,7 @@ internal static unsafe class ProjectedMixOutKernel
     {
         if (n == 4)
         {
-            float* w = stackalloc float[4];
-            for (int i = 0; i < 4; i++)
-            {
-                for (int j = 0; j < 4; j++) w[j] = transposed ? res[j * 4 + i] : res[i * 4 + j];
-                Combine(4, length, w, from, into + (long)i * length);
-            }
+            StreamMix4.Mix(length, from, res, transposed, into);
             return;
         }
         for (int i = 0; i < n; i++)

@@ -37,6 +37,39 @@ internal static unsafe class StreamMix4
         return c;
     }
 
+    /// <summary>
+    /// out[i] = sum_j res[i, j] x[j] (res row-major) or sum_j res[j, i] x[j] (<paramref name="transposed"/>), x and out
+    /// 4 x m, in one pass: each chunk of the four inputs is loaded once for the four outputs. Covers all m columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Mix(int m, float* x, float* res, bool transposed, float* output)
+    {
+        float* r = stackalloc float[16];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) r[i * 4 + j] = transposed ? res[j * 4 + i] : res[i * 4 + j];
+        Vector<float> r00 = new(r[0]), r01 = new(r[1]), r02 = new(r[2]), r03 = new(r[3]);
+        Vector<float> r10 = new(r[4]), r11 = new(r[5]), r12 = new(r[6]), r13 = new(r[7]);
+        Vector<float> r20 = new(r[8]), r21 = new(r[9]), r22 = new(r[10]), r23 = new(r[11]);
+        Vector<float> r30 = new(r[12]), r31 = new(r[13]), r32 = new(r[14]), r33 = new(r[15]);
+        float* x1 = x + m, x2 = x + 2 * m, x3 = x + 3 * m;
+        float* o1 = output + m, o2 = output + 2 * m, o3 = output + 3 * m;
+        int c = 0;
+        for (; c + Lanes <= m; c += Lanes)
+        {
+            Vector<float> a = VectorOps.Load(x + c), b = VectorOps.Load(x1 + c), d = VectorOps.Load(x2 + c), e = VectorOps.Load(x3 + c);
+            VectorOps.Store(output + c, Mix(a * r00, b, d, e, r01, r02, r03));
+            VectorOps.Store(o1 + c, Mix(a * r10, b, d, e, r11, r12, r13));
+            VectorOps.Store(o2 + c, Mix(a * r20, b, d, e, r21, r22, r23));
+            VectorOps.Store(o3 + c, Mix(a * r30, b, d, e, r31, r32, r33));
+        }
+        for (; c < m; c++)
+            for (int i = 0; i < 4; i++)
+                output[i * m + c] = r[i * 4] * x[c] + r[i * 4 + 1] * x1[c] + r[i * 4 + 2] * x2[c] + r[i * 4 + 3] * x3[c];
+    }
+
+    /// <summary>dRes[i, j] = g[i] . x[j] (row-major) for 4 x m streams x and g, in one pass over both.</summary>
+    public static void Products(int m, float* x, float* g, float* dRes) => StreamProducts(m, x, g, dRes);
+
     /// <summary>u = sum_k pre[k] x[k], the branch input (mHC eq. 3); x is 4 x m.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int ReadOut(int m, float* x, float* pre, float* u)
