@@ -208,8 +208,6 @@ internal static unsafe class MixInKernel
                             }
                     }
                     for (int k = 0; k < q; k++) ws.Stage[k * Lanes + l] = row[k];
-                    // While this row's dOut and du are in cache: every term of its dX but the state's.
-                    fused?.WriteMixingTerms(spec, input, t, duA == 0 ? null : (float*)duA + t * m, dOutA == 0 ? null : (float*)dOutA + t * n * m);
                 }
                 for (int k = 0; k < q; k++) ws.Gradient[k] = new Vector<float>(ws.Stage, k * Lanes);
                 long t1 = clock.Now();
@@ -220,10 +218,14 @@ internal static unsafe class MixInKernel
                 // r = (|v|^2 / D + eps)^(-1/2): dv = dr * (-r^3 / D) * v.
                 var factor = -dr * ws.R * ws.R * ws.R / spec.StateLength;
                 for (int l = 0; l < lanes; l++) ((float*)scaleA)[first + l] = factor[l];
-                // The state's term, now that the group's dmr and scale are known; its rows' dX are still in cache.
+                // Each row's whole dX in one pass, now that the group's dmr and scale give the state's term.
                 if (fused is not null)
                     for (int l = 0; l < lanes; l++)
-                        fused.AddStateTerm(spec, input, first + l, (float*)dmrA + (first + l) * q, factor[l], ws.StateGradient);
+                    {
+                        long t = first + l;
+                        fused.WriteRow(spec, input, t, duA == 0 ? null : (float*)duA + t * m, dOutA == 0 ? null : (float*)dOutA + t * n * m,
+                            (float*)dmrA + t * q, factor[l], ws.StateGradient);
+                    }
                 if (tokenInput is not null)
                     phiTicks += tokenInput.WriteGroup(spec, input, g / perBlock, first, lanes, (float*)dmrA, (float*)scaleA,
                         duA == 0 ? null : (float*)duA, dOutA == 0 ? null : (float*)dOutA, ws.PhiTerm, clock);
@@ -246,10 +248,9 @@ internal static unsafe class MixInKernel
 
     /// <summary>
     /// For pooled states, the gradient of X written during <see cref="BackwardCoefficients"/> instead of in a second
-    /// pass: the state's part of dX[j] is one constant per stream channel (a mean's gradient spreads evenly), so each
-    /// row's dX takes the mixing terms H_pre[j] du + sum_i H_res[i, j] dOut[i] while dOut and du are read for the
-    /// coefficients' gradient, and that constant once its group's dmr is known, when the row is still in cache; dOut
-    /// and du are read once instead of twice.
+    /// pass: the state's part of dX[j] is one constant per stream channel (a mean's gradient spreads evenly), so once a
+    /// group's dmr is known each of its rows' dX is written in one pass, mixing terms and constants together (not the
+    /// mixing terms first and the constants added in a second pass over dX).
     /// </summary>
     internal sealed class PooledInput
     {
@@ -263,46 +264,100 @@ internal static unsafe class MixInKernel
             this.dx = (nint)dx;
         }
 
-        /// <summary>dX of row <paramref name="t"/> without the state's term.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void WriteMixingTerms(MixingSpec spec, Inputs input, long t, float* du, float* dOut)
-        {
-            float* c = (float*)coefficients + t * spec.Q;
-            if (input.Shared)
-                SharedStreams.InputGradient(spec.N, input.Features, c, c + 2 * spec.N, du, dOut, (float*)dx + t * input.Features);
-            else
-                WriteInputGradient(spec.N, input.Features, c, du, dOut, (float*)dx + t * spec.N * input.Features);
-        }
-
         /// <summary>
-        /// Adds the state's term to dX of row <paramref name="t"/>: dv = scale v + Phi^T dmr per stream channel, spread
-        /// over its positions. <paramref name="dv"/> is scratch of D floats.
+        /// dX of row <paramref name="t"/>, written once: H_pre[j] du + sum_i H_res[i, j] dOut[i] plus the state's term,
+        /// dv = scale v + Phi^T dmr, one constant per stream channel (a mean's gradient spreads evenly over its
+        /// positions). <paramref name="dv"/> is scratch of D floats.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void AddStateTerm(MixingSpec spec, Inputs input, long t, float* dmr, float scale, float[] dv)
+        public void WriteRow(MixingSpec spec, Inputs input, long t, float* du, float* dOut, float* dmr, float scale, float[] dv)
         {
-            int d = spec.StateLength, m = input.Features, channels = spec.StateChannels, spatial = m / channels;
+            int n = spec.N, d = spec.StateLength, m = input.Features, channels = spec.StateChannels, spatial = m / channels;
             float* v = (float*)states + t * d;
+            float* c = (float*)coefficients + t * spec.Q;
             fixed (float* g = dv)
             {
                 for (int e = 0; e < d; e++) g[e] = scale * v[e];
                 for (int k = 0; k < spec.Q; k++) VectorOps.AddScaled(g, input.Phi + (long)k * d, dmr[k], d);
+                for (int e = 0; e < d; e++) g[e] /= spatial;
                 if (input.Shared)
                 {
                     // dx is the sum of the n streams' gradients: each channel takes the n streams' constants.
-                    float* row = (float*)dx + t * m;
-                    SharedStreams.SumOverStreams(spec.N, channels, g, g);
-                    for (int ch = 0; ch < channels; ch++) VectorOps.AddConstant(row + (long)ch * spatial, spatial, g[ch] / spatial);
+                    SharedStreams.SumOverStreams(n, channels, g, g);
+                    SharedStreams.InputGradient(n, m, spatial, c, c + 2 * n, du, dOut, g, (float*)dx + t * m);
+                    return;
                 }
-                else
+                float* row = (float*)dx + t * n * m;
+                // Stream j's channel ch occupies columns [ch spatial, (ch + 1) spatial) of its M; its constant is g[j C + ch].
+                float* constants = stackalloc float[n];
+                for (int ch = 0; ch < channels; ch++)
                 {
-                    float* row = (float*)dx + t * spec.N * m;
-                    // Stream j's channel ch occupies columns [ch spatial, (ch + 1) spatial) of its M; e = j C + ch.
-                    for (int e = 0; e < d; e++) VectorOps.AddConstant(row + (long)e * spatial, spatial, g[e] / spatial);
+                    long offset = (long)ch * spatial;
+                    for (int j = 0; j < n; j++) constants[j] = g[j * channels + ch];
+                    ChannelRun(n, spatial, m, du == null ? null : du + offset, dOut == null ? null : dOut + offset, c, c + 2 * n, constants, row + offset);
                 }
             }
         }
     }
+
+    /// <summary>
+    /// dX[j] over one channel's positions (<paramref name="length"/> columns; streams <paramref name="stride"/> apart):
+    /// constants[j] + pre[j] du + sum_i res[i, j] dOut[i]; du or dOut may be null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ChannelRun(int n, int length, long stride, float* du, float* dOut, float* pre, float* res, float* constants, float* dx)
+    {
+        int c = 0;
+        if (n == 4 && du != null)
+        {
+            Vector<float> q0 = new(pre[0]), q1 = new(pre[1]), q2 = new(pre[2]), q3 = new(pre[3]);
+            Vector<float> k0 = new(constants[0]), k1 = new(constants[1]), k2 = new(constants[2]), k3 = new(constants[3]);
+            float* dx1 = dx + stride, dx2 = dx + 2 * stride, dx3 = dx + 3 * stride;
+            if (dOut == null)
+            {
+                for (; c + Lanes <= length; c += Lanes)
+                {
+                    var u = VectorOps.Load(du + c);
+                    VectorOps.Store(dx + c, VectorOps.Fma(u, q0, k0));
+                    VectorOps.Store(dx1 + c, VectorOps.Fma(u, q1, k1));
+                    VectorOps.Store(dx2 + c, VectorOps.Fma(u, q2, k2));
+                    VectorOps.Store(dx3 + c, VectorOps.Fma(u, q3, k3));
+                }
+            }
+            else
+            {
+                Vector<float> r00 = new(res[0]), r01 = new(res[1]), r02 = new(res[2]), r03 = new(res[3]);
+                Vector<float> r10 = new(res[4]), r11 = new(res[5]), r12 = new(res[6]), r13 = new(res[7]);
+                Vector<float> r20 = new(res[8]), r21 = new(res[9]), r22 = new(res[10]), r23 = new(res[11]);
+                Vector<float> r30 = new(res[12]), r31 = new(res[13]), r32 = new(res[14]), r33 = new(res[15]);
+                float* g1 = dOut + stride, g2 = dOut + 2 * stride, g3 = dOut + 3 * stride;
+                for (; c + Lanes <= length; c += Lanes)
+                {
+                    var u = VectorOps.Load(du + c);
+                    Vector<float> a = VectorOps.Load(dOut + c), b = VectorOps.Load(g1 + c), d = VectorOps.Load(g2 + c), e = VectorOps.Load(g3 + c);
+                    // Column j of res: dx[j] = res[0, j] g0 + res[1, j] g1 + res[2, j] g2 + res[3, j] g3 + the rest.
+                    VectorOps.Store(dx + c, Fma4(VectorOps.Fma(u, q0, k0), a, b, d, e, r00, r10, r20, r30));
+                    VectorOps.Store(dx1 + c, Fma4(VectorOps.Fma(u, q1, k1), a, b, d, e, r01, r11, r21, r31));
+                    VectorOps.Store(dx2 + c, Fma4(VectorOps.Fma(u, q2, k2), a, b, d, e, r02, r12, r22, r32));
+                    VectorOps.Store(dx3 + c, Fma4(VectorOps.Fma(u, q3, k3), a, b, d, e, r03, r13, r23, r33));
+                }
+            }
+        }
+        for (int j = 0; j < n; j++)
+            for (int k = c; k < length; k++)
+            {
+                float acc = constants[j];
+                if (du != null) acc += pre[j] * du[k];
+                if (dOut != null)
+                    for (int i = 0; i < n; i++) acc += res[i * n + j] * dOut[i * stride + k];
+                dx[j * stride + k] = acc;
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Fma4(Vector<float> start, Vector<float> a, Vector<float> b, Vector<float> d, Vector<float> e,
+        Vector<float> wa, Vector<float> wb, Vector<float> wd, Vector<float> we) =>
+        VectorOps.Fma(e, we, VectorOps.Fma(d, wd, VectorOps.Fma(b, wb, VectorOps.Fma(a, wa, start))));
 
     /// <summary>
     /// For per-token states, the gradients of X and Phi made during <see cref="BackwardCoefficients"/>, group by group
@@ -508,7 +563,7 @@ internal static unsafe class MixInKernel
 
     /// <summary>
     /// dX of one row, H_pre[j] du + sum_i H_res[i, j] dOut[i] plus, per token (<paramref name="x"/> given), the
-    /// state's term scale x[j] + phiTerm[j]; pooled rows get theirs later (<see cref="PooledInput.AddStateTerm"/>).
+    /// state's term scale x[j] + phiTerm[j] (pooled rows are written by <see cref="PooledInput.WriteRow"/>).
     /// A chunk of columns of all n streams at a time, so that dOut and du are read once for the n streams' gradients.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -56,36 +56,45 @@ internal static unsafe class SharedStreams
             for (int j = 0; j < n; j++) dRes[i * n + j] = e[i];
     }
 
-    /// <summary>dx = (sum_k pre[k]) du + sum_i (sum_j res[i, j]) dOut[i] over m columns; du or dOut may be null.</summary>
+    /// <summary>
+    /// dx = (sum_k pre[k]) du + sum_i (sum_j res[i, j]) dOut[i] + constants[ch] over m columns, channel ch being
+    /// columns [ch spatial, (ch + 1) spatial); du or dOut may be null.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputGradient(int n, int m, float* pre, float* res, float* du, float* dOut, float* dx)
+    public static void InputGradient(int n, int m, int spatial, float* pre, float* res, float* du, float* dOut, float* constants, float* dx)
     {
-        if (n == 4 && du != null && dOut != null)
+        float s = Sum(pre, n);
+        float* a = stackalloc float[n];
+        for (int i = 0; i < n; i++) a[i] = Sum(res + i * n, n);
+        for (int ch = 0; ch * spatial < m; ch++)
         {
-            InputGradient4(m, Sum(pre, 4), Sum(res, 4), Sum(res + 4, 4), Sum(res + 8, 4), Sum(res + 12, 4), du, dOut, dx);
-            return;
+            long offset = (long)ch * spatial;
+            if (n == 4 && du != null && dOut != null)
+                InputGradient4(spatial, m, s, a, constants[ch], du + offset, dOut + offset, dx + offset);
+            else
+            {
+                new Span<float>(dx + offset, spatial).Fill(constants[ch]);
+                if (du != null) VectorOps.AddScaled(dx + offset, du + offset, s, spatial);
+                for (int i = 0; i < n && dOut != null; i++) VectorOps.AddScaled(dx + offset, dOut + i * (long)m + offset, a[i], spatial);
+            }
         }
-        if (du != null) Scale(du, Sum(pre, n), dx, m);
-        else new Span<float>(dx, m).Clear();
-        if (dOut == null) return;
-        for (int i = 0; i < n; i++) VectorOps.AddScaled(dx, dOut + (long)i * m, Sum(res + i * n, n), m);
     }
 
-    /// <summary>dx = s du + a0 g0 + a1 g1 + a2 g2 + a3 g3 (g = dOut, 4 x m) in one pass: dx is written once.</summary>
+    /// <summary>dx = k + s du + sum_i a[i] g[i] over one channel's positions (streams of g m apart), dx written once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputGradient4(int m, float s, float a0, float a1, float a2, float a3, float* du, float* g, float* dx)
+    private static void InputGradient4(int length, long m, float s, float* a, float k, float* du, float* g, float* dx)
     {
-        Vector<float> sv = new(s), v0 = new(a0), v1 = new(a1), v2 = new(a2), v3 = new(a3);
+        Vector<float> sv = new(s), kv = new(k), v0 = new(a[0]), v1 = new(a[1]), v2 = new(a[2]), v3 = new(a[3]);
         float* g1 = g + m, g2 = g + 2 * m, g3 = g + 3 * m;
         int c = 0;
-        for (; c + Lanes <= m; c += Lanes)
+        for (; c + Lanes <= length; c += Lanes)
         {
-            var acc = VectorOps.Fma(VectorOps.Load(g + c), v0, VectorOps.Load(du + c) * sv);
+            var acc = VectorOps.Fma(VectorOps.Load(g + c), v0, VectorOps.Fma(VectorOps.Load(du + c), sv, kv));
             acc = VectorOps.Fma(VectorOps.Load(g1 + c), v1, acc);
             acc = VectorOps.Fma(VectorOps.Load(g2 + c), v2, acc);
             VectorOps.Store(dx + c, VectorOps.Fma(VectorOps.Load(g3 + c), v3, acc));
         }
-        for (; c < m; c++) dx[c] = du[c] * s + g[c] * a0 + g1[c] * a1 + g2[c] * a2 + g3[c] * a3;
+        for (; c < length; c++) dx[c] = k + du[c] * s + g[c] * a[0] + g1[c] * a[1] + g2[c] * a[2] + g3[c] * a[3];
     }
 
     /// <summary>
