@@ -181,8 +181,8 @@ internal static unsafe class MixInKernel
                     for (int k = 0; k < q; k++) row[k] = dcA != 0 ? ((float*)dcA)[t * q + k] : 0f;
                     if (input.Shared)
                     {
-                        SharedStreams.CoefficientGradients(n, m, xRow, duA == 0 ? null : (float*)duA + t * m,
-                            dOutA == 0 ? null : (float*)dOutA + t * n * m, products, products + n);
+                        // dH_res came with the write-in node's share of dx (SharedStreams.OutputGradient).
+                        SharedStreams.CoefficientGradients(n, m, xRow, duA == 0 ? null : (float*)duA + t * m, products, products + n);
                         for (int k = 0; k < n; k++) row[k] += products[k];
                         for (int k = 0; k < n * n; k++) row[2 * n + k] += products[n + k];
                     }
@@ -223,7 +223,9 @@ internal static unsafe class MixInKernel
                     for (int l = 0; l < lanes; l++)
                     {
                         long t = first + l;
-                        fused.WriteRow(spec, input, t, duA == 0 ? null : (float*)duA + t * m, dOutA == 0 ? null : (float*)dOutA + t * n * m,
+                        // Shared streams get the write-in node's share of dx (rows x M) where others get dOut (rows x n x M).
+                        fused.WriteRow(spec, input, t, duA == 0 ? null : (float*)duA + t * m,
+                            dOutA == 0 ? null : (float*)dOutA + t * (input.Shared ? 1 : n) * m,
                             (float*)dmrA + t * q, factor[l], ws.StateGradient);
                     }
                 if (tokenInput is not null)
@@ -284,7 +286,8 @@ internal static unsafe class MixInKernel
                 {
                     // dx is the sum of the n streams' gradients: each channel takes the n streams' constants.
                     SharedStreams.SumOverStreams(n, channels, g, g);
-                    SharedStreams.InputGradient(n, m, spatial, c, c + 2 * n, du, dOut, g, (float*)dx + t * m);
+                    // For shared streams the write-in node left its share of dx, not dOut (SharedStreams.OutputGradient).
+                    SharedStreams.InputGradient(n, m, spatial, c, du, dOut, g, (float*)dx + t * m);
                     return;
                 }
                 float* row = (float*)dx + t * n * m;

@@ -52,6 +52,19 @@ internal sealed class MixOutFunction : SingleTensorFunction<MixOutFunction>
         var dCoefficients = empty_like(coefficients);
         var dx = deferred ? null : empty_like(x);
         int n = Streams(coefficients);
+        if (x.shape[1] != n)
+        {
+            // Streams shared by one tensor: the read-out node gets dOut's share of x's gradient, not dOut.
+            var partial = empty_like(x);
+            unsafe
+            {
+                SharedStreams.OutputGradient(n, x.shape[0], (int)x.shape[2], TensorMemory.Pointer(x), TensorMemory.Pointer(coefficients),
+                    TensorMemory.Pointer(y), TensorMemory.Pointer(dOut), TensorMemory.Pointer(dy), TensorMemory.Pointer(dCoefficients),
+                    TensorMemory.Pointer(partial));
+            }
+            ((MixingLink)ctx.get_data("link")).Leave(partial);
+            return [null!, dCoefficients, dy, null!, null!];
+        }
         unsafe
         {
             MixOutKernel.Backward(n, x.shape[0], (int)x.shape[2], TensorMemory.Pointer(x), TensorMemory.Pointer(coefficients),

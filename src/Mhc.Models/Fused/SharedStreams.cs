@@ -14,7 +14,8 @@ namespace Mhc.Models.Fused;
 /// </code>
 /// so the n copies are never made: the forward reads x instead of n streams, and the backward writes dx instead
 /// of n stream gradients that the expansion's backward would then sum (on the Hyper-ResNet's first stage, 12.8 MB
-/// written and read back per step, four times the size of x).
+/// written and read back per step, four times the size of x). The terms with dOut need no du, so the write-in node
+/// makes them all in its one pass over dOut and hands the read-out node dOut's share of dx instead of dOut.
 /// </summary>
 internal static unsafe class SharedStreams
 {
@@ -41,60 +42,114 @@ internal static unsafe class SharedStreams
     }
 
     /// <summary>
-    /// dPre[k] = du . x for every k and dRes[i, j] = dOut[i] . x for every j (row-major); du or dOut may be null
-    /// (their products are then 0).
+    /// The write-in's backward for rows whose streams are one tensor x, in one pass over dOut (rows x n x M): dy (rows x
+    /// M) = sum_i H_post[i] dOut[i]; the coefficients' gradient (rows x Q): dH_post[i] = dOut[i] . y,
+    /// dH_res[i, j] = dOut[i] . x, dH_pre = 0; and dOut's share of x's gradient, sum_i (sum_j H_res[i, j]) dOut[i],
+    /// into <paramref name="partial"/> (rows x M) for the read-out node, which adds its own terms to it. dOut is then
+    /// read once for the whole backward of the connection, not three times.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void CoefficientGradients(int n, int m, float* x, float* du, float* dOut, float* dPre, float* dRes)
+    public static void OutputGradient(int n, long rows, int m, float* x, float* coefficients, float* y, float* dOut,
+        float* dy, float* dCoefficients, float* partial)
     {
-        float d = du == null ? 0f : VectorOps.Dot(du, x, m);
-        for (int k = 0; k < n; k++) dPre[k] = d;
-        float* e = stackalloc float[n];
-        if (dOut != null) VectorOps.DotMany(x, dOut, m, n, m, e);
-        else for (int i = 0; i < n; i++) e[i] = 0f;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) dRes[i * n + j] = e[i];
+        nint xa = (nint)x, ca = (nint)coefficients, ya = (nint)y, ga = (nint)dOut, dya = (nint)dy, dca = (nint)dCoefficients, pa = (nint)partial;
+        int q = n * n + 2 * n;
+        KernelParallel.For(rows, Math.Max(1, 32768 / Math.Max(1, m)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        {
+            float* a = stackalloc float[n];
+            float* e = stackalloc float[n];
+            for (long t = start; t < end; t++)
+            {
+                float* xr = (float*)xa + t * m, yr = (float*)ya + t * m, g = (float*)ga + t * n * m;
+                float* c = (float*)ca + t * q, dc = (float*)dca + t * q, post = c + n;
+                float* dyr = (float*)dya + t * m, pr = (float*)pa + t * m;
+                for (int i = 0; i < n; i++) a[i] = Sum(c + 2 * n + i * n, n);
+                if (n == 4) OutputGradient4(m, xr, yr, g, post, a, dyr, pr, dc + n, e);
+                else
+                {
+                    new Span<float>(dyr, m).Clear();
+                    new Span<float>(pr, m).Clear();
+                    for (int i = 0; i < n; i++)
+                    {
+                        VectorOps.AddScaled(dyr, g + (long)i * m, post[i], m);
+                        VectorOps.AddScaled(pr, g + (long)i * m, a[i], m);
+                    }
+                    VectorOps.DotMany(yr, g, m, n, m, dc + n);
+                    VectorOps.DotMany(xr, g, m, n, m, e);
+                }
+                for (int k = 0; k < n; k++) dc[k] = 0f;
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < n; j++) dc[2 * n + i * n + j] = e[i];
+            }
+        });
+    }
+
+    // OutputGradient's row for n = 4: the four streams of dOut loaded once for all six results.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputGradient4(int m, float* x, float* y, float* g, float* post, float* a, float* dy, float* partial, float* dPost, float* e)
+    {
+        Vector<float> p0 = new(post[0]), p1 = new(post[1]), p2 = new(post[2]), p3 = new(post[3]);
+        Vector<float> a0 = new(a[0]), a1 = new(a[1]), a2 = new(a[2]), a3 = new(a[3]);
+        Vector<float> t0 = default, t1 = default, t2 = default, t3 = default, e0 = default, e1 = default, e2 = default, e3 = default;
+        float* g1 = g + m, g2 = g + 2 * m, g3 = g + 3 * m;
+        int c = 0;
+        for (; c + Lanes <= m; c += Lanes)
+        {
+            Vector<float> v0 = VectorOps.Load(g + c), v1 = VectorOps.Load(g1 + c), v2 = VectorOps.Load(g2 + c), v3 = VectorOps.Load(g3 + c);
+            Vector<float> yv = VectorOps.Load(y + c), xv = VectorOps.Load(x + c);
+            VectorOps.Store(dy + c, VectorOps.Fma(v3, p3, VectorOps.Fma(v2, p2, VectorOps.Fma(v1, p1, v0 * p0))));
+            VectorOps.Store(partial + c, VectorOps.Fma(v3, a3, VectorOps.Fma(v2, a2, VectorOps.Fma(v1, a1, v0 * a0))));
+            t0 = VectorOps.Fma(v0, yv, t0); t1 = VectorOps.Fma(v1, yv, t1); t2 = VectorOps.Fma(v2, yv, t2); t3 = VectorOps.Fma(v3, yv, t3);
+            e0 = VectorOps.Fma(v0, xv, e0); e1 = VectorOps.Fma(v1, xv, e1); e2 = VectorOps.Fma(v2, xv, e2); e3 = VectorOps.Fma(v3, xv, e3);
+        }
+        (dPost[0], dPost[1], dPost[2], dPost[3]) = (Vector.Sum(t0), Vector.Sum(t1), Vector.Sum(t2), Vector.Sum(t3));
+        (e[0], e[1], e[2], e[3]) = (Vector.Sum(e0), Vector.Sum(e1), Vector.Sum(e2), Vector.Sum(e3));
+        for (; c < m; c++)
+        {
+            dy[c] = post[0] * g[c] + post[1] * g1[c] + post[2] * g2[c] + post[3] * g3[c];
+            partial[c] = a[0] * g[c] + a[1] * g1[c] + a[2] * g2[c] + a[3] * g3[c];
+            dPost[0] += g[c] * y[c]; dPost[1] += g1[c] * y[c]; dPost[2] += g2[c] * y[c]; dPost[3] += g3[c] * y[c];
+            e[0] += g[c] * x[c]; e[1] += g1[c] * x[c]; e[2] += g2[c] * x[c]; e[3] += g3[c] * x[c];
+        }
     }
 
     /// <summary>
-    /// dx = (sum_k pre[k]) du + sum_i (sum_j res[i, j]) dOut[i] + constants[ch] over m columns, channel ch being
-    /// columns [ch spatial, (ch + 1) spatial); du or dOut may be null.
+    /// The read-out's share of the coefficients' gradient: dPre[k] = du . x for every k (du may be null: 0); dRes is 0
+    /// here, as the write-in node gave it (<see cref="OutputGradient"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputGradient(int n, int m, int spatial, float* pre, float* res, float* du, float* dOut, float* constants, float* dx)
+    public static void CoefficientGradients(int n, int m, float* x, float* du, float* dPre, float* dRes)
     {
-        float s = Sum(pre, n);
-        float* a = stackalloc float[n];
-        for (int i = 0; i < n; i++) a[i] = Sum(res + i * n, n);
+        float d = du == null ? 0f : VectorOps.Dot(du, x, m);
+        for (int k = 0; k < n; k++) dPre[k] = d;
+        new Span<float>(dRes, n * n).Clear();
+    }
+
+    /// <summary>
+    /// dx = partial + (sum_k pre[k]) du + constants[ch] over m columns, channel ch being columns
+    /// [ch spatial, (ch + 1) spatial); <paramref name="partial"/> is the write-in's share (<see cref="OutputGradient"/>);
+    /// du or partial may be null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InputGradient(int n, int m, int spatial, float* pre, float* du, float* partial, float* constants, float* dx)
+    {
+        var s = new Vector<float>(Sum(pre, n));
+        float sw = s[0];
         for (int ch = 0; ch * spatial < m; ch++)
         {
             long offset = (long)ch * spatial;
-            if (n == 4 && du != null && dOut != null)
-                InputGradient4(spatial, m, s, a, constants[ch], du + offset, dOut + offset, dx + offset);
-            else
+            float* o = dx + offset, u = du + offset, p = partial + offset;
+            var k = new Vector<float>(constants[ch]);
+            float kw = constants[ch];
+            int c = 0;
+            if (du != null && partial != null)
             {
-                new Span<float>(dx + offset, spatial).Fill(constants[ch]);
-                if (du != null) VectorOps.AddScaled(dx + offset, du + offset, s, spatial);
-                for (int i = 0; i < n && dOut != null; i++) VectorOps.AddScaled(dx + offset, dOut + i * (long)m + offset, a[i], spatial);
+                for (; c + Lanes <= spatial; c += Lanes) VectorOps.Store(o + c, VectorOps.Fma(VectorOps.Load(u + c), s, VectorOps.Load(p + c) + k));
+                for (; c < spatial; c++) o[c] = u[c] * sw + p[c] + kw;
             }
+            else
+                for (; c < spatial; c++) o[c] = (du != null ? u[c] * sw : 0f) + (partial != null ? p[c] : 0f) + kw;
         }
-    }
-
-    /// <summary>dx = k + s du + sum_i a[i] g[i] over one channel's positions (streams of g m apart), dx written once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputGradient4(int length, long m, float s, float* a, float k, float* du, float* g, float* dx)
-    {
-        Vector<float> sv = new(s), kv = new(k), v0 = new(a[0]), v1 = new(a[1]), v2 = new(a[2]), v3 = new(a[3]);
-        float* g1 = g + m, g2 = g + 2 * m, g3 = g + 3 * m;
-        int c = 0;
-        for (; c + Lanes <= length; c += Lanes)
-        {
-            var acc = VectorOps.Fma(VectorOps.Load(g + c), v0, VectorOps.Fma(VectorOps.Load(du + c), sv, kv));
-            acc = VectorOps.Fma(VectorOps.Load(g1 + c), v1, acc);
-            acc = VectorOps.Fma(VectorOps.Load(g2 + c), v2, acc);
-            VectorOps.Store(dx + c, VectorOps.Fma(VectorOps.Load(g3 + c), v3, acc));
-        }
-        for (; c < length; c++) dx[c] = k + du[c] * s + g[c] * a[0] + g1[c] * a[1] + g2[c] * a[2] + g3[c] * a[3];
     }
 
     /// <summary>
