@@ -19,6 +19,7 @@ public class FusedMixingTests
         WideVector,         // the same with a Phi too large for the per-row products (the backward's GEMM path)
         PooledConv,         // (B, n, C, H, W), per sample (the Hyper-ResNet)
         PooledConvProjected,// the same through a stride-2 transition with a linear projection
+        PooledConvProjectedLarge, // a transition whose subsample is large enough for the one-node write-in (ProjectedMixOutKernel)
         PixelConv,          // (B, n, C, H, W), per pixel, channels first
     }
 
@@ -132,13 +133,17 @@ public class FusedMixingTests
                 options.Dim = 6;
                 options.Layout = StreamFeatureLayout.ChannelsFirst;
                 options.Granularity = DynamicGranularity.PerSample;
-                bool projected = shape == Shape.PooledConvProjected;
+                bool projected = shape is Shape.PooledConvProjected or Shape.PooledConvProjectedLarge;
                 var branch = Sequential(BatchNorm2d(6), ReLU(), Conv2d(6, projected ? 8 : 6, 3, stride: projected ? 2 : 1, padding: 1, bias: false));
                 var hc = projected
                     ? new HyperConnection("down", branch, options, Conv2d(6, 8, 1, stride: 2, bias: false))
                     : new HyperConnection("pool", branch, options);
                 hc.eval();   // batch norm with running statistics: both paths see the same branch
-                return (hc, randn(new long[] { 3, n, 6, 7, 5 }).requires_grad_(true));
+                // 24 x 22 subsampled to 12 x 11: 132 positions, past ProjectedMixOutKernel.Pays.
+                long[] size = shape == Shape.PooledConvProjectedLarge ? [2, n, 6, 24, 22] : [3, n, 6, 7, 5];
+                if (projected)
+                    Assert.Equal(shape == Shape.PooledConvProjectedLarge, Mhc.Models.Fused.ProjectedMixOutKernel.Pays((size[3] + 1) / 2 * ((size[4] + 1) / 2)));
+                return (hc, randn(size).requires_grad_(true));
         }
     }
 

@@ -62,4 +62,41 @@ public class MixingKernelDeterminismTests
             set_num_threads(previous);
         }
     }
+
+    [Fact]
+    public void TransitionWriteIn_Backward_IsTheSameBitForBit_OnOneThreadOrSeveral()
+    {
+        // The projection's gradient is summed over rows in row order; every other gradient is per row.
+        T.Init(72);
+        using var scope = NewDisposeScope();
+        const int n = 4, rows = 37, k = 8, m = 16, positions = 50;
+        var s = randn(rows, n, k * positions).requires_grad_(true);
+        var coefficients = randn(rows, n * n + 2 * n).requires_grad_(true);
+        var y = randn(rows, m * positions).requires_grad_(true);
+        var weight = randn(m, k).requires_grad_(true);
+        var output = ProjectedMixOutFunction.Apply(s, coefficients, y, weight, positions);
+        var dOut = randn(rows, n, m * positions);
+        Tensor[] leaves = [s, coefficients, y, weight];
+
+        float[][] Backward(int threads)
+        {
+            set_num_threads(threads);
+            foreach (var leaf in leaves) leaf.grad?.zero_();
+            autograd.backward([output], [dOut], retain_graph: true);
+            return leaves.Select(l => T.Values(l.grad!)).ToArray();
+        }
+
+        int previous = get_num_threads();
+        try
+        {
+            var one = Backward(1);
+            var several = Backward(3);
+            for (int i = 0; i < leaves.Length; i++) Assert.Equal(one[i], several[i]);
+            Assert.Contains(one[3], v => v != 0f);
+        }
+        finally
+        {
+            set_num_threads(previous);
+        }
+    }
 }
