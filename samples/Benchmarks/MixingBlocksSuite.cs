@@ -7,17 +7,24 @@ using static TorchSharp.torch.nn;
 namespace Benchmarks;
 
 /// <summary>
-/// The main job's Hyper-ResNet taken apart: the stream expansion and collapse and each hyper-connected block on its own,
-/// forward and backward, residual against mHC, interleaved (median of repeats, one thread). Says which part of the
-/// network an mHC step's extra time is in, which the whole-step profile of <see cref="MixingSuite"/> cannot.
+/// The main job's Hyper-ResNet (<see cref="MixingWorkload.Resnet"/>) timed whole and taken apart, residual against mHC,
+/// one thread: the training step, each hyper-connected block on its own (forward and backward), a stage transition's
+/// shortcut on one stream image per sample and on n, and the stream expansion with its collapse. Every figure is the
+/// fastest of interleaved calls in the stepping thread's CPU time: on a shared machine the fastest call is the least
+/// disturbed one, which is what comparing two builds of a kernel needs (medians moved by +-0.05 in ratio from run to run
+/// here, the fastest calls by about +-0.02). It says which part an mHC step's extra time is in, which the whole-step
+/// profile of <see cref="MixingSuite"/> cannot.
 /// </summary>
 public sealed class MixingBlocksSuite : IBenchmarkSuite
 {
+    private const string Residual = "residual";
+    private const string Mhc = "mhc";
+
     /// <inheritdoc />
     public string Name => "mixing-blocks";
 
     /// <inheritdoc />
-    public string Description => "the Hyper-ResNet's expansion, blocks and collapse timed one by one, residual against mHC";
+    public string Description => "the Hyper-ResNet's step, blocks, shortcuts and expansion timed one by one, residual against mHC (fastest calls)";
 
     /// <inheritdoc />
     public void Run(BenchmarkRun run)
@@ -26,171 +33,116 @@ public sealed class MixingBlocksSuite : IBenchmarkSuite
         MixingSuite.OnOneThread(run, (sizes, data) =>
         {
             int repeats = run.Quick ? 3 : 40;
-            var steps = new[] { ConnectionKind.Residual, ConnectionKind.Mhc }.Select(kind => MixingWorkload.Resnet(kind, sizes, data)).ToList();
-            try
+            var step = Fastest(repeats, [Residual, Mhc], name =>
             {
-                var best = steps.ToDictionary(w => w.Kind, _ => double.MaxValue);
-                foreach (var w in steps) for (int i = 0; i < 3; i++) w.Step();
-                for (int round = 0; round < repeats; round++)
-                    foreach (var w in steps)
-                    {
-                        double start = ThreadCpuClock.Milliseconds();
-                        w.Step();
-                        best[w.Kind] = Math.Min(best[w.Kind], ThreadCpuClock.Milliseconds() - start);
-                    }
-                double r = best[ConnectionKind.Residual], m = best[ConnectionKind.Mhc];
-                run.Log($"whole step: fastest CPU ms residual {r:F2}, mhc {m:F2}, ratio {m / r:F3}");
-                run.Add("step_fastest_mhc_over_residual", m / r);
-            }
-            finally
-            {
-                foreach (var w in steps) w.Dispose();
-            }
+                var workload = MixingWorkload.Resnet(name == Residual ? ConnectionKind.Residual : ConnectionKind.Mhc, sizes, data);
+                return new TimedPart(workload.Step, workload);
+            });
+            run.Log($"whole step: fastest CPU ms residual {step[Residual]:F2}, mhc {step[Mhc]:F2}, ratio {step[Mhc] / step[Residual]:F3}");
+            run.Add("step_fastest_mhc_over_residual", step[Mhc] / step[Residual]);
+
             foreach (var (label, channels, size, stride) in new[] { ("block0", 16, 28, 1), ("block1", 16, 28, 2), ("block2", 32, 14, 2) })
             {
-                var parts = new[] { ConnectionKind.Residual, ConnectionKind.Mhc }
-                    .Select(kind => Part(kind, channels, size, stride, sizes.ResnetBatch)).ToList();
-                try
-                {
-                    var times = Fastest(parts, repeats);
-                    double r = times["residual"], m = times["mhc"];
-                    run.Log($"{label} ({channels} ch, {size}x{size}, stride {stride}): fastest CPU ms residual {r:F2}, mhc {m:F2}, extra {m - r:F2}");
-                    run.Add($"{label}_residual_ms", r);
-                    run.Add($"{label}_mhc_ms", m);
-                }
-                finally
-                {
-                    foreach (var p in parts) p.Dispose();
-                }
+                var times = Fastest(repeats, [Residual, Mhc], name => Block(name == Residual ? ConnectionKind.Residual : ConnectionKind.Mhc,
+                    channels, size, stride, sizes.ResnetBatch));
+                run.Log($"{label} ({channels} ch, {size}x{size}, stride {stride}): fastest CPU ms residual {times[Residual]:F2}, " +
+                    $"mhc {times[Mhc]:F2}, extra {times[Mhc] - times[Residual]:F2}");
+                run.Add($"{label}_residual_ms", times[Residual]);
+                run.Add($"{label}_mhc_ms", times[Mhc]);
             }
-            foreach (var (channels, size) in new[] { (16, 28), (32, 14) })
+
+            foreach (var (channels, size) in new[] { (16, 14), (32, 7) })
             {
-                var projections = new[] { (4, 0), (4, 9), (4, 10), (4, 6), (4, 7) }.Select(v => Projection(v.Item1, v.Item2, channels, size, sizes.ResnetBatch)).ToList();
-                try
-                {
-                    var times = InterleavedTimer.MedianTimes(projections.Select(p => (p.Name, (Action)p.Step)).ToList(), 3, repeats);
-                    run.Log($"projection {channels} to {2 * channels} ch from {size}x{size}: CPU ms " + string.Join(", ", times.Cpu.Select(kv => $"{kv.Key} {kv.Value:F2}")));
-                }
-                finally
-                {
-                    foreach (var p in projections) p.Dispose();
-                }
+                string[] kinds = ["n = 1", "n = 4", "n = 4, channels last"];
+                var times = Fastest(repeats, kinds, name => Shortcut(name == kinds[0] ? 1 : 4, name == kinds[2], channels, size, sizes.ResnetBatch));
+                run.Log($"shortcut 1x1, {channels} to {2 * channels} ch on {size}x{size}: fastest CPU ms " +
+                    string.Join(", ", kinds.Select(k => $"{k} {times[k]:F2}")));
             }
-            var expand = new[] { 1, 4 }.Select(n => Expansion(n, sizes.ResnetBatch)).ToList();
-            try
-            {
-                var times = InterleavedTimer.MedianTimes(expand.Select(p => (p.Name, (Action)p.Step)).ToList(), 3, repeats);
-                run.Log($"expand + collapse: CPU ms n=1 {times.Cpu["residual"]:F2}, n=4 {times.Cpu["mhc"]:F2}");
-            }
-            finally
-            {
-                foreach (var p in expand) p.Dispose();
-            }
+
+            var expansion = Fastest(repeats, [Residual, Mhc], name => Expansion(name == Residual ? 1 : 4, sizes.ResnetBatch));
+            run.Log($"expand + collapse at 28x28: fastest CPU ms n = 1 {expansion[Residual]:F2}, n = 4 {expansion[Mhc]:F2}");
         });
     }
 
-    // The fastest of the interleaved calls of each part, in CPU milliseconds of the calling thread: on a shared machine
-    // the fastest call is the one least disturbed, which is what a comparison of two builds needs.
-    private static Dictionary<string, double> Fastest(IReadOnlyList<BlockPart> parts, int repeats)
+    /// <summary>The fastest CPU milliseconds per call of each named part, over interleaved rounds after three warm-up calls.</summary>
+    private static Dictionary<string, double> Fastest(int repeats, string[] names, Func<string, TimedPart> build)
     {
-        foreach (var p in parts)
-            for (int i = 0; i < 3; i++) p.Step();
-        var best = parts.ToDictionary(p => p.Name, _ => double.MaxValue);
-        for (int round = 0; round < repeats; round++)
+        var parts = names.Select(build).ToList();
+        try
+        {
             foreach (var p in parts)
-            {
-                double start = ThreadCpuClock.Milliseconds();
-                p.Step();
-                best[p.Name] = Math.Min(best[p.Name], ThreadCpuClock.Milliseconds() - start);
-            }
-        return best;
+                for (int i = 0; i < 3; i++) p.Step();
+            var best = names.ToDictionary(n => n, _ => double.MaxValue);
+            for (int round = 0; round < repeats; round++)
+                for (int k = 0; k < parts.Count; k++)
+                {
+                    double start = ThreadCpuClock.Milliseconds();
+                    parts[k].Step();
+                    best[names[k]] = Math.Min(best[names[k]], ThreadCpuClock.Milliseconds() - start);
+                }
+            return best;
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
     }
 
-    private static BlockPart Part(ConnectionKind kind, int channels, int size, int stride, int batch)
+    // One hyper-connected block of the network (stride 2: a stage transition with its 1x1 shortcut) on random streams.
+    private static TimedPart Block(ConnectionKind kind, int channels, int size, int stride, int batch)
     {
         manual_seed(1);
-        var mixing = new MixingSettings { Connection = kind, ExpansionRate = 4 };
-        var options = mixing.ToConnection(channels, StreamFeatureLayout.ChannelsFirst, DynamicGranularity.PerSample);
+        var options = new MixingSettings { Connection = kind, ExpansionRate = 4 }
+            .ToConnection(channels, StreamFeatureLayout.ChannelsFirst, DynamicGranularity.PerSample);
         int outChannels = stride == 1 ? channels : channels * 2;
         Module<Tensor, Tensor>? projection = stride == 1 ? null : Conv2d(channels, outChannels, 1, stride: stride, bias: false);
         var block = new HyperConnection("block", new BasicBlock(channels, outChannels, stride), options.WithLayer(1, channels), projection);
+        block.train();
         int n = options.Streams;
         var x = randn(new long[] { batch, n, channels, size, size }).requires_grad_(true);
         var g = randn(new long[] { batch, n, outChannels, size / stride, size / stride });
-        block.train();
-        return new BlockPart(kind == ConnectionKind.Residual ? "residual" : "mhc", block, () => block.forward(x), x, g);
+        return TimedPart.Backward(block, () => block.forward(x), x, g);
     }
 
-    private static BlockPart Projection(int n, int variant, int channels, int size, int batch)
+    // A stage transition's shortcut on its stride-2 subsample: a 1x1 convolution of n stream images per sample (mHC
+    // projects every stream). Channels last gives libtorch the images and their gradient in the layout oneDNN works in,
+    // which shows what its conversions from channels first cost.
+    private static TimedPart Shortcut(int n, bool channelsLast, int channels, int size, int batch)
     {
-        var conv = Conv2d(channels, 2 * channels, 1, stride: 2, bias: false);
-        var x = randn(new long[] { batch * n, channels, size, size }).requires_grad_(true);
-        var g = randn(new long[] { batch * n, variant == 4 ? channels : 2 * channels, size / 2, size / 2 });
-        if (variant == 5)
-        {
-            var s5 = randn(new long[] { batch * n * (size / 2) * (size / 2), channels }).requires_grad_(true);
-            var g5 = randn(new long[] { batch * n * (size / 2) * (size / 2), 2 * channels });
-            return new BlockPart($"n{n}v{variant}", conv, () => mm(s5, conv.weight!.view(2 * channels, channels).t()), s5, g5);
-        }
-        if (variant == 8)
-        {
-            var s8 = randn(new long[] { batch * n, channels, (size / 2) * (size / 2) }).requires_grad_(true);
-            var g8 = randn(new long[] { batch * n, 2 * channels, (size / 2) * (size / 2) });
-            return new BlockPart($"n{n}v{variant}", conv, () => bmm(conv.weight!.view(1, 2 * channels, channels).expand(batch * n, -1, -1), s8), s8, g8);
-        }
-        if (variant == 7)
-        {
-            var s7 = randn(new long[] { batch * n, size / 2, size / 2, channels }).permute(0, 3, 1, 2).requires_grad_(true);
-            var g7 = randn(new long[] { batch * n, size / 2, size / 2, 2 * channels }).permute(0, 3, 1, 2);
-            return new BlockPart($"n{n}v{variant}", conv, () => functional.conv2d(s7, conv.weight!), s7, g7);
-        }
-        if (variant == 6)
-        {
-            var s6 = randn(new long[] { batch * n, channels, size / 2, size / 2 }).requires_grad_(true);
-            return new BlockPart($"n{n}v{variant}", conv, () => functional.conv2d(s6, conv.weight!), s6, g);
-        }
-        Func<Tensor> forward = variant switch
-        {
-            0 => () => functional.conv2d(Sub(x).contiguous(), conv.weight!),
-            1 => () => functional.conv2d(Sub(x).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), conv.weight!).contiguous(),
-            4 => () => Sub(x).contiguous(),
-            9 => () => functional.conv2d(Sub(x).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), conv.weight!).contiguous(),
-            10 => () => functional.conv2d(Sub(x).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), conv.weight!),
-            3 => () => mm(conv.weight!.view(2 * channels, channels), Sub(x).permute(1, 0, 2, 3).contiguous().view(channels, -1))
-                .view(2 * channels, batch * n, -1).permute(1, 0, 2).contiguous().view(g.shape),
-            _ => () => matmul(conv.weight!.view(2 * channels, channels), Sub(x).contiguous().view(batch * n, channels, -1)).view(g.shape),
-        };
-        return new BlockPart($"n{n}v{variant}", conv, forward, x, g);
+        var conv = Conv2d(channels, 2 * channels, 1, bias: false);
+        long[] input = channelsLast ? [batch * n, size, size, channels] : [batch * n, channels, size, size];
+        long[] output = channelsLast ? [batch * n, size, size, 2 * channels] : [batch * n, 2 * channels, size, size];
+        var x = (channelsLast ? randn(input).permute(0, 3, 1, 2) : randn(input)).requires_grad_(true);
+        var g = channelsLast ? randn(output).permute(0, 3, 1, 2) : randn(output);
+        return TimedPart.Backward(conv, () => functional.conv2d(x, conv.weight!), x, g);
     }
 
-    private static Tensor Sub(Tensor x) => x[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(null, null, 2), TensorIndex.Slice(null, null, 2)];
-
-    private static BlockPart Expansion(int n, int batch)
+    // The stream expansion at the first stage and the collapse, with nothing between (n = 1: the residual network's).
+    private static TimedPart Expansion(int n, int batch)
     {
-        var stack = new HyperSequential("s", n, []);
+        var stack = new HyperSequential("stack", n, []);
         var x = randn(new long[] { batch, 16, 28, 28 }).requires_grad_(true);
         var g = randn(new long[] { batch, 16, 28, 28 });
-        return new BlockPart(n == 1 ? "residual" : "mhc", stack, () => stack.forward(x), x, g);
+        return TimedPart.Backward(stack, () => stack.forward(x), x, g);
     }
 
-    private sealed class BlockPart(string name, Module module, Func<Tensor> forward, Tensor input, Tensor gradient) : IDisposable
+    /// <summary>A timed call and what it owns.</summary>
+    private sealed class TimedPart(Action step, params IDisposable[] owned) : IDisposable
     {
-        public string Name => name;
+        public void Step() => step();
 
-        public void Step()
+        /// <summary>Forward and backward of <paramref name="forward"/> with output gradient <paramref name="gradient"/>, in a dispose scope.</summary>
+        public static TimedPart Backward(Module module, Func<Tensor> forward, Tensor input, Tensor gradient) => new(() =>
         {
             using var scope = NewDisposeScope();
-            using var step = NativeStep.Training();
+            using var guard = NativeStep.Training();
             input.grad?.zero_();
-            var y = forward();
-            y.backward([gradient]);
-        }
+            forward().backward([gradient]);
+        }, module, input, gradient);
 
         public void Dispose()
         {
-            module.Dispose();
-            input.Dispose();
-            gradient.Dispose();
+            foreach (var o in owned) o.Dispose();
         }
     }
 }

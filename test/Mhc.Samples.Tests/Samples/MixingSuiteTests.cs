@@ -75,4 +75,20 @@ public class MixingSuiteTests
         Assert.False(f.ContainsKey($"{other}_mhc_over_residual"));
         Assert.True(f["profile"].GetProperty(network).GetProperty("mhc").GetProperty("mixing").GetDouble() > 0);
     }
+
+    [Fact]
+    public void BlocksRun_WritesTheWholeStepAndEveryBlock()
+    {
+        using var dir = new TempDirectory();
+        string json = dir.File("blocks.json");
+
+        int exit = Benchmarks.Program.Main(["--suite", "mixing-blocks", "--quick", "--json", json]);
+
+        Assert.Equal(0, exit);
+        var f = FiguresJson.Read(json);
+        Assert.True(f["step_fastest_mhc_over_residual"].GetDouble() > 0);
+        foreach (var block in new[] { "block0", "block1", "block2" })
+            foreach (var kind in new[] { "residual", "mhc" })
+                Assert.True(f[$"{block}_{kind}_ms"].GetDouble() > 0, $"{block} {kind}");
+    }
 }
