@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Mhc.Models.Constraints;
 
 namespace Mhc.Models.Fused;
