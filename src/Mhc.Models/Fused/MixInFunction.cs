@@ -74,12 +74,15 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var scale = empty(rows, dtype: ScalarType.Float32);
         var gateGradient = new float[3];
         var biasGradient = new float[spec.Q];
-        var input = Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes);
+        using var summed = SummedPhi(spec, x, phi);
+        var input = Inputs(spec, x, summed ?? phi, gates, biasPre, biasPost, biasRes);
         // The whole dX is written with the coefficients' gradient (one pass over X, dOut and du); per token, Phi's
         // gradient too, in shares per block of rows (see MixInKernel.TokenInput), when Phi fits the cache.
         bool fused = !pooled && MixInKernel.TokenInput.Fits(spec);
         var dx = pooled || fused ? empty_like(x) : null;
-        var phiShares = !fused ? null : zeros(MixInKernel.TokenInput.Blocks(rows), spec.Q, spec.StateLength, dtype: ScalarType.Float32);
+        // Per token on shared streams a share is one block of Phi's columns, which all n blocks take at the end.
+        int shareColumns = summed is null ? spec.StateLength : spec.StateChannels;
+        var phiShares = !fused ? null : zeros(MixInKernel.TokenInput.Blocks(rows), spec.Q, shareColumns, dtype: ScalarType.Float32);
         unsafe
         {
             var pooledInput = pooled
@@ -113,13 +116,19 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         }
         else
         {
-            dphi = empty(spec.Q, spec.StateLength, dtype: ScalarType.Float32);
+            dphi = empty(spec.Q, shareColumns, dtype: ScalarType.Float32);
             unsafe
             {
-                MixInKernel.TokenInput.SumPhiGradient(TensorMemory.Pointer(phiShares!), phiShares!.shape[0], spec.Q * spec.StateLength,
+                MixInKernel.TokenInput.SumPhiGradient(TensorMemory.Pointer(phiShares!), phiShares!.shape[0], spec.Q * shareColumns,
                     TensorMemory.Pointer(dphi));
             }
             phiShares!.Dispose();
+            if (summed is not null)
+            {
+                // d(Phi_k) = dmr x^T for every block k.
+                using var block = dphi;
+                dphi = block.repeat(1, spec.N);
+            }
         }
         MixingProfiler.Attribute(MixingProfiler.PhiNorm, Stopwatch.GetTimestamp() - start);
         dOut?.Dispose();
@@ -145,9 +154,10 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         var states = spec.State == MixingState.PerToken ? null : empty(rows, spec.StateLength, dtype: ScalarType.Float32);
         var u = empty(rows, x.shape[2], dtype: ScalarType.Float32);
         var coefficients = empty(rows, spec.Q, dtype: ScalarType.Float32);
+        using var summed = SummedPhi(spec, x, phi);
         unsafe
         {
-            MixInKernel.Forward(spec, Inputs(spec, x, phi, gates, biasPre, biasPost, biasRes), TensorMemory.Pointer(projected),
+            MixInKernel.Forward(spec, Inputs(spec, x, summed ?? phi, gates, biasPre, biasPost, biasRes), TensorMemory.Pointer(projected),
                 TensorMemory.Pointer(r), TensorMemory.Pointer(u), TensorMemory.Pointer(coefficients),
                 states is null ? null : TensorMemory.Pointer(states));
         }
@@ -163,13 +173,31 @@ internal sealed class MixInFunction : MultiTensorFunction<MixInFunction>
         Read(biasRes, biases.AsSpan(2 * n, n * n));
         var g = new float[3];
         Read(gates, g);
-        // One tensor standing for n identical streams (rows, 1, M): see SharedStreams.
-        bool shared = x.shape[1] != n;
-        if (shared && (x.shape[1] != 1 || spec.State == MixingState.PerToken))
-            throw new ArgumentException(
-                $"The read-out expects {n} streams per row, or one shared by all for pooled states; got [{string.Join(", ", x.shape)}].", nameof(x));
-        return new MixInKernel.Inputs(TensorMemory.Pointer(x), x.shape[0], (int)x.shape[2], TensorMemory.Pointer(phi), g, biases, shared);
+        // One tensor standing for n identical streams (rows, 1, M): see SharedStreams. Per token, phi is then Phi's n
+        // blocks summed (SummedPhi), Q x M.
+        bool shared = SharesStreams(spec, x);
+        return new MixInKernel.Inputs(TensorMemory.Pointer(x), x.shape[0], (int)x.shape[2], TensorMemory.Pointer(phi), g, biases, shared,
+            shared && spec.State == MixingState.PerToken ? (int)x.shape[2] : 0);
     }
+
+    /// <summary>Whether x (rows, 1, M) stands for n identical streams; per token only where the fused backward runs.</summary>
+    private static bool SharesStreams(MixingSpec spec, Tensor x)
+    {
+        if (x.shape[1] == spec.N) return false;
+        if (x.shape[1] != 1 || (spec.State == MixingState.PerToken && !MixInKernel.TokenInput.Fits(spec)))
+            throw new ArgumentException(
+                $"The read-out expects {spec.N} streams per row, or one shared by all; got [{string.Join(", ", x.shape)}].", nameof(x));
+        return true;
+    }
+
+    /// <summary>
+    /// For per-token states of shared streams, Phi's n blocks of columns summed (Q x M): Phi (x, ..., x) = (sum_k Phi_k) x,
+    /// a quarter of the products at n = 4. Null otherwise.
+    /// </summary>
+    private static Tensor? SummedPhi(MixingSpec spec, Tensor x, Tensor phi) =>
+        spec.State == MixingState.PerToken && SharesStreams(spec, x)
+            ? phi.view(spec.Q, spec.N, spec.StateChannels).sum(1L).contiguous()
+            : null;
 
     private static unsafe void Read(Tensor t, Span<float> into) => new ReadOnlySpan<float>(TensorMemory.Pointer(t), into.Length).CopyTo(into);
 }

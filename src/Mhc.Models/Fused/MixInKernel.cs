@@ -29,10 +29,11 @@ internal static unsafe class MixInKernel
     /// <summary>The raw inputs and parameters of one call.</summary>
     public readonly struct Inputs
     {
-        public Inputs(float* x, long rows, int features, float* phi, float[] gates, float[] biases, bool shared = false)
+        public Inputs(float* x, long rows, int features, float* phi, float[] gates, float[] biases, bool shared = false, int phiColumns = 0)
         {
             X = x;
             Shared = shared;
+            PhiColumns = phiColumns;
             Rows = rows;
             Features = features;
             Phi = phi;
@@ -54,8 +55,14 @@ internal static unsafe class MixInKernel
         /// <summary>Features M per stream and row.</summary>
         public int Features { get; }
 
-        /// <summary>The dynamic projection, Q x D.</summary>
+        /// <summary>
+        /// The dynamic projection, Q x D; for per-token states of shared streams, Q x C: Phi's n blocks of C columns
+        /// summed (<see cref="PhiColumns"/>), since Phi (x, ..., x) = (sum_k Phi_k) x.
+        /// </summary>
         public float* Phi { get; }
+
+        /// <summary>Columns of <see cref="Phi"/> when they are not the state's length D (0: they are).</summary>
+        public int PhiColumns { get; }
 
         /// <summary>alpha_pre, alpha_post, alpha_res.</summary>
         public float[] Gates { get; }
@@ -423,7 +430,9 @@ internal static unsafe class MixInKernel
         public long WriteGroup(MixingSpec spec, Inputs input, long block, long first, int count, float* dmr, float* scale, float* du,
             float* dOut, float[] phiTerm, PhaseClock clock)
         {
-            int n = spec.N, m = input.Features, q = spec.Q, d = n * m;
+            int n = spec.N, m = input.Features, q = spec.Q, d = input.Shared ? m : n * m;
+            // Shared streams: Phi is summed over its n blocks (Q x M), the state's gradient is summed over the n copies,
+            // and the share of Phi's gradient is one block, dmr x^T, that all n blocks take.
             float* share = (float*)phiShares + block * q * d;
             long ticks = 0;
             fixed (float* term = phiTerm)
@@ -433,7 +442,7 @@ internal static unsafe class MixInKernel
                     long t = first + l;
                     bool pair = l + 1 < count;
                     float* dmr1 = pair ? dmr + (t + 1) * q : null;
-                    float* x0 = input.X + t * d;
+                    float* x0 = input.Row(t, n);
                     long t0 = clock.Now();
                     VectorOps.TransposedProduct(input.Phi, q, d, dmr + t * q, dmr1, term, term + d);
                     VectorOps.AddOuter(share, q, d, dmr + t * q, x0, dmr1, pair ? x0 + d : null);
@@ -446,9 +455,18 @@ internal static unsafe class MixInKernel
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void WriteRow(int n, int m, int q, Inputs input, long t, float* du, float* dOut, float scale, float* term) =>
+        private void WriteRow(int n, int m, int q, Inputs input, long t, float* du, float* dOut, float scale, float* term)
+        {
+            if (input.Shared)
+            {
+                // dOut is the write-in node's share of dx here (SharedStreams.OutputGradient).
+                SharedStreams.TokenInputGradient(n, m, (float*)coefficients + t * q, du == null ? null : du + t * m,
+                    dOut == null ? null : dOut + t * m, input.Row(t, n), scale, term, (float*)dx + t * m);
+                return;
+            }
             WriteInputGradient(n, m, (float*)coefficients + t * q, du == null ? null : du + t * m,
                 dOut == null ? null : dOut + t * n * m, (float*)dx + t * n * m, input.X + t * n * m, scale, term);
+        }
     }
 
     /// <summary>
@@ -491,7 +509,8 @@ internal static unsafe class MixInKernel
     private static void StateGroup(MixingSpec spec, Inputs input, long first, Workspace ws, float* projected, float* r, float* states)
     {
         int lanes = (int)Math.Min(Lanes, input.Rows - first);
-        int d = spec.StateLength, q = spec.Q;
+        // Per token on shared streams the state (x, ..., x) is read as x: its mean square is x's, and Phi is summed.
+        int d = input.PhiColumns > 0 ? input.PhiColumns : spec.StateLength, q = spec.Q;
         Span<float> rLanes = stackalloc float[Lanes];
         float** rows = stackalloc float*[Lanes];
         bool pooled = spec.State != MixingState.PerToken;
@@ -503,7 +522,7 @@ internal static unsafe class MixInKernel
                 continue;
             }
             long t = first + l;
-            float* state = pooled ? states + t * d : input.X + t * spec.N * input.Features;
+            float* state = pooled ? states + t * d : input.Row(t, spec.N);
             if (pooled) Pool(spec, input, t, state);
             rows[l] = state;
             rLanes[l] = r[t] = 1f / MathF.Sqrt(VectorOps.SumOfSquares(state, d) / d + spec.NormEpsilon);

@@ -153,6 +153,24 @@ internal static unsafe class SharedStreams
     }
 
     /// <summary>
+    /// dx of one token row: partial + (sum_k pre[k]) du + n scale x + term, where scale x + Phi_k^T dmr is the state's
+    /// gradient of copy k and <paramref name="term"/> = (sum_k Phi_k)^T dmr; partial is the write-in's share
+    /// (<see cref="OutputGradient"/>); du or partial may be null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TokenInputGradient(int n, int m, float* pre, float* du, float* partial, float* x, float scale, float* term, float* dx)
+    {
+        float s = Sum(pre, n), k = n * scale;
+        Vector<float> sv = new(s), kv = new(k);
+        int c = 0;
+        if (du != null && partial != null)
+            for (; c + Lanes <= m; c += Lanes)
+                VectorOps.Store(dx + c, VectorOps.Fma(VectorOps.Load(du + c), sv,
+                    VectorOps.Fma(VectorOps.Load(x + c), kv, VectorOps.Load(partial + c) + VectorOps.Load(term + c))));
+        for (; c < m; c++) dx[c] = (du != null ? du[c] * s : 0f) + (partial != null ? partial[c] : 0f) + x[c] * k + term[c];
+    }
+
+    /// <summary>
     /// Sum of the n state-gradient entries of every channel, g[j C + ch] over j, into <paramref name="into"/>[ch]
     /// (which may be g itself: entry ch is read only for channel ch).
     /// </summary>

@@ -229,6 +229,25 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
     Tensor ITokenRowsLayer.ForwardRows(Tensor rows, long batch) => ForwardRows(rows, batch);
 
     /// <summary>
+    /// <see cref="ForwardRows"/> on the token rows that are n copies of <paramref name="x"/> (B T, C): the per-token fused
+    /// path reads x itself (see <see cref="SharedStreams"/>; Phi's n blocks are summed, so the state's products are a
+    /// quarter at n = 4); every other path runs on <paramref name="expand"/>(x).
+    /// </summary>
+    internal Tensor ForwardSharedRows(Tensor x, long batch, Func<Tensor, Tensor> expand)
+    {
+        tokenSpec ??= Spec(MixingState.PerToken);
+        bool fused = Options.Mixing.DynamicMixing && Options.Mixing.Connection != ConnectionKind.Residual && n > 1
+            && Options.Layout == StreamFeatureLayout.ChannelsLast && projection is null && x.dim() == 2 && x.shape[1] == Options.Dim
+            && x.shape[0] % batch == 0 && FusedReady(x) && MixInKernel.TokenInput.Fits(tokenSpec);
+        if (!fused) return ForwardRows(expand(x), batch);
+        long tokens = x.shape[0] / batch, c = x.shape[1];
+        var output = MixRows(x.contiguous().view(batch * tokens, 1, c), u2 => u2.view(batch, tokens, c), y => y.reshape(batch * tokens, c));
+        return MixingProfiler.Mark(output, MixingProfiler.Other);
+    }
+
+    Tensor ITokenRowsLayer.ForwardSharedRows(Tensor x, long batch, Func<Tensor, Tensor> expand) => ForwardSharedRows(x, batch, expand);
+
+    /// <summary>
     /// The fused per-token connection on contiguous rows (R, n, C): read-out, the branch on
     /// <paramref name="toBranch"/>(u) (u is (R, C)), and the write-in of <paramref name="fromBranch"/>(y) (R, C).
     /// </summary>

@@ -145,10 +145,16 @@ public sealed class HyperSequential : Module<Tensor, Tensor>
     internal Tensor ForwardTokenRows(Tensor x)
     {
         long b = x.shape[0], t = x.shape[1], c = x.shape[2];
-        var rows = expand.forward(x.reshape(b * t, c));              // (B T, n, C)
+        var flat = x.reshape(b * t, c);
+        Tensor? rows = null;                                          // (B T, n, C)
         foreach (var layer in layers)
-            rows = layer is ITokenRowsLayer r ? r.ForwardRows(rows, b)
-                : throw new InvalidOperationException($"Layer {layer.GetName()} of {GetName()} cannot run on token rows.");
+        {
+            if (layer is not ITokenRowsLayer r)
+                throw new InvalidOperationException($"Layer {layer.GetName()} of {GetName()} cannot run on token rows.");
+            // The first layer reads the n copies the expansion would make from x itself where it can (SharedStreams).
+            rows = rows is null ? r.ForwardSharedRows(flat, b, expand.forward) : r.ForwardRows(rows, b);
+        }
+        rows ??= expand.forward(flat);
         return collapse.forward(rows).view(b, t, c);
     }
 

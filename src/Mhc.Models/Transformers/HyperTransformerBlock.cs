@@ -61,4 +61,7 @@ public sealed class HyperTransformerBlock : Module<Tensor, Tensor>, ITokenRowsLa
     internal Tensor ForwardRows(Tensor rows, long batch) => mlp.ForwardRows(attention.ForwardRows(rows, batch), batch);
 
     Tensor ITokenRowsLayer.ForwardRows(Tensor rows, long batch) => ForwardRows(rows, batch);
+
+    Tensor ITokenRowsLayer.ForwardSharedRows(Tensor x, long batch, Func<Tensor, Tensor> expand) =>
+        mlp.ForwardRows(attention.ForwardSharedRows(x, batch, expand), batch);
 }

@@ -60,4 +60,37 @@ public class SharedStreamsTests
         grads["input"] = x.grad!.clone();
         return (output.detach().clone(), grads);
     }
+
+    [Theory]
+    [InlineData(ConnectionKind.Mhc, 4)]
+    [InlineData(ConnectionKind.Mhc, 3)]
+    [InlineData(ConnectionKind.Hc, 4)]
+    public void FirstBlockOnSharedTokenRows_MatchesTheBlocksOnTheExpandedCopies(ConnectionKind kind, int n)
+    {
+        // Per token (the decoder's layout): the first block projects its state with Phi's summed blocks.
+        T.Init(92);
+        using var scope = NewDisposeScope();
+        var options = new HyperConnectionOptions { Dim = 12, Layout = StreamFeatureLayout.ChannelsLast, Mixing = new() { Connection = kind, ExpansionRate = n } };
+        var blocks = Enumerable.Range(0, 2).Select(i => (Module<Tensor, Tensor>)new HyperConnection($"b{i}",
+            Sequential(LayerNorm(12), Linear(12, 12), GELU()), options.WithLayer(i))).ToList();
+        var stack = new HyperSequential("stack", n, blocks);
+        using (no_grad())
+            foreach (var (name, p) in stack.named_parameters())
+                if (name.EndsWith("gates") || name.Contains("bias_")) p.add_(randn_like(p) * 0.5);
+                else if (name.EndsWith("phi")) p.mul_(30);      // dynamic terms of order one, so that Phi's gradient matters
+        var x = randn(3, 5, 12).requires_grad_(true);
+        var weights = randn(3, 5, 12);
+
+        var (shared, sharedGrads) = Run(stack, x, weights, () => stack.ForwardTokenRows(x));
+        var (copies, copyGrads) = Run(stack, x, weights, () => stack.forward(x));
+
+        Assert.True(T.MaxAbsDiff(shared, copies) < 1e-5, $"forward differs by {T.MaxAbsDiff(shared, copies)}");
+        foreach (var (name, reference) in copyGrads)
+        {
+            // Sums that cancel to ~1e-4 (the first block's H_pre gradient) keep float32 rounding of their terms' size, ~1e-6.
+            double scale = Math.Max(1, reference.abs().max().ToDouble());
+            double diff = T.MaxAbsDiff(sharedGrads[name], reference);
+            Assert.True(diff / scale < 1e-5, $"{kind} n={n}: gradient of {name} differs by {diff} (scale {scale})");
+        }
+    }
 }
