@@ -23,7 +23,7 @@ internal static unsafe class SharedStreams
 
     /// <summary>u = (sum_k pre[k]) x over m columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ReadOut(int n, int m, float* x, float* pre, float* u) => Scale(x, Sum(pre, n), u, m);
+    public static void ReadOut(int n, int m, float* x, float* pre, float* u) => Scale(x, VectorOps.Sum(pre, n), u, m);
 
     /// <summary>out[i] = (sum_j res[i, j]) x + post[i] y for the n output streams (out is n x m).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -31,7 +31,7 @@ internal static unsafe class SharedStreams
     {
         for (int i = 0; i < n; i++)
         {
-            float w = Sum(res + i * n, n);
+            float w = VectorOps.Sum(res + i * n, n);
             Vector<float> a = new(w), p = new(post[i]);
             float* o = output + (long)i * m;
             int c = 0;
@@ -63,7 +63,7 @@ internal static unsafe class SharedStreams
                 float* xr = (float*)xa + t * m, yr = (float*)ya + t * m, g = (float*)ga + t * n * m;
                 float* c = (float*)ca + t * q, dc = (float*)dca + t * q, post = c + n;
                 float* dyr = (float*)dya + t * m, pr = (float*)pa + t * m;
-                for (int i = 0; i < n; i++) a[i] = Sum(c + 2 * n + i * n, n);
+                for (int i = 0; i < n; i++) a[i] = VectorOps.Sum(c + 2 * n + i * n, n);
                 if (n == 4) OutputGradient4(m, xr, yr, g, post, a, dyr, pr, dc + n, e);
                 else
                 {
@@ -133,8 +133,8 @@ internal static unsafe class SharedStreams
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputGradient(int n, int m, int spatial, float* pre, float* du, float* partial, float* constants, float* dx)
     {
-        var s = new Vector<float>(Sum(pre, n));
-        float sw = s[0];
+        float sw = VectorOps.Sum(pre, n);
+        var s = new Vector<float>(sw);
         for (int ch = 0; ch * spatial < m; ch++)
         {
             long offset = (long)ch * spatial;
@@ -160,7 +160,7 @@ internal static unsafe class SharedStreams
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TokenInputGradient(int n, int m, float* pre, float* du, float* partial, float* x, float scale, float* term, float* dx)
     {
-        float s = Sum(pre, n), k = n * scale;
+        float s = VectorOps.Sum(pre, n), k = n * scale;
         Vector<float> sv = new(s), kv = new(k);
         int c = 0;
         if (du != null && partial != null)
@@ -182,13 +182,6 @@ internal static unsafe class SharedStreams
             for (int j = 0; j < n; j++) s += g[j * channels + ch];
             into[ch] = s;
         }
-    }
-
-    private static float Sum(float* values, int count)
-    {
-        float s = 0f;
-        for (int k = 0; k < count; k++) s += values[k];
-        return s;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -88,37 +88,17 @@ internal static unsafe class SmallGemm
             Store3(c + 2 * n + p, c20, c21, c22);
             Store3(c + 3 * n + p, c30, c31, c32);
         }
-        for (; p + Lanes <= n; p += Lanes)
-        {
-            Vector<float> c0, c1, c2, c3;
-            if (init != null) (c0, c1, c2, c3) = (Init(init, n, 0, p, s), Init(init, n, 1, p, s), Init(init, n, 2, p, s), Init(init, n, 3, p, s));
-            else c0 = c1 = c2 = c3 = Vector<float>.Zero;
-            float* bp = b + p;
-            for (int q = 0; q < k; q++, bp += n)
-            {
-                var b0 = VectorOps.Load(bp);
-                c0 = VectorOps.Fma(new Vector<float>(a[q]), b0, c0);
-                c1 = VectorOps.Fma(new Vector<float>(a1[q]), b0, c1);
-                c2 = VectorOps.Fma(new Vector<float>(a2[q]), b0, c2);
-                c3 = VectorOps.Fma(new Vector<float>(a3[q]), b0, c3);
-            }
-            VectorOps.Store(c + p, c0);
-            VectorOps.Store(c + n + p, c1);
-            VectorOps.Store(c + 2 * n + p, c2);
-            VectorOps.Store(c + 3 * n + p, c3);
-        }
+        for (; p + Lanes <= n; p += Lanes) FourRowsVector(k, n, p, a, b, c, init, s);
         // The last columns: one more vector ending at the last column, overlapping columns already written with the
         // same values (C is not accumulated into, and overlaps neither A, B nor init).
-        if (p < n && n >= Lanes) FourRowsLastVector(k, n, a, b, c, init, initScale);
+        if (p < n && n >= Lanes) FourRowsVector(k, n, n - Lanes, a, b, c, init, s);
         else for (int r = 0; r < 4; r++) Tail(k, n, p, a + r * k, b, c + (long)r * n, init == null ? null : init + (long)r * n, initScale);
     }
 
-    // The vector of columns [n - Lanes, n) of four rows (see FourRows).
+    // One vector of columns [p, p + Lanes) of four rows.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourRowsLastVector(int k, int n, float* a, float* b, float* c, float* init, float initScale)
+    private static void FourRowsVector(int k, int n, int p, float* a, float* b, float* c, float* init, Vector<float> s)
     {
-        int p = n - Lanes;
-        var s = new Vector<float>(initScale);
         Vector<float> c0, c1, c2, c3;
         if (init != null) (c0, c1, c2, c3) = (Init(init, n, 0, p, s), Init(init, n, 1, p, s), Init(init, n, 2, p, s), Init(init, n, 3, p, s));
         else c0 = c1 = c2 = c3 = Vector<float>.Zero;
@@ -179,9 +159,17 @@ internal static unsafe class SmallGemm
             float* d = dFirst + pair * dStride, z = zFirst + pair * zStride;
             float* d1 = d + p, d2 = d + 2 * p, d3 = d + 3 * p, z1 = z + p, z2 = z + 2 * p, z3 = z + 3 * p;
             int c = 0;
-            for (; c + Lanes <= p; c += Lanes)
+            while (c < p)
             {
-                Vector<float> v0 = VectorOps.Load(z + c), v1 = VectorOps.Load(z1 + c), v2 = VectorOps.Load(z2 + c), v3 = VectorOps.Load(z3 + c);
+                Vector<float> v0, v1, v2, v3;
+                bool last = c + Lanes > p;
+                if (!last) (v0, v1, v2, v3) = (VectorOps.Load(z + c), VectorOps.Load(z1 + c), VectorOps.Load(z2 + c), VectorOps.Load(z3 + c));
+                else if (p >= Lanes)
+                {
+                    c = p - Lanes;
+                    (v0, v1, v2, v3) = (Masked(z + c, tailMask), Masked(z1 + c, tailMask), Masked(z2 + c, tailMask), Masked(z3 + c, tailMask));
+                }
+                else break;                                     // shorter than a vector: the scalar loop below
                 var u = VectorOps.Load(d + c);
                 s00 = VectorOps.Fma(u, v0, s00); s01 = VectorOps.Fma(u, v1, s01); s02 = VectorOps.Fma(u, v2, s02); s03 = VectorOps.Fma(u, v3, s03);
                 u = VectorOps.Load(d1 + c);
@@ -190,20 +178,7 @@ internal static unsafe class SmallGemm
                 s20 = VectorOps.Fma(u, v0, s20); s21 = VectorOps.Fma(u, v1, s21); s22 = VectorOps.Fma(u, v2, s22); s23 = VectorOps.Fma(u, v3, s23);
                 u = VectorOps.Load(d3 + c);
                 s30 = VectorOps.Fma(u, v0, s30); s31 = VectorOps.Fma(u, v1, s31); s32 = VectorOps.Fma(u, v2, s32); s33 = VectorOps.Fma(u, v3, s33);
-            }
-            if (c < p && p >= Lanes)
-            {
-                c = p - Lanes;
-                Vector<float> v0 = Masked(z + c, tailMask), v1 = Masked(z1 + c, tailMask), v2 = Masked(z2 + c, tailMask), v3 = Masked(z3 + c, tailMask);
-                var u = VectorOps.Load(d + c);
-                s00 = VectorOps.Fma(u, v0, s00); s01 = VectorOps.Fma(u, v1, s01); s02 = VectorOps.Fma(u, v2, s02); s03 = VectorOps.Fma(u, v3, s03);
-                u = VectorOps.Load(d1 + c);
-                s10 = VectorOps.Fma(u, v0, s10); s11 = VectorOps.Fma(u, v1, s11); s12 = VectorOps.Fma(u, v2, s12); s13 = VectorOps.Fma(u, v3, s13);
-                u = VectorOps.Load(d2 + c);
-                s20 = VectorOps.Fma(u, v0, s20); s21 = VectorOps.Fma(u, v1, s21); s22 = VectorOps.Fma(u, v2, s22); s23 = VectorOps.Fma(u, v3, s23);
-                u = VectorOps.Load(d3 + c);
-                s30 = VectorOps.Fma(u, v0, s30); s31 = VectorOps.Fma(u, v1, s31); s32 = VectorOps.Fma(u, v2, s32); s33 = VectorOps.Fma(u, v3, s33);
-                c = p;
+                c = last ? p : c + Lanes;
             }
             for (; c < p; c++)
                 for (int r = 0; r < 4; r++)

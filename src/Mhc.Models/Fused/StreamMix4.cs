@@ -67,8 +67,15 @@ internal static unsafe class StreamMix4
                 output[i * m + c] = r[i * 4] * x[c] + r[i * 4 + 1] * x1[c] + r[i * 4 + 2] * x2[c] + r[i * 4 + 3] * x3[c];
     }
 
-    /// <summary>dRes[i, j] = g[i] . x[j] (row-major) for 4 x m streams x and g, in one pass over both.</summary>
-    public static void Products(int m, float* x, float* g, float* dRes) => StreamProducts(m, x, g, dRes);
+    /// <summary>
+    /// dRes[i, j] = g[i] . x[j] (row-major) for 4 x m streams x and g, in one pass over both: the 16 dot products share
+    /// their loads (<see cref="SmallGemm.AddProductTransposed"/> on one 4 x 4 block).
+    /// </summary>
+    public static void Products(int m, float* x, float* g, float* dRes)
+    {
+        new Span<float>(dRes, 16).Clear();
+        SmallGemm.AddProductTransposed(4, 4, m, 1, g, 0, x, 0, dRes);
+    }
 
     /// <summary>u = sum_k pre[k] x[k], the branch input (mHC eq. 3); x is 4 x m.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -169,7 +176,7 @@ internal static unsafe class StreamMix4
                 for (int k = 0; k < 16; k++) dRes[k] = 0f;
                 VectorOps.DotMany(du, x, m, 4, m, dPre);
             }
-            else if (g != null) StreamProducts(m, x, g, dRes);
+            else if (g != null) Products(m, x, g, dRes);
             else for (int k = 0; k < 16; k++) dRes[k] = 0f;
             return;
         }
@@ -208,43 +215,6 @@ internal static unsafe class StreamMix4
                 for (int i = 0; i < 4; i++) dRes[i * 4 + j] += g[i * m + c] * xj;
             }
         }
-    }
-
-    /// <summary>
-    /// dRes[i, j] = g[i] . x[j] (row-major) in one pass over both: 16 dot products sharing their loads (a stage
-    /// transition's write-in, whose input is not the read-out's and so has no du term). Covers all m columns.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StreamProducts(int m, float* x, float* g, float* dRes)
-    {
-        Vector<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        float* x1 = x + m, x2 = x + 2 * m, x3 = x + 3 * m, g1 = g + m, g2 = g + 2 * m, g3 = g + 3 * m;
-        int c = 0;
-        for (; c + Lanes <= m; c += Lanes)
-        {
-            Vector<float> v0 = VectorOps.Load(x + c), v1 = VectorOps.Load(x1 + c), v2 = VectorOps.Load(x2 + c), v3 = VectorOps.Load(x3 + c);
-            var w = VectorOps.Load(g + c);
-            a00 = VectorOps.Fma(w, v0, a00); a01 = VectorOps.Fma(w, v1, a01); a02 = VectorOps.Fma(w, v2, a02); a03 = VectorOps.Fma(w, v3, a03);
-            w = VectorOps.Load(g1 + c);
-            a10 = VectorOps.Fma(w, v0, a10); a11 = VectorOps.Fma(w, v1, a11); a12 = VectorOps.Fma(w, v2, a12); a13 = VectorOps.Fma(w, v3, a13);
-            w = VectorOps.Load(g2 + c);
-            a20 = VectorOps.Fma(w, v0, a20); a21 = VectorOps.Fma(w, v1, a21); a22 = VectorOps.Fma(w, v2, a22); a23 = VectorOps.Fma(w, v3, a23);
-            w = VectorOps.Load(g3 + c);
-            a30 = VectorOps.Fma(w, v0, a30); a31 = VectorOps.Fma(w, v1, a31); a32 = VectorOps.Fma(w, v2, a32); a33 = VectorOps.Fma(w, v3, a33);
-        }
-        dRes[0] = Vector.Sum(a00); dRes[1] = Vector.Sum(a01); dRes[2] = Vector.Sum(a02); dRes[3] = Vector.Sum(a03);
-        dRes[4] = Vector.Sum(a10); dRes[5] = Vector.Sum(a11); dRes[6] = Vector.Sum(a12); dRes[7] = Vector.Sum(a13);
-        dRes[8] = Vector.Sum(a20); dRes[9] = Vector.Sum(a21); dRes[10] = Vector.Sum(a22); dRes[11] = Vector.Sum(a23);
-        dRes[12] = Vector.Sum(a30); dRes[13] = Vector.Sum(a31); dRes[14] = Vector.Sum(a32); dRes[15] = Vector.Sum(a33);
-        for (; c < m; c++)
-            for (int j = 0; j < 4; j++)
-            {
-                float xj = x[j * m + c];
-                for (int i = 0; i < 4; i++) dRes[i * 4 + j] += g[i * m + c] * xj;
-            }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

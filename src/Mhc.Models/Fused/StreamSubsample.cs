@@ -1,3 +1,4 @@
+using Mhc.Models.Layers;
 using static TorchSharp.torch;
 
 namespace Mhc.Models.Fused;
@@ -27,7 +28,6 @@ internal sealed record StreamSubsample(long Channels, long Height, long Width, l
         grid.add_(subsampleGradient);
     }
 
-    private Tensor Grid(Tensor streams) =>
-        streams.view(streams.shape[0] * streams.shape[1], Channels, Height, Width)[TensorIndex.Colon, TensorIndex.Colon,
-            TensorIndex.Slice(null, null, StrideHeight), TensorIndex.Slice(null, null, StrideWidth)];
+    private Tensor Grid(Tensor streams) => StridedPointwiseProjection.Subsample(
+        streams.view(streams.shape[0] * streams.shape[1], Channels, Height, Width), StrideHeight, StrideWidth);
 }

@@ -236,9 +236,8 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
     internal Tensor ForwardSharedRows(Tensor x, long batch, Func<Tensor, Tensor> expand)
     {
         tokenSpec ??= Spec(MixingState.PerToken);
-        bool fused = Options.Mixing.DynamicMixing && Options.Mixing.Connection != ConnectionKind.Residual && n > 1
-            && Options.Layout == StreamFeatureLayout.ChannelsLast && projection is null && x.dim() == 2 && x.shape[1] == Options.Dim
-            && x.shape[0] % batch == 0 && FusedReady(x) && MixInKernel.TokenInput.Fits(tokenSpec);
+        bool fused = Options.Layout == StreamFeatureLayout.ChannelsLast && x.dim() == 2 && x.shape[0] % batch == 0
+            && FusesSharedStreams(x) && MixInKernel.TokenInput.Fits(tokenSpec);
         if (!fused) return ForwardRows(expand(x), batch);
         long tokens = x.shape[0] / batch, c = x.shape[1];
         var output = MixRows(x.contiguous().view(batch * tokens, 1, c), u2 => u2.view(batch, tokens, c), y => y.reshape(batch * tokens, c));
@@ -271,12 +270,19 @@ public sealed class HyperConnection : Module<Tensor, Tensor>, ITokenRowsLayer
     /// </summary>
     internal Tensor ForwardShared(Tensor x, Func<Tensor, Tensor> expand)
     {
-        bool fused = Options.Mixing.DynamicMixing && Options.Mixing.Connection != ConnectionKind.Residual && n > 1
-            && Options.Granularity == DynamicGranularity.PerSample && Options.Layout == StreamFeatureLayout.ChannelsFirst
-            && projection is null && x.dim() > 2 && x.shape[1] == Options.Dim && FusedReady(x);
+        bool fused = Options.Granularity == DynamicGranularity.PerSample && Options.Layout == StreamFeatureLayout.ChannelsFirst
+            && x.dim() > 2 && FusesSharedStreams(x);
         if (!fused) return forward(expand(x));
         return MixingProfiler.Mark(ForwardFusedPooled(x, shared: true), MixingProfiler.Other);
     }
+
+    /// <summary>
+    /// What both shared-stream paths need, whatever the layout: dynamic HC or mHC mixing of several streams, no
+    /// projection, x with the connection's channels in dimension 1, and the fused kernels ready for it.
+    /// </summary>
+    private bool FusesSharedStreams(Tensor x) =>
+        Options.Mixing.DynamicMixing && Options.Mixing.Connection != ConnectionKind.Residual && n > 1 && projection is null
+        && x.shape[1] == Options.Dim && FusedReady(x);
 
     /// <summary>
     /// Per-sample mixing: each sample's state is the spatial mean of its streams (channels first). With

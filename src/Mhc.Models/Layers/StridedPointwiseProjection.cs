@@ -18,10 +18,12 @@ internal static class StridedPointwiseProjection
     public static Tensor Forward(Module<Tensor, Tensor> projection, Tensor x)
     {
         if (projection is not Conv2d conv || x.dim() != 4 || !IsStridedPointwise(conv)) return projection.forward(x);
-        var sub = x[TensorIndex.Colon, TensorIndex.Colon,
-            TensorIndex.Slice(null, null, conv.stride[0]), TensorIndex.Slice(null, null, conv.stride[1])].contiguous();
-        return functional.conv2d(sub, conv.weight!, conv.bias);
+        return OnSubsample(conv, Subsample(x, conv.stride[0], conv.stride[1]).contiguous());
     }
+
+    /// <summary>Every <paramref name="strideHeight"/>-th row and <paramref name="strideWidth"/>-th column of images (N, C, H, W), a view.</summary>
+    public static Tensor Subsample(Tensor images, long strideHeight, long strideWidth) =>
+        images[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(null, null, strideHeight), TensorIndex.Slice(null, null, strideWidth)];
 
     /// <summary>
     /// The stride of <paramref name="projection"/> when it is a plain 1x1 convolution with a stride above 1 and no
@@ -31,8 +33,11 @@ internal static class StridedPointwiseProjection
         projection is Conv2d conv && conv.bias is null && IsStridedPointwise(conv) ? (conv.stride[0], conv.stride[1]) : null;
 
     /// <summary>The projection's 1x1 convolution, unstrided, on a subsample it has already been given.</summary>
-    public static Tensor OnSubsample(Module<Tensor, Tensor> projection, Tensor subsample) =>
-        functional.conv2d(subsample, ((Conv2d)projection).weight!);
+    public static Tensor OnSubsample(Module<Tensor, Tensor> projection, Tensor subsample)
+    {
+        var conv = (Conv2d)projection;
+        return functional.conv2d(subsample, conv.weight!, conv.bias);
+    }
 
     /// <summary>The weight of a projection <see cref="LinearStride"/> accepts, as its M x K matrix (a view).</summary>
     public static Tensor Matrix(Module<Tensor, Tensor> projection)
